@@ -1,0 +1,31 @@
+//! A remote (or our own) server, by origin `host[:port]`: delivery health and domain blocks.
+
+use sea_orm::entity::prelude::*;
+
+/// One row per remote origin we talk to.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "instance")]
+pub struct Model {
+    /// Row id.
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    /// Lower-case `host` or `host:port`.
+    #[sea_orm(unique)]
+    pub domain: String,
+    /// Blocked by the operator: nothing is accepted from or sent to it.
+    pub blocked: bool,
+    /// Delivery failures since the last success.
+    pub failure_count: i32,
+    /// When the current run of failures began.
+    pub failing_since: Option<DateTimeUtc>,
+    /// Deliveries wait until then: set while the instance counts as dead.
+    pub paused_until: Option<DateTimeUtc>,
+    /// The last successful delivery.
+    pub last_success_at: Option<DateTimeUtc>,
+}
+
+/// No relations are navigated from here.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

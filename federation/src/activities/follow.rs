@@ -1,0 +1,310 @@
+//! Following communities: `Follow`, `Accept{Follow}`, `Reject{Follow}` and `Undo{Follow}`, in
+//! both directions (remote people following our communities, our people following remote ones).
+
+use super::commit_and_wake;
+use crate::{
+    fetch::{cached_actor, ActorRef},
+    protocol::{AcceptFollow, Follow, IdOr, UndoFollow, WithContext},
+    queue::{enqueue, inbox::mark_done},
+    Data, Error,
+};
+use chrono::Utc;
+use copse_entities::{community, community_follower, person, received_activity, DbUrl};
+use sea_orm::{
+    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
+    QueryFilter, Set,
+};
+use url::Url;
+
+async fn local_community(db: &impl ConnectionTrait, id: &Url) -> Result<community::Model, Error> {
+    community::Entity::find()
+        .filter(community::Column::ApId.eq(DbUrl(id.clone())))
+        .filter(community::Column::Local.eq(true))
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+async fn person_by_id(db: &impl ConnectionTrait, id: &Url) -> Result<person::Model, Error> {
+    match cached_actor(db, id).await? {
+        Some(ActorRef::Person(p)) => Ok(p),
+        Some(ActorRef::Community(_)) => Err(Error::Forbidden(
+            "groups cannot follow communities yet".into(),
+        )),
+        None => Err(Error::NotFound),
+    }
+}
+
+/// Stores or refreshes a follow row.
+async fn upsert_follower(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    person_id: i64,
+    follow_id: &Url,
+    pending: bool,
+) -> Result<(), Error> {
+    community_follower::Entity::insert(community_follower::ActiveModel {
+        id: NotSet,
+        community_id: Set(community_id),
+        person_id: Set(person_id),
+        follow_id: Set(DbUrl(follow_id.clone())),
+        pending: Set(pending),
+        published: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            community_follower::Column::CommunityId,
+            community_follower::Column::PersonId,
+        ])
+        .update_columns([
+            community_follower::Column::FollowId,
+            community_follower::Column::Pending,
+        ])
+        .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// A remote person follows one of our communities: store the follower and answer with a
+/// signed `Accept{Follow}` (communities that approve followers by hand keep it pending).
+pub async fn receive_follow(
+    data: &Data,
+    row: &received_activity::Model,
+    follow: Follow,
+) -> Result<(), Error> {
+    if follow.actor != row.actor.0 {
+        return Err(Error::InvalidActivity(
+            "Follow actor is not the signer".into(),
+        ));
+    }
+    let community = local_community(&data.db, &follow.object).await?;
+    let follower = person_by_id(&data.db, &follow.actor).await?;
+    let txn = crate::context::begin(&data.db).await?;
+    let pending = community.manually_approves_followers;
+    upsert_follower(&txn, community.id, follower.id, &follow.id, pending).await?;
+    if !pending {
+        let accept = AcceptFollow {
+            id: data.urls.new_activity("Accept"),
+            kind: "Accept".into(),
+            actor: community.ap_id.0.clone(),
+            // Plain URLs only: Lemmy rejects an embedded Follow carrying whole actors.
+            object: IdOr::Object(Box::new(Follow {
+                id: follow.id.clone(),
+                kind: "Follow".into(),
+                actor: follow.actor.clone(),
+                object: community.ap_id.0.clone(),
+                to: Vec::new(),
+            })),
+            to: vec![follower.ap_id.0.clone()],
+        };
+        let json = serde_json::to_value(WithContext::new(accept))?;
+        enqueue(
+            &txn,
+            &data.urls,
+            &json,
+            None,
+            true,
+            [follower.inbox.0.clone()],
+        )
+        .await?;
+    }
+    mark_done(&txn, row.id).await?;
+    commit_and_wake(data, txn).await
+}
+
+/// A follower leaves. The embedded Follow (or its id) must be the signer's own.
+pub async fn receive_undo_follow(
+    data: &Data,
+    row: &received_activity::Model,
+    undo: UndoFollow,
+) -> Result<(), Error> {
+    if undo.actor != row.actor.0 {
+        return Err(Error::InvalidActivity(
+            "Undo actor is not the signer".into(),
+        ));
+    }
+    let follower = person_by_id(&data.db, &undo.actor).await?;
+    let txn = crate::context::begin(&data.db).await?;
+    let mut delete = community_follower::Entity::delete_many()
+        .filter(community_follower::Column::PersonId.eq(follower.id));
+    match &undo.object {
+        IdOr::Object(f) => {
+            if f.actor != undo.actor {
+                return Err(Error::Forbidden("cannot undo someone else's follow".into()));
+            }
+            let community = local_community(&txn, &f.object).await?;
+            delete = delete.filter(community_follower::Column::CommunityId.eq(community.id));
+        }
+        IdOr::Id(id) => {
+            delete = delete.filter(community_follower::Column::FollowId.eq(DbUrl(id.clone())));
+        }
+    }
+    delete.exec(&txn).await?;
+    mark_done(&txn, row.id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The follow row an `Accept` or `Reject` from a remote community answers.
+async fn answered_follow(
+    db: &impl ConnectionTrait,
+    community_id: &Url,
+    object: &IdOr<Follow>,
+) -> Result<Option<community_follower::Model>, Error> {
+    let Some(ActorRef::Community(community)) = cached_actor(db, community_id).await? else {
+        return Err(Error::Forbidden("only a community answers a follow".into()));
+    };
+    let mut q = community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(community.id));
+    match object {
+        IdOr::Object(f) => {
+            if &f.object != community_id {
+                return Err(Error::InvalidActivity(
+                    "answer to a follow of someone else".into(),
+                ));
+            }
+            let Some(ActorRef::Person(p)) = cached_actor(db, &f.actor).await? else {
+                return Err(Error::NotFound);
+            };
+            q = q.filter(community_follower::Column::PersonId.eq(p.id));
+        }
+        IdOr::Id(id) => {
+            q = q.filter(community_follower::Column::FollowId.eq(DbUrl(id.clone())));
+        }
+    }
+    Ok(q.one(db).await?)
+}
+
+/// A remote community accepted one of our people.
+pub async fn receive_accept(
+    data: &Data,
+    row: &received_activity::Model,
+    accept: AcceptFollow,
+) -> Result<(), Error> {
+    if accept.actor != row.actor.0 {
+        return Err(Error::InvalidActivity(
+            "Accept actor is not the signer".into(),
+        ));
+    }
+    let txn = crate::context::begin(&data.db).await?;
+    if let Some(f) = answered_follow(&txn, &accept.actor, &accept.object).await? {
+        community_follower::Entity::update(community_follower::ActiveModel {
+            id: Set(f.id),
+            pending: Set(false),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    mark_done(&txn, row.id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A remote community refused one of our people.
+pub async fn receive_reject(
+    data: &Data,
+    row: &received_activity::Model,
+    reject: AcceptFollow,
+) -> Result<(), Error> {
+    if reject.actor != row.actor.0 {
+        return Err(Error::InvalidActivity(
+            "Reject actor is not the signer".into(),
+        ));
+    }
+    let txn = crate::context::begin(&data.db).await?;
+    if let Some(f) = answered_follow(&txn, &reject.actor, &reject.object).await? {
+        community_follower::Entity::delete_by_id(f.id)
+            .exec(&txn)
+            .await?;
+    }
+    mark_done(&txn, row.id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// One of our people follows a remote community: store a pending follow and send `Follow`.
+pub async fn follow_community(
+    data: &Data,
+    follower: &person::Model,
+    community: &community::Model,
+) -> Result<(), Error> {
+    let follow = Follow {
+        id: data.urls.new_activity("Follow"),
+        kind: "Follow".into(),
+        actor: follower.ap_id.0.clone(),
+        object: community.ap_id.0.clone(),
+        to: vec![community.ap_id.0.clone()],
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    upsert_follower(
+        &txn,
+        community.id,
+        follower.id,
+        &follow.id,
+        !community.local,
+    )
+    .await?;
+    if !community.local {
+        let json = serde_json::to_value(WithContext::new(follow))?;
+        enqueue(
+            &txn,
+            &data.urls,
+            &json,
+            None,
+            true,
+            [community.inbox.0.clone()],
+        )
+        .await?;
+    }
+    commit_and_wake(data, txn).await
+}
+
+/// One of our people leaves a community: delete the follow and send `Undo{Follow}`.
+pub async fn unfollow_community(
+    data: &Data,
+    follower: &person::Model,
+    community: &community::Model,
+) -> Result<bool, Error> {
+    let Some(row) = community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(community.id))
+        .filter(community_follower::Column::PersonId.eq(follower.id))
+        .one(&data.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    community_follower::Entity::delete_by_id(row.id)
+        .exec(&txn)
+        .await?;
+    if !community.local {
+        let undo = UndoFollow {
+            id: data.urls.new_activity("Undo"),
+            kind: "Undo".into(),
+            actor: follower.ap_id.0.clone(),
+            object: IdOr::Object(Box::new(Follow {
+                id: row.follow_id.0.clone(),
+                kind: "Follow".into(),
+                actor: follower.ap_id.0.clone(),
+                object: community.ap_id.0.clone(),
+                to: Vec::new(),
+            })),
+            to: vec![community.ap_id.0.clone()],
+        };
+        let json = serde_json::to_value(WithContext::new(undo))?;
+        enqueue(
+            &txn,
+            &data.urls,
+            &json,
+            None,
+            true,
+            [community.inbox.0.clone()],
+        )
+        .await?;
+    }
+    commit_and_wake(data, txn).await?;
+    Ok(true)
+}

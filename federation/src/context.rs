@@ -1,0 +1,132 @@
+//! The federation context: settings, database, HTTP client, keys and queue wake-ups. No global
+//! state: one process can hold several instances, which the tests rely on.
+
+use crate::{signatures::SigningKey, urls::Urls, Error};
+use sea_orm::DatabaseConnection;
+use std::{collections::HashMap, sync::Arc, time::Duration};
+use tokio::sync::{Notify, RwLock};
+use url::Url;
+
+/// The federation settings the server hands over from its configuration.
+#[derive(Debug, Clone)]
+pub struct FederationSettings {
+    /// `host[:port]` this instance is reached at.
+    pub domain: String,
+    /// Development mode: http URLs, explicit ports, local addresses and `*.localhost` names.
+    pub debug: bool,
+    /// Largest inbox body accepted.
+    pub max_body_bytes: usize,
+    /// Concurrent deliveries per worker.
+    pub delivery_concurrency: usize,
+    /// Rows a worker claims at once.
+    pub claim_batch: u64,
+    /// How long a claimed row stays with its worker before another may take it.
+    pub lease: Duration,
+    /// First retry delay; doubles on every attempt.
+    pub retry_initial: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+    /// Attempts before a delivery is given up.
+    pub max_attempts: i32,
+    /// An instance failing for this long counts as dead and is paused.
+    pub dead_after: Duration,
+    /// How long a dead instance is paused before it is tried again.
+    pub dead_pause: Duration,
+    /// How often idle workers look for due rows written by other processes.
+    pub poll_interval: Duration,
+    /// Timeout of every outgoing request.
+    pub request_timeout: Duration,
+}
+
+impl FederationSettings {
+    /// Settings for a domain with the documented defaults.
+    pub fn new(domain: impl Into<String>, debug: bool) -> Self {
+        Self {
+            domain: domain.into(),
+            debug,
+            max_body_bytes: 1024 * 1024,
+            delivery_concurrency: 32,
+            claim_batch: 256,
+            lease: Duration::from_secs(60),
+            retry_initial: Duration::from_secs(60),
+            retry_max: Duration::from_secs(12 * 3600),
+            max_attempts: 16,
+            dead_after: Duration::from_secs(3 * 24 * 3600),
+            dead_pause: Duration::from_secs(24 * 3600),
+            poll_interval: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Shared state of one instance, cheap to clone.
+#[derive(Clone)]
+pub struct FederationContext {
+    /// The database.
+    pub db: DatabaseConnection,
+    /// Settings.
+    pub settings: Arc<FederationSettings>,
+    /// Builds our URLs.
+    pub urls: Urls,
+    /// The HTTP client for fetches and deliveries.
+    pub client: reqwest::Client,
+    /// The instance actor's key, which signs fetches.
+    pub instance_key: SigningKey,
+    /// Wakes delivery workers when deliveries are queued.
+    pub outbox_wake: Arc<Notify>,
+    /// Wakes inbox workers when activities arrive.
+    pub inbox_wake: Arc<Notify>,
+    /// Private keys of local actors, by actor id, read once from the database.
+    pub(crate) signing_keys: Arc<RwLock<HashMap<Url, SigningKey>>>,
+}
+
+impl FederationContext {
+    /// Builds the context. The instance key is the PEM stored in `site`.
+    pub fn new(
+        db: DatabaseConnection,
+        settings: FederationSettings,
+        instance_private_pem: &str,
+    ) -> Result<Self, Error> {
+        let urls = Urls::new(&settings.domain, settings.debug)?;
+        let client = crate::http::client(&settings)?;
+        let instance_key = SigningKey::from_pem(urls.instance_key_id(), instance_private_pem)?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            urls,
+            client,
+            instance_key,
+            outbox_wake: Arc::new(Notify::new()),
+            inbox_wake: Arc::new(Notify::new()),
+            signing_keys: Arc::default(),
+        })
+    }
+
+    /// Wraps the context in the federation crate's configuration, whose `Data` handlers use.
+    pub async fn into_config(
+        self,
+    ) -> Result<activitypub_federation::config::FederationConfig<Self>, Error> {
+        let domain = self.settings.domain.clone();
+        let debug = self.settings.debug;
+        activitypub_federation::config::FederationConfig::builder()
+            .domain(domain)
+            .app_data(self)
+            .debug(debug)
+            .build()
+            .await
+            .map_err(|e| Error::Crypto(e.to_string()))
+    }
+}
+
+/// Begins a write transaction. On SQLite it is `BEGIN IMMEDIATE`: a deferred transaction that
+/// upgrades to a write can fail with SQLITE_BUSY without waiting on the busy timeout.
+pub async fn begin(
+    db: &DatabaseConnection,
+) -> Result<sea_orm::DatabaseTransaction, sea_orm::DbErr> {
+    use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
+}

@@ -1,0 +1,158 @@
+//! The one HTTP client for fetches and deliveries: no redirects followed automatically, no proxy
+//! from the environment, timeouts, and a resolver that refuses private addresses in production.
+
+use crate::{context::FederationSettings, Error};
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::{IpAddr, SocketAddr};
+use url::Url;
+
+/// Builds the client for these settings.
+pub fn client(settings: &FederationSettings) -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(settings.request_timeout)
+        .connect_timeout(settings.request_timeout)
+        .pool_max_idle_per_host(64)
+        .user_agent(format!(
+            "Copse/{} (+{}://{})",
+            env!("CARGO_PKG_VERSION"),
+            if settings.debug { "http" } else { "https" },
+            settings.domain
+        ))
+        .dns_resolver(std::sync::Arc::new(Resolver {
+            debug: settings.debug,
+        }))
+        .build()
+        .map_err(Error::from)
+}
+
+/// True for addresses that must never be reached from a production server: loopback, private,
+/// link-local, shared, documentation, multicast, and IPv6 forms of them.
+pub fn is_forbidden_ip(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] == 0
+                || o[0] >= 240
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_forbidden_ip(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                // NAT64 (64:ff9b::/96) can reach IPv4 private space.
+                || (s[0] == 0x64 && s[1] == 0xff9b)
+        }
+    }
+}
+
+/// Checks a remote URL before any connection: scheme, and (in production) no explicit port
+/// and no forbidden IP literal.
+pub fn check_remote_url(url: &Url, debug: bool) -> Result<(), Error> {
+    match url.scheme() {
+        "https" => {}
+        "http" if debug => {}
+        _ => return Err(Error::Url(format!("scheme not allowed: {url}"))),
+    }
+    let Some(host) = url.host() else {
+        return Err(Error::Url("URL has no host".into()));
+    };
+    if !debug {
+        if url.port().is_some() {
+            return Err(Error::Url(
+                "explicit ports are allowed only in debug mode".into(),
+            ));
+        }
+        let ip = match host {
+            url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+            url::Host::Domain(_) => None,
+        };
+        if ip.is_some_and(is_forbidden_ip) {
+            return Err(Error::Url("address not allowed".into()));
+        }
+    }
+    Ok(())
+}
+
+struct Resolver {
+    debug: bool,
+}
+
+impl Resolve for Resolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let debug = self.debug;
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        Box::pin(async move {
+            // RFC 6761: `localhost` and `*.localhost` are loopback. In debug mode that gives each
+            // test instance its own hostname without touching /etc/hosts.
+            if debug && (host == "localhost" || host.ends_with(".localhost")) {
+                let addrs: Addrs = Box::new(std::iter::once(SocketAddr::from(([127, 0, 0, 1], 0))));
+                return Ok(addrs);
+            }
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| debug || !is_forbidden_ip(a.ip()))
+                .collect();
+            if found.is_empty() {
+                return Err(format!("{host} resolves to no allowed address").into());
+            }
+            let addrs: Addrs = Box::new(found.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_and_special_addresses_are_forbidden() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::7f00:1",
+            "fd00::1",
+            "fe80::1",
+        ] {
+            assert!(is_forbidden_ip(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["93.184.216.34", "2606:2800:220:1::1"] {
+            assert!(!is_forbidden_ip(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn production_urls_need_https_no_port_no_private_literal() {
+        let ok = |s: &str, debug| check_remote_url(&Url::parse(s).unwrap(), debug).is_ok();
+        assert!(ok("https://example.org/u/a", false));
+        assert!(!ok("http://example.org/u/a", false));
+        assert!(!ok("https://example.org:8443/u/a", false));
+        assert!(!ok("https://127.0.0.1/u/a", false));
+        assert!(!ok("https://[::1]/u/a", false));
+        assert!(ok("http://alpha.localhost:8080/u/a", true));
+        assert!(!ok("ftp://example.org/", true));
+    }
+}

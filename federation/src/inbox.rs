@@ -1,0 +1,151 @@
+//! The inbox pipeline, in SECURITY.md's order: everything that needs no network runs first
+//! (Host, signature header, time window, digest, domain block, JSON, origins), then the signer's
+//! key is fetched (cached, refetched once on failure), the signature verified, and the activity
+//! stored durably before the caller answers 202. Processing happens later, in the inbox worker.
+
+use crate::{
+    fetch::{cached_actor, check_not_blocked, fetch_actor, upsert_actor},
+    protocol::{domain_of, same_origin, Envelope},
+    signatures::{self, PublicKey, RequestParts, SignatureError},
+    Data, Error,
+};
+use chrono::Utc;
+use copse_entities::{instance, received_activity, received_activity::InboxStatus, DbUrl};
+use http::HeaderMap;
+use sea_orm::{
+    sea_query::Expr, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set,
+    TryInsertResult,
+};
+use serde_json::Value;
+
+/// A request as it reached an inbox.
+#[derive(Debug, Clone, Copy)]
+pub struct IncomingRequest<'a> {
+    /// `POST`.
+    pub method: &'a str,
+    /// Path and query, as signed.
+    pub path_and_query: &'a str,
+    /// Headers.
+    pub headers: &'a HeaderMap,
+    /// The whole body (already capped in size).
+    pub body: &'a [u8],
+}
+
+/// What the inbox did with an activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored for processing.
+    Stored,
+    /// Seen before: nothing new stored.
+    Duplicate,
+    /// Accepted and dropped without storing (a Delete from an actor we never knew).
+    Ignored,
+}
+
+/// Runs the inbox checks and stores a verified activity.
+pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, Error> {
+    let host = req
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if host != data.settings.domain.to_ascii_lowercase() {
+        return Err(SignatureError::WrongHost.into());
+    }
+    let parts = RequestParts {
+        method: req.method,
+        path_and_query: req.path_and_query,
+        headers: req.headers,
+        body: Some(req.body),
+    };
+    let sig = signatures::precheck(&parts, Utc::now())?;
+    check_not_blocked(&data.db, &sig.key_id).await?;
+
+    let json: Value = serde_json::from_slice(req.body)?;
+    let env: Envelope = serde_json::from_value(json.clone())
+        .map_err(|e| Error::InvalidActivity(format!("not an activity: {e}")))?;
+    if !same_origin(&sig.key_id, &env.actor) {
+        return Err(SignatureError::KeyNotActors.into());
+    }
+    if !same_origin(&env.id, &env.actor) {
+        return Err(Error::InvalidActivity(
+            "activity id and actor are on different origins".into(),
+        ));
+    }
+    if data.urls.is_local(&env.actor) || data.urls.is_local(&env.id) {
+        return Err(Error::InvalidActivity(
+            "activity claims to come from this instance".into(),
+        ));
+    }
+
+    let cached = cached_actor(&data.db, &env.actor).await?;
+    // Mastodon: a Delete from an actor we never knew needs no work and no fetch.
+    if cached.is_none() && env.kind == "Delete" {
+        return Ok(Ingested::Ignored);
+    }
+    let mut verified = false;
+    if let Some(actor) = &cached {
+        let (key_id, pem) = actor.key();
+        if key_id == &sig.key_id {
+            let key = PublicKey::from_pem(pem)?;
+            verified = signatures::verify(&sig, &parts, &key).is_ok();
+        }
+    }
+    if !verified {
+        // Unknown actor, a rotated key, or a bad signature: fetch the actor once and try again.
+        let fresh = match fetch_actor(data, &env.actor).await {
+            Ok(a) => a,
+            Err(Error::Forbidden(m)) => return Err(Error::Forbidden(m)),
+            Err(e) => {
+                tracing::debug!("inbox: cannot fetch {}: {e}", env.actor);
+                return Err(SignatureError::KeyUnavailable.into());
+            }
+        };
+        let key = fresh.public_key();
+        if key.id != sig.key_id {
+            return Err(SignatureError::KeyNotActors.into());
+        }
+        signatures::verify(&sig, &parts, &PublicKey::from_pem(&key.public_key_pem)?)?;
+        upsert_actor(&data.db, &fresh).await?;
+    }
+
+    let now = Utc::now();
+    let res = received_activity::Entity::insert(received_activity::ActiveModel {
+        id: NotSet,
+        ap_id: Set(DbUrl(env.id.clone())),
+        actor: Set(DbUrl(env.actor.clone())),
+        kind: Set(env.kind.clone()),
+        data: Set(json.to_string()),
+        status: Set(InboxStatus::Pending),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_error: Set(None),
+        received_at: Set(now),
+    })
+    .on_conflict_do_nothing_on([received_activity::Column::ApId])
+    .exec(&data.db)
+    .await?;
+    if matches!(res, TryInsertResult::Conflicted) {
+        return Ok(Ingested::Duplicate);
+    }
+    // Hearing from a paused instance means it is back.
+    instance::Entity::update_many()
+        .col_expr(
+            instance::Column::PausedUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .col_expr(instance::Column::FailureCount, Expr::value(0))
+        .col_expr(
+            instance::Column::FailingSince,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(instance::Column::Domain.eq(domain_of(&env.actor)))
+        .filter(instance::Column::PausedUntil.is_not_null())
+        .exec(&data.db)
+        .await?;
+    data.inbox_wake.notify_one();
+    Ok(Ingested::Stored)
+}

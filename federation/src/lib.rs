@@ -1,0 +1,20 @@
+//! Everything ActivityPub in Copse: wire types, HTTP signatures, fetching remote actors, the
+//! inbox pipeline, the activities we send and receive, and the durable queues behind them.
+
+pub mod activities;
+pub mod context;
+pub mod error;
+pub mod fetch;
+pub mod http;
+pub mod inbox;
+pub mod objects;
+pub mod protocol;
+pub mod queue;
+pub mod signatures;
+pub mod urls;
+
+pub use context::{FederationContext, FederationSettings};
+pub use error::Error;
+
+/// The request context handed to every federation function: the crate's `Data` around ours.
+pub type Data = activitypub_federation::config::Data<FederationContext>;

@@ -1,0 +1,54 @@
+//! Conversions between database rows and wire objects, and the HTML sanitiser every remote text
+//! passes through before it is stored.
+
+mod community;
+mod person;
+mod post;
+
+pub use community::group_of;
+pub use person::{instance_actor, person_of};
+pub use post::{note_of, public};
+
+/// Cleans HTML from anywhere: no scripts, event handlers, `javascript:` links, iframes or
+/// styles; links get `rel="nofollow noopener noreferrer"`.
+pub fn sanitize_html(html: &str) -> String {
+    ammonia::Builder::default()
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .clean(html)
+        .to_string()
+}
+
+/// Escapes text for HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_html_is_cleaned() {
+        let dirty = r#"<p onclick="x()">hi<script>alert(1)</script><a href="javascript:alert(1)">j</a><a href="https://e.org">ok</a><iframe src="https://e.org"></iframe><style>p{}</style></p>"#;
+        let clean = sanitize_html(dirty);
+        for bad in ["onclick", "<script", "javascript:", "<iframe", "<style"] {
+            assert!(!clean.contains(bad), "{bad} in {clean}");
+        }
+        assert!(
+            clean.contains(r#"rel="nofollow noopener noreferrer""#),
+            "{clean}"
+        );
+        assert_eq!(sanitize_html(&clean), clean);
+    }
+}

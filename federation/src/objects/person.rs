@@ -1,0 +1,58 @@
+//! Person rows and the instance actor as actor documents.
+
+use crate::{
+    protocol::{Endpoints, Person, PublicKey},
+    urls::Urls,
+};
+use chrono::{DateTime, Utc};
+use copse_entities::person;
+
+/// The `Person` document of a local person.
+pub fn person_of(urls: &Urls, p: &person::Model) -> Person {
+    Person {
+        id: p.ap_id.0.clone(),
+        kind: "Person".into(),
+        preferred_username: p.name.clone(),
+        name: p.display_name.clone(),
+        summary: p.summary.clone(),
+        inbox: p.inbox.0.clone(),
+        outbox: Some(urls.person_part(&p.name, "outbox")),
+        endpoints: Some(Endpoints {
+            shared_inbox: p.shared_inbox.as_ref().map(|u| u.0.clone()),
+        }),
+        public_key: PublicKey {
+            id: p.key_id.0.clone(),
+            owner: p.ap_id.0.clone(),
+            public_key_pem: p.public_key_pem.clone(),
+        },
+        url: Some(p.ap_id.0.clone()),
+        manually_approves_followers: false,
+        published: Some(p.published),
+    }
+}
+
+/// The instance's `Application` actor, which signs fetches. GoToSocial refuses a signing actor
+/// without `preferredUsername` and WebFinger, so it has both.
+pub fn instance_actor(urls: &Urls, public_key_pem: &str, published: DateTime<Utc>) -> Person {
+    let id = urls.instance_actor();
+    Person {
+        id: id.clone(),
+        kind: "Application".into(),
+        preferred_username: urls.base().host_str().unwrap_or("copse").to_string(),
+        name: Some("Copse".into()),
+        summary: None,
+        inbox: urls.shared_inbox(),
+        outbox: None,
+        endpoints: Some(Endpoints {
+            shared_inbox: Some(urls.shared_inbox()),
+        }),
+        public_key: PublicKey {
+            id: urls.instance_key_id(),
+            owner: id.clone(),
+            public_key_pem: public_key_pem.to_string(),
+        },
+        url: Some(id),
+        manually_approves_followers: true,
+        published: Some(published),
+    }
+}

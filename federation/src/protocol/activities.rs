@@ -1,0 +1,141 @@
+//! Activities, named as the verbs they carry.
+
+use super::{first_id, one_or_many, IdOr, Note};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use url::Url;
+
+/// `Follow`: a person asks to follow (join) a community.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Follow {
+    /// Activity id.
+    pub id: Url,
+    /// `Follow`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who follows.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// Whom.
+    #[serde(deserialize_with = "first_id")]
+    pub object: Url,
+    /// Addressing (Lemmy sends `to`).
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub to: Vec<Url>,
+}
+
+/// `Accept{Follow}`. The Follow is embedded with plain URLs: Lemmy rejects an embedded Follow
+/// that carries whole actor objects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcceptFollow {
+    /// Activity id.
+    pub id: Url,
+    /// `Accept`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The community.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The follow accepted (some servers send only its id).
+    pub object: IdOr<Follow>,
+    /// The follower.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub to: Vec<Url>,
+}
+
+/// `Undo{Follow}`: leave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoFollow {
+    /// Activity id.
+    pub id: Url,
+    /// `Undo`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who leaves.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The follow undone.
+    pub object: IdOr<Follow>,
+    /// Addressing.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub to: Vec<Url>,
+}
+
+/// `Create` (or `Update`) of a post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateNote {
+    /// Activity id.
+    pub id: Url,
+    /// `Create` or `Update`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The author.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The post.
+    pub object: Note,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+    /// The group (FEP-1b12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
+    /// When it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// `Announce`: a group relays an activity (FEP-1b12) or, for microblog readers, a bare object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Announce {
+    /// Activity id.
+    pub id: Url,
+    /// `Announce`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The group.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// What is announced: an activity, an object, or the id of either.
+    pub object: Value,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+    /// When it was sent: GoToSocial warns without it.
+    #[serde(default)]
+    pub published: Option<DateTime<Utc>>,
+}
+
+/// The fields every incoming activity must have, read before it is dispatched by type.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Envelope {
+    /// Activity id.
+    pub id: Url,
+    /// Activity type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who sent it.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+}

@@ -1,0 +1,86 @@
+//! Content objects: the post (`Note` with a `name`), collections, and the source field.
+
+use super::{first_id, one_or_many};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The markdown a post was written in (Lemmy reads it in preference to `content`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Source {
+    /// The markdown text.
+    pub content: String,
+    /// `text/markdown`.
+    pub media_type: String,
+}
+
+/// A post: sent as a `Note` with `name`, read as `Note`, `Page` or `Article`.
+///
+/// Mastodon shows only `Note` (and `Question`) as a full status; `Page`/`Article` are cut to a
+/// title and a link. So we send a `Note` whose `content` opens with the title, with `name` set so
+/// that Lemmy shows a titled post, and `source` so Lemmy's body is the markdown without the title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    /// Object id.
+    pub id: Url,
+    /// `Note`, `Page` or `Article`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Author.
+    #[serde(deserialize_with = "first_id")]
+    pub attributed_to: Url,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+    /// The group it belongs to (FEP-1b12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// HTML content.
+    #[serde(default)]
+    pub content: Option<String>,
+    /// `text/html`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    /// Markdown source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
+    /// Parent, for replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<Url>,
+    /// HTML page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<serde_json::Value>,
+    /// Sensitive content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitive: Option<bool>,
+    /// When it was published.
+    #[serde(default)]
+    pub published: Option<DateTime<Utc>>,
+    /// When it was last edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<DateTime<Utc>>,
+}
+
+/// An `OrderedCollection`, with its items inline or only a count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderedCollection<T> {
+    /// Collection id.
+    pub id: Url,
+    /// `OrderedCollection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Number of items.
+    pub total_items: u64,
+    /// Items, newest first; absent where only the count is public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordered_items: Option<Vec<T>>,
+}

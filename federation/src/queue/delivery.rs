@@ -1,0 +1,428 @@
+//! The durable outbox. `enqueue` writes an activity and one delivery per distinct inbox in the
+//! caller's transaction; `run_worker` claims due deliveries, signs each at send time, and
+//! records the outcome: delivered, retried with backoff, or given up on a permanent 4xx.
+
+use super::{backoff, claim_statement};
+use crate::{protocol::domain_of, signatures::SigningKey, urls::Urls, Error, FederationContext};
+use chrono::Utc;
+use copse_entities::{
+    activity, community,
+    delivery::{self, DeliveryStatus},
+    instance, person, DbUrl,
+};
+use futures::StreamExt;
+use sea_orm::{
+    sea_query::Expr, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    Set,
+};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use url::Url;
+
+/// Stores an activity we send and queues one delivery per distinct inbox (shared inboxes
+/// already substituted by the caller). Local and blocked inboxes are skipped. Call inside the
+/// transaction of the local change, then `wake` after commit.
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    urls: &Urls,
+    json: &Value,
+    community_id: Option<i64>,
+    public: bool,
+    inboxes: impl IntoIterator<Item = Url>,
+) -> Result<activity::Model, Error> {
+    let ap_id: Url = json
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::InvalidActivity("activity without id".into()))?
+        .parse()?;
+    let actor: Url = json
+        .get("actor")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::InvalidActivity("activity without actor".into()))?
+        .parse()?;
+    let kind = json
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("Activity")
+        .to_string();
+    let now = Utc::now();
+    let row = activity::Entity::insert(activity::ActiveModel {
+        id: NotSet,
+        ap_id: Set(DbUrl(ap_id)),
+        kind: Set(kind),
+        actor: Set(DbUrl(actor)),
+        community_id: Set(community_id),
+        data: Set(json.to_string()),
+        public: Set(public),
+        published: Set(now),
+    })
+    .exec_with_returning(db)
+    .await?;
+
+    let targets: BTreeSet<Url> = inboxes.into_iter().filter(|u| !urls.is_local(u)).collect();
+    if targets.is_empty() {
+        return Ok(row);
+    }
+    let blocked: BTreeSet<String> = instance::Entity::find()
+        .filter(instance::Column::Blocked.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.domain)
+        .collect();
+    let rows: Vec<delivery::ActiveModel> = targets
+        .into_iter()
+        .filter_map(|inbox| {
+            let domain = domain_of(&inbox);
+            (!blocked.contains(&domain)).then(|| delivery::ActiveModel {
+                id: NotSet,
+                activity_id: Set(row.id),
+                inbox: Set(DbUrl(inbox)),
+                domain: Set(domain),
+                status: Set(DeliveryStatus::Pending),
+                attempts: Set(0),
+                next_attempt_at: Set(now),
+                locked_until: Set(None),
+                last_error: Set(None),
+                created_at: Set(now),
+            })
+        })
+        .collect();
+    // SQLite allows 32766 bound values per statement; ten columns a row.
+    for chunk in rows.chunks(1000) {
+        delivery::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(row)
+}
+
+/// What happened to one delivery attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// 2xx.
+    Delivered,
+    /// Worth trying again (network error, 5xx, 401, 408, 429), after at least this long.
+    Retry(String, Option<std::time::Duration>),
+    /// The receiver refused it for good (other 4xx) or it cannot be sent.
+    Permanent(String),
+}
+
+/// Returns the signing key of a local actor, reading it from the database once.
+pub async fn signing_key(ctx: &FederationContext, actor: &Url) -> Result<SigningKey, Error> {
+    if actor == &ctx.urls.instance_actor() {
+        return Ok(ctx.instance_key.clone());
+    }
+    if let Some(k) = ctx.signing_keys.read().await.get(actor) {
+        return Ok(k.clone());
+    }
+    let key = DbUrl(actor.clone());
+    let pem = match person::Entity::find()
+        .filter(person::Column::ApId.eq(key.clone()))
+        .one(&ctx.db)
+        .await?
+    {
+        Some(p) => p.private_key_pem,
+        None => community::Entity::find()
+            .filter(community::Column::ApId.eq(key))
+            .one(&ctx.db)
+            .await?
+            .and_then(|c| c.private_key_pem),
+    }
+    .ok_or_else(|| Error::Crypto(format!("no private key for {actor}")))?;
+    let signing = SigningKey::from_pem(Urls::key_id(actor), &pem)?;
+    ctx.signing_keys
+        .write()
+        .await
+        .insert(actor.clone(), signing.clone());
+    Ok(signing)
+}
+
+/// Signs and POSTs one activity body to one inbox.
+pub async fn send(
+    ctx: &FederationContext,
+    key: &SigningKey,
+    inbox: &Url,
+    body: &str,
+) -> DeliveryOutcome {
+    if let Err(e) = crate::http::check_remote_url(inbox, ctx.settings.debug) {
+        return DeliveryOutcome::Permanent(e.to_string());
+    }
+    let signed = match key.sign("POST", inbox, Some(body.as_bytes()), Utc::now()) {
+        Ok(s) => s,
+        Err(e) => return DeliveryOutcome::Permanent(e.to_string()),
+    };
+    let res = ctx
+        .client
+        .post(inbox.as_str())
+        .header("Content-Type", crate::protocol::AP_CONTENT_TYPE)
+        .header("Accept", crate::protocol::AP_CONTENT_TYPE)
+        .header("Date", signed.date)
+        .header("Digest", signed.digest.unwrap_or_default())
+        .header("Signature", signed.signature)
+        .body(body.to_string())
+        .send()
+        .await;
+    match res {
+        Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}"), None),
+        Ok(r) => {
+            let status = r.status();
+            if status.is_success() {
+                return DeliveryOutcome::Delivered;
+            }
+            let code = status.as_u16();
+            let msg = format!("{inbox} answered {status}");
+            // Like Mastodon: 4xx is final except 401 (key not yet known), 408 and 429.
+            if (400..500).contains(&code) && ![401, 408, 429].contains(&code) {
+                DeliveryOutcome::Permanent(msg)
+            } else {
+                let after = r
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .map(|s| std::time::Duration::from_secs(s.min(24 * 3600)));
+                DeliveryOutcome::Retry(msg, after)
+            }
+        }
+    }
+}
+
+/// Claims and sends due deliveries until none are left, then waits to be woken (or polls).
+/// Runs until the task is aborted.
+pub async fn run_worker(ctx: FederationContext) {
+    loop {
+        match work_once(&ctx).await {
+            Ok(0) => {
+                tokio::select! {
+                    _ = ctx.outbox_wake.notified() => {}
+                    _ = tokio::time::sleep(ctx.settings.poll_interval) => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("delivery worker: {e}");
+                tokio::time::sleep(ctx.settings.poll_interval).await;
+            }
+        }
+    }
+}
+
+/// Claims one batch, sends it and records the outcomes. Returns how many were claimed.
+pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
+    let s = &ctx.settings;
+    let now = Utc::now();
+    let stmt = claim_statement(
+        &ctx.db,
+        "delivery",
+        " AND domain NOT IN (SELECT domain FROM instance WHERE blocked OR paused_until > {now})",
+        now,
+        s.lease,
+        s.claim_batch,
+    );
+    let rows = delivery::Entity::find()
+        .from_raw_sql(stmt)
+        .all(&ctx.db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    if rows.len() as u64 == s.claim_batch {
+        // More is due: let another worker take the next batch meanwhile.
+        ctx.outbox_wake.notify_one();
+    }
+    let ids: BTreeSet<i64> = rows.iter().map(|r| r.activity_id).collect();
+    let activities: HashMap<i64, activity::Model> = activity::Entity::find()
+        .filter(activity::Column::Id.is_in(ids))
+        .all(&ctx.db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a))
+        .collect();
+    let mut keys: HashMap<Url, Result<SigningKey, String>> = HashMap::new();
+    for a in activities.values() {
+        if !keys.contains_key(&a.actor.0) {
+            let k = signing_key(ctx, &a.actor.0)
+                .await
+                .map_err(|e| e.to_string());
+            keys.insert(a.actor.0.clone(), k);
+        }
+    }
+    let results: Vec<(delivery::Model, DeliveryOutcome)> = futures::stream::iter(rows)
+        .map(|row| {
+            let activity = activities.get(&row.activity_id);
+            let key = activity.and_then(|a| keys.get(&a.actor.0));
+            async move {
+                let outcome = match (activity, key) {
+                    (Some(a), Some(Ok(k))) => send(ctx, k, &row.inbox.0, &a.data).await,
+                    (_, Some(Err(e))) => DeliveryOutcome::Permanent(e.clone()),
+                    _ => DeliveryOutcome::Permanent("activity is gone".into()),
+                };
+                (row, outcome)
+            }
+        })
+        .buffer_unordered(s.delivery_concurrency.max(1))
+        .collect()
+        .await;
+    let claimed = results.len();
+    record(ctx, results).await?;
+    Ok(claimed)
+}
+
+async fn record(
+    ctx: &FederationContext,
+    results: Vec<(delivery::Model, DeliveryOutcome)>,
+) -> Result<(), Error> {
+    let s = &ctx.settings;
+    let now = Utc::now();
+    let mut delivered = Vec::new();
+    // Per domain: did anything get through, and how many failed to connect or got 5xx.
+    let mut health: BTreeMap<String, (bool, i32)> = BTreeMap::new();
+    for (row, outcome) in results {
+        let entry = health.entry(row.domain.clone()).or_default();
+        match outcome {
+            DeliveryOutcome::Delivered => {
+                entry.0 = true;
+                delivered.push(row.id);
+            }
+            DeliveryOutcome::Permanent(err) => {
+                // The server answered: it is alive, it just refused this one.
+                entry.0 = true;
+                delivery::Entity::update_many()
+                    .col_expr(
+                        delivery::Column::Status,
+                        Expr::value(DeliveryStatus::Failed),
+                    )
+                    .col_expr(delivery::Column::Attempts, Expr::value(row.attempts + 1))
+                    .col_expr(delivery::Column::LastError, Expr::value(Some(err)))
+                    .col_expr(
+                        delivery::Column::LockedUntil,
+                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                    )
+                    .filter(delivery::Column::Id.eq(row.id))
+                    .exec(&ctx.db)
+                    .await?;
+            }
+            DeliveryOutcome::Retry(err, after) => {
+                entry.1 += 1;
+                let attempts = row.attempts + 1;
+                let (status, next) = if attempts >= s.max_attempts {
+                    (DeliveryStatus::Failed, now)
+                } else {
+                    let wait = backoff(s.retry_initial, s.retry_max, attempts)
+                        .max(after.unwrap_or_default());
+                    let wait =
+                        chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                    (DeliveryStatus::Pending, now + wait)
+                };
+                delivery::Entity::update_many()
+                    .col_expr(delivery::Column::Status, Expr::value(status))
+                    .col_expr(delivery::Column::Attempts, Expr::value(attempts))
+                    .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
+                    .col_expr(delivery::Column::LastError, Expr::value(Some(err)))
+                    .col_expr(
+                        delivery::Column::LockedUntil,
+                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                    )
+                    .filter(delivery::Column::Id.eq(row.id))
+                    .exec(&ctx.db)
+                    .await?;
+            }
+        }
+    }
+    for chunk in delivered.chunks(1000) {
+        delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::Status,
+                Expr::value(DeliveryStatus::Delivered),
+            )
+            .col_expr(
+                delivery::Column::Attempts,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(delivery::Column::Attempts), 1),
+            )
+            .col_expr(
+                delivery::Column::LockedUntil,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+            .exec(&ctx.db)
+            .await?;
+    }
+    for (domain, (alive, failures)) in health {
+        note_health(ctx, &domain, alive, failures).await?;
+    }
+    Ok(())
+}
+
+/// Updates an instance's health: a success revives it; failures count up, and an instance that
+/// has failed for longer than `dead_after` is paused for `dead_pause`.
+async fn note_health(
+    ctx: &FederationContext,
+    domain: &str,
+    alive: bool,
+    failures: i32,
+) -> Result<(), Error> {
+    let s = &ctx.settings;
+    let now = Utc::now();
+    instance::Entity::insert(instance::ActiveModel {
+        id: NotSet,
+        domain: Set(domain.to_string()),
+        blocked: Set(false),
+        failure_count: Set(0),
+        failing_since: Set(None),
+        paused_until: Set(None),
+        last_success_at: Set(None),
+    })
+    .on_conflict_do_nothing_on([instance::Column::Domain])
+    .exec(&ctx.db)
+    .await?;
+    let Some(row) = instance::Entity::find()
+        .filter(instance::Column::Domain.eq(domain))
+        .one(&ctx.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let mut update = instance::Entity::update_many().filter(instance::Column::Id.eq(row.id));
+    if alive {
+        if row.failure_count == 0
+            && row.paused_until.is_none()
+            && row
+                .last_success_at
+                .is_some_and(|t| now - t < chrono::Duration::minutes(1))
+        {
+            return Ok(());
+        }
+        update = update
+            .col_expr(instance::Column::FailureCount, Expr::value(0))
+            .col_expr(
+                instance::Column::FailingSince,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .col_expr(
+                instance::Column::PausedUntil,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .col_expr(instance::Column::LastSuccessAt, Expr::value(Some(now)));
+    } else {
+        let since = row.failing_since.unwrap_or(now);
+        let dead_after =
+            chrono::Duration::from_std(s.dead_after).unwrap_or(chrono::Duration::days(3));
+        let pause = chrono::Duration::from_std(s.dead_pause).unwrap_or(chrono::Duration::days(1));
+        update = update
+            .col_expr(
+                instance::Column::FailureCount,
+                Expr::value(row.failure_count.saturating_add(failures)),
+            )
+            .col_expr(instance::Column::FailingSince, Expr::value(Some(since)));
+        if now - since >= dead_after {
+            tracing::warn!("{domain} has failed since {since}; pausing deliveries to it");
+            update = update.col_expr(
+                instance::Column::PausedUntil,
+                Expr::value(Some(now + pause)),
+            );
+        }
+    }
+    update.exec(&ctx.db).await?;
+    Ok(())
+}

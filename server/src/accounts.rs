@@ -1,0 +1,215 @@
+//! Local accounts and communities: creation rules shared by the command line and the API.
+
+use crate::error::ApiError;
+use chrono::Utc;
+use copse_entities::{community, local_user, person, DbUrl};
+use copse_federation::{signatures::generate_keypair, urls::Urls, Data};
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+/// Names are lower-case letters, digits and `_`, 1 to 30 long: the WebFinger handle.
+pub fn check_name(field: &str, name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 30
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            "use 1 to 30 lower-case letters, digits or _",
+        ))
+    }
+}
+
+/// True when a local person or community already has this name (they share one name space,
+/// as Mastodon's `acct:` lookups need).
+pub async fn name_taken(db: &impl ConnectionTrait, name: &str) -> Result<bool, sea_orm::DbErr> {
+    let person = person::Entity::find()
+        .filter(person::Column::Local.eq(true))
+        .filter(person::Column::Name.eq(name))
+        .one(db)
+        .await?;
+    if person.is_some() {
+        return Ok(true);
+    }
+    Ok(community::Entity::find()
+        .filter(community::Column::Local.eq(true))
+        .filter(community::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// SHA-256 hex of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    openssl::sha::sha256(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn new_token() -> Result<String, ApiError> {
+    let mut buf = [0u8; 32];
+    openssl::rand::rand_bytes(&mut buf).map_err(ApiError::internal)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Creates a local account and returns it with its bearer token (shown once).
+pub async fn create_user(
+    data: &Data,
+    name: &str,
+    admin: bool,
+) -> Result<(person::Model, String), ApiError> {
+    check_name("name", name)?;
+    let (public, private) = generate_keypair().map_err(ApiError::internal)?;
+    let token = new_token()?;
+    let urls = &data.urls;
+    let id = urls.person(name);
+    let now = Utc::now();
+    let txn = copse_federation::context::begin(&data.db).await?;
+    if name_taken(&txn, name).await? {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            format!("the name {name} is taken"),
+        )
+        .with_field("name"));
+    }
+    let person = person::Entity::insert(person::ActiveModel {
+        id: NotSet,
+        ap_id: Set(DbUrl(id.clone())),
+        name: Set(name.to_string()),
+        display_name: Set(None),
+        summary: Set(None),
+        inbox: Set(DbUrl(urls.person_part(name, "inbox"))),
+        shared_inbox: Set(Some(DbUrl(urls.shared_inbox()))),
+        key_id: Set(DbUrl(Urls::key_id(&id))),
+        public_key_pem: Set(public),
+        private_key_pem: Set(Some(private)),
+        local: Set(true),
+        published: Set(now),
+        fetched_at: Set(now),
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    local_user::Entity::insert(local_user::ActiveModel {
+        id: NotSet,
+        person_id: Set(person.id),
+        admin: Set(admin),
+        token_hash: Set(token_hash(&token)),
+        created_at: Set(now),
+    })
+    .exec(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((person, token))
+}
+
+/// What a new community is made of.
+#[derive(Debug, Clone)]
+pub struct NewCommunity {
+    /// Handle.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Markdown summary.
+    pub summary: Option<String>,
+    /// The local person who creates it.
+    pub owner: Option<i64>,
+}
+
+/// Creates a local community.
+pub async fn create_community(
+    data: &Data,
+    new: NewCommunity,
+) -> Result<community::Model, ApiError> {
+    check_name("name", &new.name)?;
+    let title = new.title.trim();
+    if title.is_empty() || title.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "title",
+            "title must be 1 to 100 characters",
+        ));
+    }
+    if new.summary.as_ref().is_some_and(|s| s.len() > 10_000) {
+        return Err(ApiError::invalid(
+            "summary",
+            "summary must be at most 10000 bytes",
+        ));
+    }
+    let (public, private) = generate_keypair().map_err(ApiError::internal)?;
+    let urls = &data.urls;
+    let id = urls.community(&new.name);
+    let now = Utc::now();
+    let txn = copse_federation::context::begin(&data.db).await?;
+    if name_taken(&txn, &new.name).await? {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            format!("the name {} is taken", new.name),
+        )
+        .with_field("name"));
+    }
+    let community = community::Entity::insert(community::ActiveModel {
+        id: NotSet,
+        ap_id: Set(DbUrl(id.clone())),
+        name: Set(new.name.clone()),
+        title: Set(title.to_string()),
+        summary: Set(new.summary.as_deref().map(crate::api::render_markdown)),
+        inbox: Set(DbUrl(urls.community_part(&new.name, "inbox"))),
+        shared_inbox: Set(Some(DbUrl(urls.shared_inbox()))),
+        key_id: Set(DbUrl(Urls::key_id(&id))),
+        public_key_pem: Set(public),
+        private_key_pem: Set(Some(private)),
+        local: Set(true),
+        manually_approves_followers: Set(false),
+        discoverable: Set(true),
+        creator_id: Set(new.owner),
+        published: Set(now),
+        fetched_at: Set(now),
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(community)
+}
+
+/// The local account a bearer token belongs to.
+pub async fn user_by_token(
+    db: &impl ConnectionTrait,
+    token: &str,
+) -> Result<Option<(local_user::Model, person::Model)>, sea_orm::DbErr> {
+    let Some(user) = local_user::Entity::find()
+        .filter(local_user::Column::TokenHash.eq(token_hash(token)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let person = person::Entity::find_by_id(user.person_id).one(db).await?;
+    Ok(person.map(|p| (user, p)))
+}
+
+/// A local person by name.
+pub async fn local_person(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<person::Model>, sea_orm::DbErr> {
+    person::Entity::find()
+        .filter(person::Column::Local.eq(true))
+        .filter(person::Column::Name.eq(name))
+        .one(db)
+        .await
+}
+
+/// A local community by name.
+pub async fn local_community(
+    db: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<community::Model>, sea_orm::DbErr> {
+    community::Entity::find()
+        .filter(community::Column::Local.eq(true))
+        .filter(community::Column::Name.eq(name))
+        .one(db)
+        .await
+}

@@ -1,0 +1,370 @@
+//! The REST API under `/api/v1`: JSON in and out, `Authorization: Bearer TOKEN`. Handlers
+//! change the database and hand events to the federation crate; they never build ActivityPub.
+
+use crate::{accounts, error::ApiError, routes::follower_count, AppState};
+use axum::{
+    body::Bytes,
+    extract::{FromRequestParts, Path, Query, State},
+    http::{header, request::Parts, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use chrono::Utc;
+use copse_entities::{community, local_user, person, post, DbUrl};
+use copse_federation::{activities, fetch, Data};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use serde::{de::DeserializeOwned, Deserialize};
+use serde_json::{json, Value};
+
+/// The API routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me", get(http_get_me))
+        .route("/api/v1/communities", post(http_post_community))
+        .route("/api/v1/communities/{name}", get(http_get_community))
+        .route(
+            "/api/v1/communities/{name}/posts",
+            post(http_post_post).get(http_get_posts),
+        )
+        .route(
+            "/api/v1/follows",
+            post(http_post_follow).delete(http_delete_follow),
+        )
+}
+
+/// Renders markdown to sanitised HTML.
+pub fn render_markdown(text: &str) -> String {
+    let mut opts = pulldown_cmark::Options::empty();
+    opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
+    opts.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
+    let parser = pulldown_cmark::Parser::new_ext(text, opts);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    copse_federation::objects::sanitize_html(&html)
+}
+
+/// The signed-in local account.
+pub struct AuthUser {
+    /// The account.
+    pub user: local_user::Model,
+    /// Its person.
+    pub person: person::Model,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        let (user, person) = accounts::user_by_token(&state.db, token)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Self { user, person })
+    }
+}
+
+/// A JSON body whose errors name the field at fault.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !is_json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body too large"))?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(de)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let message = inner.to_string();
+                let field = match message.split('`').nth(1) {
+                    Some(f) if message.starts_with("missing field") => Some(f.to_string()),
+                    _ if path != "." => Some(path),
+                    _ => None,
+                };
+                let mut err = ApiError::new(StatusCode::BAD_REQUEST, message);
+                err.field = field;
+                err
+            })
+    }
+}
+
+async fn http_get_me(auth: AuthUser) -> Json<Value> {
+    Json(json!({
+        "name": auth.person.name,
+        "id": auth.person.ap_id,
+        "admin": auth.user.admin,
+    }))
+}
+
+/// Request body of `POST /api/v1/communities`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityForm {
+    /// Handle.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Markdown summary.
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+async fn http_post_community(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(form): ApiJson<CommunityForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let c = accounts::create_community(
+        &data,
+        accounts::NewCommunity {
+            name: form.name,
+            title: form.title,
+            summary: form.summary,
+            owner: Some(auth.person.id),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(community_json(&data, &c).await?)).into_response())
+}
+
+async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiError> {
+    let posts = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(c.id))
+        .count(&data.db)
+        .await?;
+    Ok(json!({
+        "id": c.ap_id,
+        "name": c.name,
+        "handle": format!("{}@{}", c.name, data.settings.domain),
+        "title": c.title,
+        "summary": c.summary,
+        "followers": follower_count(data, c.id).await?,
+        "posts": posts,
+        "manually_approves_followers": c.manually_approves_followers,
+        "published": c.published,
+    }))
+}
+
+async fn http_get_community(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let c = accounts::local_community(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    Ok(Json(community_json(&data, &c).await?))
+}
+
+/// Request body of `POST /api/v1/communities/{name}/posts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostForm {
+    /// Title.
+    pub title: String,
+    /// Markdown body.
+    pub content: String,
+}
+
+fn post_json(p: &post::Model, c: &community::Model, author: &person::Model) -> Value {
+    json!({
+        "id": p.ap_id,
+        "local_id": p.id,
+        "community": c.ap_id,
+        "author": author.ap_id,
+        "title": p.title,
+        "content": p.content,
+        "source": p.source,
+        "published": p.published,
+        "updated": p.updated,
+    })
+}
+
+async fn http_post_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(name): Path<String>,
+    ApiJson(form): ApiJson<PostForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let title = form.title.trim().to_string();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(ApiError::invalid(
+            "title",
+            "title must be 1 to 200 characters",
+        ));
+    }
+    if form.content.len() > 100_000 {
+        return Err(ApiError::invalid(
+            "content",
+            "content must be at most 100000 bytes",
+        ));
+    }
+    let c = accounts::local_community(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let now = Utc::now();
+    let txn = copse_federation::context::begin(&data.db).await?;
+    // The id is known only after the insert; a placeholder keeps the unique column unique.
+    let placeholder = data.urls.new_activity("pending-post");
+    let mut row = post::Entity::insert(post::ActiveModel {
+        id: NotSet,
+        ap_id: Set(DbUrl(placeholder)),
+        community_id: Set(c.id),
+        author_id: Set(auth.person.id),
+        title: Set(title),
+        content: Set(render_markdown(&form.content)),
+        source: Set(Some(form.content)),
+        local: Set(true),
+        published: Set(now),
+        updated: Set(None),
+    })
+    .exec_with_returning(&txn)
+    .await?;
+    row.ap_id = DbUrl(data.urls.post(row.id));
+    post::Entity::update(post::ActiveModel {
+        id: Set(row.id),
+        ap_id: Set(row.ap_id.clone()),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    activities::post_published(&txn, &data, &row, &c, &auth.person).await?;
+    activities::commit_and_wake(&data, txn).await?;
+    Ok((StatusCode::CREATED, Json(post_json(&row, &c, &auth.person))).into_response())
+}
+
+/// Paging of list endpoints.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// 1-based page.
+    #[serde(default)]
+    pub page: Option<u64>,
+    /// Items per page, at most 100.
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+async fn http_get_posts(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let limit = q.limit.unwrap_or(20);
+    if limit == 0 || limit > 100 {
+        return Err(ApiError::invalid("limit", "limit must be 1 to 100"));
+    }
+    let page = q.page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "pages start at 1"));
+    }
+    let c = accounts::local_community(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let rows = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(c.id))
+        .order_by_desc(post::Column::Published)
+        .order_by_desc(post::Column::Id)
+        .paginate(&data.db, limit)
+        .fetch_page(page - 1)
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for p in &rows {
+        let author = person::Entity::find_by_id(p.author_id)
+            .one(&data.db)
+            .await?;
+        if let Some(a) = author {
+            items.push(post_json(p, &c, &a));
+        }
+    }
+    Ok(Json(json!({ "page": page, "items": items })))
+}
+
+/// Request body of `POST /api/v1/follows`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowForm {
+    /// `name@domain` of a community, here or elsewhere.
+    pub community: String,
+}
+
+async fn resolve_community(data: &Data, handle: &str) -> Result<community::Model, ApiError> {
+    let handle = handle.trim().trim_start_matches('@');
+    let local_suffix = format!("@{}", data.settings.domain);
+    if let Some(name) = handle
+        .strip_suffix(&local_suffix)
+        .or((!handle.contains('@')).then_some(handle))
+    {
+        return accounts::local_community(&data.db, name)
+            .await?
+            .ok_or_else(|| ApiError::not_found("community").with_field("community"));
+    }
+    match fetch::webfinger(data, handle).await {
+        Ok(fetch::ActorRef::Community(c)) => Ok(c),
+        Ok(fetch::ActorRef::Person(_)) => Err(ApiError::invalid(
+            "community",
+            "that handle is a person, not a community",
+        )),
+        Err(copse_federation::Error::NotFound) => {
+            Err(ApiError::not_found("community").with_field("community"))
+        }
+        Err(copse_federation::Error::Url(m)) => Err(ApiError::invalid("community", m)),
+        Err(e) => Err(ApiError::from(e).with_field("community")),
+    }
+}
+
+async fn http_post_follow(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(form): ApiJson<FollowForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let c = resolve_community(&data, &form.community).await?;
+    activities::follow_community(&data, &auth.person, &c).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "community": c.ap_id, "pending": !c.local })),
+    )
+        .into_response())
+}
+
+async fn http_delete_follow(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Query(form): Query<FollowForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let c = resolve_community(&data, &form.community).await?;
+    if activities::unfollow_community(&data, &auth.person, &c).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found("follow"))
+    }
+}

@@ -1,0 +1,89 @@
+//! Connecting to the database, applying migrations, and the instance's own keys.
+
+use crate::settings::Settings;
+use chrono::Utc;
+use copse_entities::site;
+use copse_migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait, Set};
+use std::time::Duration;
+
+/// Opens the configured database. For SQLite: creates the file and its folder, and sets WAL,
+/// a busy timeout and `synchronous=NORMAL`.
+pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let url = &settings.database.url;
+    if let Some(path) = sqlite_path(url) {
+        if let Some(dir) = std::path::Path::new(&path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+            }
+        }
+    }
+    let mut opts = ConnectOptions::new(url.clone());
+    opts.max_connections(settings.database.max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .create_if_missing(true)
+        });
+    Database::connect(opts).await
+}
+
+/// The file path of a `sqlite:` URL, if it names a file.
+fn sqlite_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| path.to_string())
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Returns the instance actor's keys, generating them on first start.
+pub async fn site(db: &DatabaseConnection) -> Result<site::Model, DbErr> {
+    if let Some(s) = site::Entity::find_by_id(1).one(db).await? {
+        return Ok(s);
+    }
+    let (public, private) = copse_federation::signatures::generate_keypair()
+        .map_err(|e| DbErr::Custom(format!("key generation failed: {e}")))?;
+    let row = site::ActiveModel {
+        id: Set(1),
+        public_key_pem: Set(public),
+        private_key_pem: Set(private),
+        created_at: Set(Utc::now()),
+    };
+    // Two processes starting at once: the second insert fails, and both read the winner.
+    let _ = site::Entity::insert(row).exec(db).await;
+    site::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::Custom("site row missing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_paths_are_read_from_urls() {
+        assert_eq!(
+            sqlite_path("sqlite://data/copse.db?mode=rwc").as_deref(),
+            Some("data/copse.db")
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/x.db").as_deref(),
+            Some("/tmp/x.db")
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://x"), None);
+    }
+}

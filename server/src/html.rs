@@ -1,0 +1,112 @@
+//! Plain HTML pages for browsers: the same URLs as the ActivityPub documents.
+
+use crate::{error::ApiError, routes::follower_count, AppState};
+use axum::{
+    extract::State,
+    response::{Html, IntoResponse, Response},
+};
+use copse_entities::{community, person, post};
+use copse_federation::{objects::escape_html, Data};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+fn page(title: &str, body: &str) -> Response {
+    Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{} · Copse</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         article{{border-top:1px solid #ccc;padding:.5rem 0}}.meta{{color:#555;font-size:.9rem}}</style></head>\
+         <body>{body}</body></html>",
+        escape_html(title)
+    ))
+    .into_response()
+}
+
+/// The home page: local communities.
+pub async fn http_get_home(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let list = community::Entity::find()
+        .filter(community::Column::Local.eq(true))
+        .order_by_asc(community::Column::Name)
+        .limit(200)
+        .all(&state.db)
+        .await?;
+    let mut body = format!(
+        "<h1>Copse at {}</h1><ul>",
+        escape_html(&state.settings.domain)
+    );
+    for c in list {
+        body.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> — @{}@{}</li>",
+            escape_html(c.ap_id.as_str()),
+            escape_html(&c.title),
+            escape_html(&c.name),
+            escape_html(&state.settings.domain)
+        ));
+    }
+    body.push_str("</ul>");
+    Ok(page("Communities", &body))
+}
+
+/// A community: title, summary, follower count and recent posts.
+pub async fn community_page(data: &Data, c: &community::Model) -> Result<Response, ApiError> {
+    let followers = follower_count(data, c.id).await?;
+    let posts = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(c.id))
+        .order_by_desc(post::Column::Published)
+        .limit(20)
+        .all(&data.db)
+        .await?;
+    let mut body = format!(
+        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{}</p><div>{}</div><h2>Recent posts</h2>",
+        escape_html(&c.title),
+        escape_html(&c.name),
+        escape_html(&data.settings.domain),
+        followers,
+        if followers == 1 { "" } else { "s" },
+        c.summary.as_deref().unwrap_or_default()
+    );
+    if posts.is_empty() {
+        body.push_str("<p>No posts yet.</p>");
+    }
+    for p in posts {
+        body.push_str(&format!(
+            "<article><h3><a href=\"{}\">{}</a></h3><p class=\"meta\">{}</p>{}</article>",
+            escape_html(p.ap_id.as_str()),
+            escape_html(&p.title),
+            p.published.format("%Y-%m-%d %H:%M UTC"),
+            p.content
+        ));
+    }
+    Ok(page(&c.title, &body))
+}
+
+/// A person's profile.
+pub fn person_page(p: &person::Model) -> Response {
+    let name = p.display_name.as_deref().unwrap_or(&p.name);
+    page(
+        name,
+        &format!(
+            "<h1>{}</h1><p class=\"meta\">@{}</p><div>{}</div>",
+            escape_html(name),
+            escape_html(&p.name),
+            p.summary.as_deref().unwrap_or_default()
+        ),
+    )
+}
+
+/// A post.
+pub fn post_page(p: &post::Model, c: &community::Model, author: &person::Model) -> Response {
+    page(
+        &p.title,
+        &format!(
+            "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>{}</h1><p class=\"meta\">by <a href=\"{}\">{}</a> · {}</p>{}",
+            escape_html(c.ap_id.as_str()),
+            escape_html(&c.title),
+            escape_html(&p.title),
+            escape_html(author.ap_id.as_str()),
+            escape_html(&author.name),
+            p.published.format("%Y-%m-%d %H:%M UTC"),
+            p.content
+        ),
+    )
+}

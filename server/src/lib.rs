@@ -1,0 +1,127 @@
+//! The Copse server: configuration, the HTTP routes (ActivityPub, REST API, HTML pages), the
+//! command line, and the wiring that starts an instance. `start` is what `main` and the tests
+//! both call, so a test can run several instances in one process.
+
+pub mod accounts;
+pub mod api;
+pub mod db;
+pub mod error;
+pub mod html;
+pub mod routes;
+pub mod settings;
+pub mod wellknown;
+
+use activitypub_federation::config::FederationConfig;
+use copse_federation::{queue, FederationContext};
+use sea_orm::DatabaseConnection;
+use settings::Settings;
+use std::{net::SocketAddr, time::Duration};
+use tokio::{net::TcpListener, task::JoinSet};
+
+/// The state every handler gets.
+pub type AppState = FederationConfig<FederationContext>;
+
+/// A running instance. Dropping it (or `stop`) ends its server and workers.
+pub struct Instance {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its configuration and federation context.
+    pub config: AppState,
+    /// Settings it was started with.
+    pub settings: Settings,
+    tasks: JoinSet<()>,
+}
+
+impl Instance {
+    /// The database.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.config.db
+    }
+
+    /// The federation context as handlers see it.
+    pub fn data(&self) -> copse_federation::Data {
+        self.config.to_request_data()
+    }
+
+    /// Stops serving and working at once, as a crash would (queued work stays in the database).
+    pub async fn stop(mut self) {
+        self.tasks.shutdown().await;
+    }
+}
+
+/// Why an instance could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Db(#[from] sea_orm::DbErr),
+    /// Federation setup failed.
+    #[error("federation: {0}")]
+    Federation(#[from] copse_federation::Error),
+    /// The listener failed.
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects, migrates and builds the federation context, without serving.
+pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
+    let db = db::connect(settings).await?;
+    db::migrate(&db).await?;
+    let site = db::site(&db).await?;
+    let ctx = FederationContext::new(db, settings.federation_settings(), &site.private_key_pem)?;
+    Ok(ctx.into_config().await?)
+}
+
+/// Starts an instance on a bound listener: serves HTTP and runs the configured queue workers.
+pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance, StartError> {
+    let config = prepare(&settings).await?;
+    let addr = listener.local_addr()?;
+    let mut tasks = JoinSet::new();
+    spawn_workers(&mut tasks, &config, &settings);
+    let app = routes::router(config.clone());
+    let header_timeout = Duration::from_secs(settings.http.header_read_timeout_seconds);
+    tasks.spawn(serve(listener, app, header_timeout));
+    Ok(Instance {
+        addr,
+        config,
+        settings,
+        tasks,
+    })
+}
+
+/// Spawns the delivery and inbox workers the settings ask for.
+pub fn spawn_workers(tasks: &mut JoinSet<()>, config: &AppState, settings: &Settings) {
+    for _ in 0..settings.federation.delivery_workers {
+        tasks.spawn(queue::delivery::run_worker((**config).clone()));
+    }
+    for _ in 0..settings.federation.inbox_workers {
+        tasks.spawn(queue::inbox::run_worker(config.clone()));
+    }
+}
+
+/// Our own accept loop: `axum::serve` sets no timer, so hyper's header timeout would be inert
+/// and a client trickling bytes could hold a connection forever.
+async fn serve(listener: TcpListener, app: axum::Router, header_timeout: Duration) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let mut conns = JoinSet::new();
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        conns.spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = conn.await;
+        });
+        // Reap finished connections so the set does not grow.
+        while conns.try_join_next().is_some() {}
+    }
+}

@@ -1,0 +1,345 @@
+//! The router, and the ActivityPub endpoints: actors, collections, objects, activities and
+//! inboxes. Federation routes are merged flat (no `nest`), so signed paths stay as signed.
+
+use crate::{accounts, api, error::ApiError, html, wellknown, AppState};
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Router,
+};
+use copse_entities::{activity, community, community_follower, person, post, DbUrl};
+use copse_federation::{
+    inbox::{ingest, IncomingRequest, Ingested},
+    objects::{group_of, instance_actor, note_of, person_of},
+    protocol::{OrderedCollection, WithContext, AP_CONTENT_TYPE},
+    Data,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// Builds the whole application router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(html::http_get_home))
+        .route("/.well-known/webfinger", get(wellknown::http_get_webfinger))
+        .route(
+            "/.well-known/nodeinfo",
+            get(wellknown::http_get_nodeinfo_links),
+        )
+        .route("/nodeinfo/2.1", get(wellknown::http_get_nodeinfo))
+        .route("/actor", get(http_get_instance_actor))
+        .route("/inbox", post(http_post_inbox))
+        .route("/actor/inbox", post(http_post_inbox))
+        .route("/c/{name}", get(http_get_community))
+        .route("/c/{name}/inbox", post(http_post_inbox))
+        .route("/c/{name}/outbox", get(http_get_community_outbox))
+        .route("/c/{name}/followers", get(http_get_community_followers))
+        .route("/c/{name}/featured", get(http_get_community_featured))
+        .route("/c/{name}/moderators", get(http_get_community_moderators))
+        .route("/u/{name}", get(http_get_person))
+        .route("/u/{name}/inbox", post(http_post_inbox))
+        .route("/u/{name}/outbox", get(http_get_person_outbox))
+        .route("/post/{id}", get(http_get_post))
+        .route("/activities/{kind}/{id}", get(http_get_activity))
+        .merge(api::router())
+        .layer(middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
+/// True when the client asks for ActivityPub JSON rather than a page.
+pub fn wants_activity_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/activity+json") || v.contains("application/ld+json"))
+}
+
+/// An ActivityPub JSON response.
+pub fn activity_json(value: impl Serialize) -> Response {
+    match serde_json::to_vec(&value) {
+        Ok(body) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/activity+json; charset=utf-8"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+async fn http_post_inbox(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let data = state.to_request_data();
+    let limit = data.settings.max_body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return inbox_error(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return inbox_error(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+    };
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let req = IncomingRequest {
+        method: method.as_str(),
+        path_and_query: path,
+        headers: &headers,
+        body: &bytes,
+    };
+    match ingest(&data, req).await {
+        Ok(Ingested::Stored | Ingested::Duplicate | Ingested::Ignored) => {
+            StatusCode::ACCEPTED.into_response()
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            tracing::debug!("inbox refused ({status}): {e}");
+            let message = if status.is_server_error() {
+                "try again later".to_string()
+            } else {
+                e.to_string()
+            };
+            inbox_error(status, &message)
+        }
+    }
+}
+
+fn inbox_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({ "error": message }))).into_response()
+}
+
+async fn http_get_instance_actor(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let site = crate::db::site(&state.db).await?;
+    Ok(activity_json(WithContext::new(instance_actor(
+        &state.urls,
+        &site.public_key_pem,
+        site.created_at,
+    ))))
+}
+
+async fn find_community(data: &Data, name: &str) -> Result<community::Model, ApiError> {
+    accounts::local_community(&data.db, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))
+}
+
+/// Counts a community's accepted followers.
+pub async fn follower_count(data: &Data, community_id: i64) -> Result<u64, ApiError> {
+    Ok(community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(community_id))
+        .filter(community_follower::Column::Pending.eq(false))
+        .count(&data.db)
+        .await?)
+}
+
+async fn http_get_community(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let community = find_community(&data, &name).await?;
+    if wants_activity_json(&headers) {
+        return Ok(activity_json(WithContext::new(group_of(
+            &data.urls, &community,
+        ))));
+    }
+    html::community_page(&data, &community).await
+}
+
+async fn http_get_community_outbox(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let community = find_community(&data, &name).await?;
+    let total = activity::Entity::find()
+        .filter(activity::Column::CommunityId.eq(community.id))
+        .filter(activity::Column::Public.eq(true))
+        .count(&data.db)
+        .await?;
+    // Like Lemmy: the latest 20 activities the community sent.
+    let items: Vec<Value> = activity::Entity::find()
+        .filter(activity::Column::CommunityId.eq(community.id))
+        .filter(activity::Column::Public.eq(true))
+        .order_by_desc(activity::Column::Id)
+        .limit(20)
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .filter_map(|a| {
+            let mut v: Value = serde_json::from_str(&a.data).ok()?;
+            v.as_object_mut()?.remove("@context");
+            Some(v)
+        })
+        .collect();
+    Ok(activity_json(WithContext::new(OrderedCollection {
+        id: data.urls.community_part(&name, "outbox"),
+        kind: "OrderedCollection".into(),
+        total_items: total,
+        ordered_items: Some(items),
+    })))
+}
+
+async fn http_get_community_followers(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let community = find_community(&data, &name).await?;
+    let total = follower_count(&data, community.id).await?;
+    // Only the count is public, as Lemmy publishes it.
+    Ok(activity_json(WithContext::new(
+        OrderedCollection::<Value> {
+            id: data.urls.community_part(&name, "followers"),
+            kind: "OrderedCollection".into(),
+            total_items: total,
+            ordered_items: None,
+        },
+    )))
+}
+
+async fn http_get_community_featured(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    find_community(&data, &name).await?;
+    Ok(activity_json(WithContext::new(
+        OrderedCollection::<Value> {
+            id: data.urls.community_part(&name, "featured"),
+            kind: "OrderedCollection".into(),
+            total_items: 0,
+            ordered_items: Some(Vec::new()),
+        },
+    )))
+}
+
+async fn http_get_community_moderators(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let community = find_community(&data, &name).await?;
+    let mut items = Vec::new();
+    if let Some(creator) = community.creator_id {
+        if let Some(p) = person::Entity::find_by_id(creator).one(&data.db).await? {
+            items.push(Value::String(p.ap_id.to_string()));
+        }
+    }
+    Ok(activity_json(WithContext::new(OrderedCollection {
+        id: data.urls.community_part(&name, "moderators"),
+        kind: "OrderedCollection".into(),
+        total_items: items.len() as u64,
+        ordered_items: Some(items),
+    })))
+}
+
+async fn http_get_person(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let person = accounts::local_person(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    if wants_activity_json(&headers) {
+        return Ok(activity_json(WithContext::new(person_of(
+            &data.urls, &person,
+        ))));
+    }
+    Ok(html::person_page(&person))
+}
+
+async fn http_get_person_outbox(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    accounts::local_person(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    Ok(activity_json(WithContext::new(
+        OrderedCollection::<Value> {
+            id: data.urls.person_part(&name, "outbox"),
+            kind: "OrderedCollection".into(),
+            total_items: 0,
+            ordered_items: Some(Vec::new()),
+        },
+    )))
+}
+
+async fn http_get_post(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let post = post::Entity::find_by_id(id)
+        .filter(post::Column::Local.eq(true))
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("post"))?;
+    let community = community::Entity::find_by_id(post.community_id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let author = person::Entity::find_by_id(post.author_id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("author"))?;
+    if wants_activity_json(&headers) {
+        return Ok(activity_json(WithContext::new(note_of(
+            &post, &community, &author,
+        ))));
+    }
+    Ok(html::post_page(&post, &community, &author))
+}
+
+async fn http_get_activity(
+    State(state): State<AppState>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let mut url = data.urls.base().clone();
+    url.set_path(&format!("/activities/{kind}/{id}"));
+    let row = activity::Entity::find()
+        .filter(activity::Column::ApId.eq(DbUrl(url)))
+        .filter(activity::Column::Public.eq(true))
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("activity"))?;
+    let value: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
+    Ok(activity_json(value))
+}
+
+/// The content type we serve, for tests and clients.
+pub const CONTENT_TYPE: &str = AP_CONTENT_TYPE;

@@ -1,0 +1,477 @@
+//! Configuration: one `Settings` struct, read from a TOML file plus `COPSE__SECTION__KEY`
+//! environment overrides, then validated. Every error names the key at fault.
+
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+/// The whole configuration. `config/defaults.toml` lists every key with its default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Public `host[:port]` of this instance; part of every ActivityPub id, so never change it
+    /// once the instance has federated.
+    pub domain: String,
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// Log filter, e.g. `info` or `copse=debug,info`.
+    pub log: String,
+    /// Database.
+    pub database: DatabaseSettings,
+    /// HTTP server.
+    pub http: HttpSettings,
+    /// Federation and its queues.
+    pub federation: FederationSection,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH?mode=rwc` (embedded) or `postgres://user@host/db`.
+    pub url: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+}
+
+/// `[http]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// A client must send its request headers within this many seconds (slowloris guard).
+    pub header_read_timeout_seconds: u64,
+}
+
+/// `[federation]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationSection {
+    /// Development and tests only: allows http, explicit ports, local addresses.
+    pub debug: bool,
+    /// Largest inbox body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Delivery worker tasks in this process (0 on a process that only serves HTTP).
+    pub delivery_workers: usize,
+    /// Inbox worker tasks in this process.
+    pub inbox_workers: usize,
+    /// Concurrent requests per delivery worker.
+    pub delivery_concurrency: usize,
+    /// Queue rows a worker claims at once.
+    pub claim_batch: u64,
+    /// Seconds a claimed row stays with its worker before another process may take it.
+    pub lease_seconds: u64,
+    /// First retry delay, in milliseconds; it doubles on every attempt.
+    pub retry_initial_ms: u64,
+    /// Longest retry delay, in seconds.
+    pub retry_max_seconds: u64,
+    /// Attempts before a delivery is given up.
+    pub max_attempts: i32,
+    /// Hours an instance may keep failing before it counts as dead and is paused.
+    pub dead_after_hours: u64,
+    /// Hours a dead instance is paused before it is tried again.
+    pub dead_pause_hours: u64,
+    /// How often idle workers look for work queued by other processes, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Timeout of every outgoing request, in seconds.
+    pub request_timeout_seconds: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            domain: "localhost:8080".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            log: "info".into(),
+            database: DatabaseSettings::default(),
+            http: HttpSettings::default(),
+            federation: FederationSection::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "sqlite://data/copse.db?mode=rwc".into(),
+            max_connections: 8,
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_seconds: 30,
+        }
+    }
+}
+
+impl Default for FederationSection {
+    fn default() -> Self {
+        Self {
+            debug: false,
+            max_body_bytes: 1024 * 1024,
+            delivery_workers: 2,
+            inbox_workers: 1,
+            delivery_concurrency: 32,
+            claim_batch: 256,
+            lease_seconds: 60,
+            retry_initial_ms: 60_000,
+            retry_max_seconds: 12 * 3600,
+            max_attempts: 16,
+            dead_after_hours: 72,
+            dead_pause_hours: 24,
+            poll_interval_ms: 2000,
+            request_timeout_seconds: 10,
+        }
+    }
+}
+
+/// A configuration that cannot be used, with the key at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed.
+    #[error("config file {path} is not valid TOML: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A key is unknown or its value has the wrong type or is out of range.
+    #[error("config key `{key}`: {message}")]
+    Key {
+        /// Dotted key, e.g. `federation.debug`.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Settings {
+    /// Reads the file (if given), applies `COPSE__*` environment overrides, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// Like `load`, with the environment given explicitly (tests).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let file_table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Syntax {
+                        path: path.display().to_string(),
+                        message: e.message().to_string(),
+                    })?
+            }
+            None => toml::Table::new(),
+        };
+        // The defaults tell each environment value's type: a string key takes the raw text.
+        let defaults = toml::Table::try_from(Settings::default()).unwrap_or_default();
+        let mut table = file_table;
+        for (name, raw) in env {
+            let Some(rest) = name.strip_prefix("COPSE__") else {
+                continue;
+            };
+            let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+            let value = match lookup(&defaults, &path) {
+                Some(toml::Value::String(_)) => toml::Value::String(raw),
+                _ => env_value(&raw),
+            };
+            set_path(&mut table, &path, value).map_err(|message| ConfigError::Key {
+                key: path.join("."),
+                message,
+            })?;
+        }
+        Self::from_table(table)
+    }
+
+    /// Parses and validates a TOML text (tests and `defaults.toml`).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let table = text
+            .parse::<toml::Table>()
+            .map_err(|e| ConfigError::Syntax {
+                path: "(text)".into(),
+                message: e.message().to_string(),
+            })?;
+        Self::from_table(table)
+    }
+
+    fn from_table(table: toml::Table) -> Result<Self, ConfigError> {
+        let settings: Settings = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                let inner = e.into_inner().to_string();
+                // serde names an unknown field in its message; put it in the key.
+                let key = match inner.split('`').nth(1) {
+                    Some(field) if inner.starts_with("unknown field") => {
+                        if key == "." || key.is_empty() {
+                            field.to_string()
+                        } else {
+                            format!("{key}.{field}")
+                        }
+                    }
+                    _ => key,
+                };
+                ConfigError::Key {
+                    key,
+                    message: inner,
+                }
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks values that parse but cannot work.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| {
+            Err(ConfigError::Key {
+                key: key.into(),
+                message: message.into(),
+            })
+        };
+        let d = &self.domain;
+        if d.is_empty()
+            || d.contains("://")
+            || d.contains('/')
+            || url::Url::parse(&format!("http://{d}/"))
+                .map(|u| u.host_str().is_none())
+                .unwrap_or(true)
+        {
+            return bad("domain", "must be a host name with an optional port, like copse.example.org or localhost:8080");
+        }
+        let url = &self.database.url;
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return bad("database.url", "must start with sqlite: or postgres://");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        let f = &self.federation;
+        if f.max_body_bytes < 1024 {
+            return bad("federation.max_body_bytes", "must be at least 1024");
+        }
+        if f.delivery_concurrency == 0 {
+            return bad("federation.delivery_concurrency", "must be at least 1");
+        }
+        if f.claim_batch == 0 {
+            return bad("federation.claim_batch", "must be at least 1");
+        }
+        if f.max_attempts < 1 {
+            return bad("federation.max_attempts", "must be at least 1");
+        }
+        if f.lease_seconds == 0 {
+            return bad("federation.lease_seconds", "must be at least 1");
+        }
+        if f.request_timeout_seconds == 0 || f.request_timeout_seconds >= f.lease_seconds.max(2) {
+            return bad(
+                "federation.request_timeout_seconds",
+                "must be at least 1 and shorter than federation.lease_seconds",
+            );
+        }
+        if f.poll_interval_ms == 0 {
+            return bad("federation.poll_interval_ms", "must be at least 1");
+        }
+        if self.http.header_read_timeout_seconds == 0 {
+            return bad("http.header_read_timeout_seconds", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The federation crate's view of these settings.
+    pub fn federation_settings(&self) -> copse_federation::FederationSettings {
+        let f = &self.federation;
+        let mut s = copse_federation::FederationSettings::new(self.domain.clone(), f.debug);
+        s.max_body_bytes = f.max_body_bytes;
+        s.delivery_concurrency = f.delivery_concurrency;
+        s.claim_batch = f.claim_batch;
+        s.lease = Duration::from_secs(f.lease_seconds);
+        s.retry_initial = Duration::from_millis(f.retry_initial_ms);
+        s.retry_max = Duration::from_secs(f.retry_max_seconds);
+        s.max_attempts = f.max_attempts;
+        s.dead_after = Duration::from_secs(f.dead_after_hours * 3600);
+        s.dead_pause = Duration::from_secs(f.dead_pause_hours * 3600);
+        s.poll_interval = Duration::from_millis(f.poll_interval_ms);
+        s.request_timeout = Duration::from_secs(f.request_timeout_seconds);
+        s
+    }
+}
+
+/// Reads an environment value as a TOML scalar where it is one (`true`, `8`), else a string.
+fn env_value(raw: &str) -> toml::Value {
+    match format!("v = {raw}").parse::<toml::Table>() {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.into())),
+        Err(_) => toml::Value::String(raw.into()),
+    }
+}
+
+fn lookup<'a>(table: &'a toml::Table, path: &[String]) -> Option<&'a toml::Value> {
+    let (first, rest) = path.split_first()?;
+    let v = table.get(first)?;
+    match (rest.is_empty(), v) {
+        (true, v) => Some(v),
+        (false, toml::Value::Table(t)) => lookup(t, rest),
+        _ => None,
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("empty key".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("{first} is not a section")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults_toml() -> String {
+        std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../config/defaults.toml"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn defaults_toml_matches_the_code() {
+        let text = defaults_toml();
+        assert_eq!(Settings::from_toml(&text).unwrap(), Settings::default());
+        // Every key the code knows is written in the file, and no other.
+        let written: toml::Table = text.parse().unwrap();
+        let known = toml::Table::try_from(Settings::default()).unwrap();
+        fn keys(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+            for (k, v) in t {
+                let key = format!("{prefix}{k}");
+                match v {
+                    toml::Value::Table(inner) => keys(inner, &format!("{key}."), out),
+                    _ => out.push(key),
+                }
+            }
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        keys(&written, "", &mut a);
+        keys(&known, "", &mut b);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn production_example_is_valid_and_not_debug() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../config/production.example.toml"
+        ))
+        .unwrap();
+        let s = Settings::from_toml(&text).unwrap();
+        assert!(!s.federation.debug);
+    }
+
+    fn key_of(e: ConfigError) -> String {
+        match e {
+            ConfigError::Key { key, .. } => key,
+            other => panic!("expected a key error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        assert_eq!(
+            key_of(Settings::from_toml("domian = \"x\"").unwrap_err()),
+            "domian"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("[federation]\nspeed = 3").unwrap_err()),
+            "federation.speed"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("[federation]\ndebug = \"yes\"").unwrap_err()),
+            "federation.debug"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("bind = \"nowhere\"").unwrap_err()),
+            "bind"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("domain = \"https://x.org/\"").unwrap_err()),
+            "domain"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("[database]\nurl = \"mysql://x\"").unwrap_err()),
+            "database.url"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("[federation]\nmax_attempts = 0").unwrap_err()),
+            "federation.max_attempts"
+        );
+        let msg = Settings::from_toml("[database]\nurl = \"mysql://x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("database.url"), "{msg}");
+    }
+
+    #[test]
+    fn environment_overrides_file_and_names_bad_keys() {
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("COPSE__DOMAIN", "copse.example.org"),
+                ("COPSE__BIND", "0.0.0.0:9000"),
+                ("COPSE__DATABASE__URL", "postgres://u@h/db"),
+                ("COPSE__FEDERATION__DEBUG", "true"),
+                ("COPSE__FEDERATION__DELIVERY_WORKERS", "4"),
+                ("OTHER", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.domain, "copse.example.org");
+        assert_eq!(s.bind.port(), 9000);
+        assert_eq!(s.database.url, "postgres://u@h/db");
+        assert!(s.federation.debug);
+        assert_eq!(s.federation.delivery_workers, 4);
+        let e = Settings::load_with_env(None, env(&[("COPSE__FEDERATION__DEBUG", "maybe")]))
+            .unwrap_err();
+        assert_eq!(key_of(e), "federation.debug");
+        let e = Settings::load_with_env(None, env(&[("COPSE__NOPE", "1")])).unwrap_err();
+        assert_eq!(key_of(e), "nope");
+    }
+}
