@@ -1,1 +1,248 @@
+//! The test harness: real Copse instances in one process, each on its own loopback port and
+//! hostname (`alpha.localhost:PORT`), on a temporary SQLite file or, when
+//! `COPSE_TEST_DATABASE_URL` is set, a fresh PostgreSQL schema.
 
+pub mod fake;
+
+use copse_server::{settings::Settings, Instance};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::Value;
+use std::{future::Future, sync::Once, time::Duration};
+use url::Url;
+
+static NOTICE: Once = Once::new();
+
+/// The PostgreSQL URL tests run against, if any.
+pub fn postgres_url() -> Option<String> {
+    let url = std::env::var("COPSE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    NOTICE.call_once(|| {
+        if url.is_none() {
+            println!("notice: COPSE_TEST_DATABASE_URL is not set: PostgreSQL runs are skipped, tests use SQLite");
+        }
+    });
+    url
+}
+
+/// A database for one instance: a temporary SQLite file, or a fresh PostgreSQL schema.
+pub struct TestDb {
+    /// The URL to put in `[database] url`.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// Creates an empty database.
+    pub async fn new() -> Self {
+        match postgres_url() {
+            Some(base) => {
+                let schema = format!("t_{}", uuid_like());
+                let admin = Database::connect(&base).await.expect("connect to PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                Self {
+                    url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    _dir: None,
+                }
+            }
+            None => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("copse.db").display());
+                Self { url, _dir: Some(dir) }
+            }
+        }
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+}
+
+fn uuid_like() -> String {
+    let mut b = [0u8; 8];
+    openssl::rand::rand_bytes(&mut b).expect("random bytes");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Settings for a test instance: debug federation, fast retries and polling.
+pub fn test_settings(domain: &str, db_url: &str) -> Settings {
+    let mut s = Settings::default();
+    s.domain = domain.to_string();
+    s.log = "warn".into();
+    s.database.url = db_url.to_string();
+    s.database.max_connections = 4;
+    s.federation.debug = true;
+    s.federation.retry_initial_ms = 200;
+    s.federation.retry_max_seconds = 2;
+    s.federation.poll_interval_ms = 100;
+    s.federation.lease_seconds = 5;
+    s.federation.request_timeout_seconds = 3;
+    s.federation.delivery_workers = 1;
+    s.federation.inbox_workers = 1;
+    s
+}
+
+/// One running Copse instance.
+pub struct TestInstance {
+    /// Short name, also the first label of its hostname.
+    pub name: String,
+    /// `name.localhost:PORT`.
+    pub domain: String,
+    /// Its settings.
+    pub settings: Settings,
+    port: u16,
+    db: TestDb,
+    instance: Option<Instance>,
+    /// An HTTP client that resolves `*.localhost` to loopback.
+    pub client: reqwest::Client,
+}
+
+impl TestInstance {
+    /// Starts an instance named `name` on a free loopback port.
+    pub async fn spawn(name: &str) -> Self {
+        Self::spawn_with(name, |_| {}).await
+    }
+
+    /// Starts an instance after adjusting its settings.
+    pub async fn spawn_with(name: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let domain = format!("{name}.localhost:{port}");
+        let db = TestDb::new().await;
+        let mut settings = test_settings(&domain, &db.url);
+        adjust(&mut settings);
+        let instance = copse_server::start(settings.clone(), listener).await.expect("start instance");
+        let client = copse_federation::http::client(&settings.federation_settings()).expect("client");
+        Self {
+            name: name.to_string(),
+            domain,
+            settings,
+            port,
+            db,
+            instance: Some(instance),
+            client,
+        }
+    }
+
+    /// The running instance.
+    pub fn instance(&self) -> &Instance {
+        self.instance.as_ref().expect("instance is running")
+    }
+
+    /// Its database.
+    pub fn db(&self) -> &DatabaseConnection {
+        self.instance().db()
+    }
+
+    /// The federation context.
+    pub fn data(&self) -> copse_federation::Data {
+        self.instance().data()
+    }
+
+    /// True on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.db.is_postgres()
+    }
+
+    /// Stops it as a crash would: nothing is flushed, queued work stays in the database.
+    pub async fn stop(&mut self) {
+        if let Some(i) = self.instance.take() {
+            i.stop().await;
+        }
+    }
+
+    /// Starts it again on the same port and database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.expect("rebind");
+        self.instance = Some(copse_server::start(self.settings.clone(), listener).await.expect("restart"));
+    }
+
+    /// An absolute URL on this instance.
+    pub fn url(&self, path: &str) -> Url {
+        Url::parse(&format!("http://{}{path}", self.domain)).expect("url")
+    }
+
+    /// Creates a local account and returns its bearer token.
+    pub async fn create_user(&self, name: &str) -> String {
+        let (_, token) = copse_server::accounts::create_user(&self.data(), name, false)
+            .await
+            .expect("create user");
+        token
+    }
+
+    /// Creates a community.
+    pub async fn create_community(&self, name: &str, title: &str) -> copse_entities::community::Model {
+        copse_server::accounts::create_community(
+            &self.data(),
+            copse_server::accounts::NewCommunity {
+                name: name.into(),
+                title: title.into(),
+                summary: Some("A community of practice.".into()),
+                owner: None,
+            },
+        )
+        .await
+        .expect("create community")
+    }
+
+    /// Calls the REST API and returns status and JSON body.
+    pub async fn api(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("api request");
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// GETs an ActivityPub document.
+    pub async fn get_ap(&self, url: &Url) -> (u16, Value) {
+        let res = self
+            .client
+            .get(url.as_str())
+            .header("Accept", "application/activity+json")
+            .send()
+            .await
+            .expect("get");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Waits until `check` returns true, polling; panics with `what` after `deadline`.
+pub async fn wait_for<F, Fut>(what: &str, deadline: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let end = tokio::time::Instant::now() + deadline;
+    loop {
+        if check().await {
+            return;
+        }
+        if tokio::time::Instant::now() > end {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Path of a shared fixture, or `None` (with a printed notice) where `../shared` is absent.
+pub fn fixture(path: &str) -> Option<std::path::PathBuf> {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures").join(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        println!("skipped: fixture {} is absent", p.display());
+        None
+    }
+}

@@ -1,0 +1,140 @@
+//! A fake remote server: serves actor documents whose keys the test holds, records every request
+//! it receives, and signs requests as its actors would.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, Method, StatusCode, Uri},
+    response::{IntoResponse, Response},
+    Router,
+};
+use copse_federation::signatures::{generate_keypair, SigningKey};
+use serde_json::{json, Value};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+use url::Url;
+
+/// One request the fake received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Method.
+    pub method: String,
+    /// `Host` header.
+    pub host: String,
+    /// Path.
+    pub path: String,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Inner {
+    docs: HashMap<String, Value>,
+    log: Vec<Recorded>,
+    status: Option<StatusCode>,
+}
+
+/// A fake server answering for any `NAME.localhost:PORT` on one port.
+#[derive(Clone)]
+pub struct FakeServer {
+    /// Its port.
+    pub port: u16,
+    inner: Arc<Mutex<Inner>>,
+    _task: Arc<tokio::task::JoinHandle<()>>,
+}
+
+/// A fake actor with its keys.
+#[derive(Clone, Debug)]
+pub struct FakeActor {
+    /// Actor id.
+    pub id: Url,
+    /// Its signing key.
+    pub key: SigningKey,
+    /// Its public key PEM.
+    pub public_pem: String,
+}
+
+async fn handle(State(inner): State<Arc<Mutex<Inner>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+    let mut g = inner.lock().expect("lock");
+    g.log.push(Recorded {
+        method: method.to_string(),
+        host: host.clone(),
+        path: uri.path().to_string(),
+        body: body.to_vec(),
+    });
+    if let Some(status) = g.status {
+        return status.into_response();
+    }
+    if method == Method::POST {
+        return StatusCode::ACCEPTED.into_response();
+    }
+    let key = format!("http://{host}{}", uri.path());
+    match g.docs.get(&key) {
+        Some(doc) => (
+            [("content-type", "application/activity+json")],
+            serde_json::to_vec(doc).unwrap_or_default(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+impl FakeServer {
+    /// Starts a fake on a free loopback port.
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new().fallback(handle).with_state(inner.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { port, inner, _task: Arc::new(task) }
+    }
+
+    /// The base URL for a hostname label: `http://LABEL.localhost:PORT`.
+    pub fn base(&self, label: &str) -> String {
+        format!("http://{label}.localhost:{}", self.port)
+    }
+
+    /// Creates a `Person` actor `http://LABEL.localhost:PORT/users/NAME` served by this fake.
+    pub fn actor(&self, label: &str, name: &str) -> FakeActor {
+        let id = Url::parse(&format!("{}/users/{name}", self.base(label))).expect("url");
+        let (public_pem, private_pem) = generate_keypair().expect("keys");
+        let key_id = Url::parse(&format!("{id}#main-key")).expect("url");
+        let key = SigningKey::from_pem(key_id.clone(), &private_pem).expect("key");
+        let doc = json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": id, "type": "Person", "preferredUsername": name,
+            "inbox": format!("{id}/inbox"),
+            "endpoints": { "sharedInbox": format!("{}/inbox", self.base(label)) },
+            "publicKey": { "id": key_id, "owner": id, "publicKeyPem": public_pem }
+        });
+        self.serve(&id, doc);
+        FakeActor { id, key, public_pem }
+    }
+
+    /// Serves a document at a URL.
+    pub fn serve(&self, url: &Url, doc: Value) {
+        self.inner.lock().expect("lock").docs.insert(url.to_string(), doc);
+    }
+
+    /// Answers every request with this status (or normally again with `None`).
+    pub fn set_status(&self, status: Option<StatusCode>) {
+        self.inner.lock().expect("lock").status = status;
+    }
+
+    /// Everything received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.inner.lock().expect("lock").log.clone()
+    }
+
+    /// Requests whose Host starts with `label.`.
+    pub fn requests_to(&self, label: &str) -> Vec<Recorded> {
+        let prefix = format!("{label}.localhost");
+        self.requests().into_iter().filter(|r| r.host.starts_with(&prefix)).collect()
+    }
+}
