@@ -1,6 +1,6 @@
 //! Actor documents: `Group` (a community), `Person`, and the instance's `Application`.
 
-use super::{first_id, WithContext};
+use super::{first_id, opt_first_id, WithContext};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -67,8 +67,8 @@ pub struct Group {
     /// Pinned posts collection (Mastodon shows it on the profile).
     #[serde(default)]
     pub featured: Option<Url>,
-    /// Moderators collection, as Lemmy publishes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Moderators collection, as Lemmy publishes it (PeerTube sends a list of owners).
+    #[serde(default, deserialize_with = "opt_first_id", skip_serializing_if = "Option::is_none")]
     pub attributed_to: Option<Url>,
     /// Shared inbox.
     #[serde(default)]

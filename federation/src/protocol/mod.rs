@@ -108,6 +108,17 @@ where
     id_of(&v).ok_or_else(|| serde::de::Error::custom("expected a URL or an object with an id"))
 }
 
+/// Like `first_id`, for optional fields; a value that names no id reads as absent.
+pub fn opt_first_id<'de, D>(d: D) -> Result<Option<Url>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "first_id")] Url);
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(v.and_then(|v| serde_json::from_value::<Wrap>(v).ok()).map(|w| w.0))
+}
+
 /// The origin of a URL as FEP-fe34 defines it: scheme, lower-case host and port.
 pub fn origin(url: &Url) -> (String, String, Option<u16>) {
     (
