@@ -216,15 +216,9 @@ impl Settings {
             .map_err(|e| {
                 let key = e.path().to_string();
                 let inner = e.into_inner().to_string();
-                // serde names an unknown field in its message; put it in the key.
+                // The path names the key; at the top level serde names it only in the message.
                 let key = match inner.split('`').nth(1) {
-                    Some(field) if inner.starts_with("unknown field") => {
-                        if key == "." || key.is_empty() {
-                            field.to_string()
-                        } else {
-                            format!("{key}.{field}")
-                        }
-                    }
+                    Some(field) if key == "." || key.is_empty() => field.to_string(),
                     _ => key,
                 };
                 ConfigError::Key {

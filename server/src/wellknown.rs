@@ -103,8 +103,7 @@ pub async fn http_get_nodeinfo(State(state): State<AppState>) -> Result<Response
         "version": "2.1",
         "software": {
             "name": "copse",
-            "version": env!("CARGO_PKG_VERSION"),
-            "homepage": "https://copse.example/"
+            "version": env!("CARGO_PKG_VERSION")
         },
         "protocols": ["activitypub"],
         "services": { "inbound": [], "outbound": [] },

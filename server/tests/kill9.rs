@@ -1,6 +1,9 @@
 //! A `copse serve` process killed with SIGKILL in the middle of a fan-out delivers every
 //! remaining activity after it is restarted. Runs the real binary against a counting sink.
 
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use axum::{body::Bytes, extract::State, http::HeaderMap, response::IntoResponse, Router};
 use chrono::Utc;
 use copse_entities::{community, community_follower, person, DbUrl};
@@ -20,7 +23,11 @@ type Seen = Arc<Mutex<Vec<(String, String)>>>;
 async fn sink(State(seen): State<Seen>, headers: HeaderMap, body: Bytes) -> impl IntoResponse {
     // Slow enough that the fan-out is still running when the process is killed.
     tokio::time::sleep(Duration::from_millis(30)).await;
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let id = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v["id"].as_str().map(str::to_string))
@@ -56,7 +63,10 @@ fn distinct(seen: &Seen) -> HashSet<(String, String)> {
 async fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     let end = std::time::Instant::now() + Duration::from_secs(secs);
     while !f() {
-        assert!(std::time::Instant::now() < end, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -74,18 +84,29 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
         l.local_addr().unwrap().port()
     };
     let dir = tempfile::tempdir().unwrap();
-    let db_url = match std::env::var("COPSE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+    let db_url = match std::env::var("COPSE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         Some(base) => {
             let schema = format!("k_{}", std::process::id());
             let admin = Database::connect(&base).await.unwrap();
             use sea_orm::ConnectionTrait;
-            admin.execute_unprepared(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")).await.unwrap();
+            admin
+                .execute_unprepared(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .await
+                .unwrap();
             let sep = if base.contains('?') { '&' } else { '?' };
             format!("{base}{sep}options=-c%20search_path%3D{schema}")
         }
         None => {
             println!("notice: COPSE_TEST_DATABASE_URL is not set: this run uses SQLite only");
-            format!("sqlite://{}?mode=rwc", dir.path().join("copse.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("copse.db").display()
+            )
         }
     };
     let config = dir.path().join("copse.toml");
@@ -101,11 +122,23 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
     .unwrap();
 
     assert!(copse(&config, &["migrate"]).status.success());
-    let out = copse(&config, &["community", "create", "net", "--title", "Networks"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = copse(
+        &config,
+        &["community", "create", "net", "--title", "Networks"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = copse(&config, &["user", "create", "ana"]);
     assert!(out.status.success());
-    let token = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_string();
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
 
     // Followers on many instances, each with its own inbox on the sink.
     let db = Database::connect(&db_url).await.unwrap();
@@ -176,10 +209,16 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let at_kill = distinct(&seen).len();
-    assert!(at_kill < expected, "the fan-out finished before the kill ({at_kill}); make the sink slower");
+    assert!(
+        at_kill < expected,
+        "the fan-out finished before the kill ({at_kill}); make the sink slower"
+    );
 
     let mut child = serve(&config);
-    wait_until("every delivery after the restart", 120, || distinct(&seen).len() >= expected).await;
+    wait_until("every delivery after the restart", 120, || {
+        distinct(&seen).len() >= expected
+    })
+    .await;
     child.kill().unwrap();
     child.wait().unwrap();
     let got = distinct(&seen);
@@ -190,5 +229,8 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
     assert_eq!(ids.len(), 2, "the same two activities, ids reused on retry");
     // At least once: duplicates only for the few in flight when the process died.
     let total = seen.lock().unwrap().len();
-    assert!(total - expected <= 16, "{total} requests for {expected} deliveries");
+    assert!(
+        total - expected <= 16,
+        "{total} requests for {expected} deliveries"
+    );
 }

@@ -56,8 +56,18 @@ pub struct FakeActor {
     pub public_pem: String,
 }
 
-async fn handle(State(inner): State<Arc<Mutex<Inner>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_string();
+async fn handle(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let mut g = inner.lock().expect("lock");
     g.log.push(Recorded {
         method: method.to_string(),
@@ -85,14 +95,20 @@ async fn handle(State(inner): State<Arc<Mutex<Inner>>>, method: Method, uri: Uri
 impl FakeServer {
     /// Starts a fake on a free loopback port.
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new().fallback(handle).with_state(inner.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Self { port, inner, _task: Arc::new(task) }
+        Self {
+            port,
+            inner,
+            _task: Arc::new(task),
+        }
     }
 
     /// The base URL for a hostname label: `http://LABEL.localhost:PORT`.
@@ -114,12 +130,20 @@ impl FakeServer {
             "publicKey": { "id": key_id, "owner": id, "publicKeyPem": public_pem }
         });
         self.serve(&id, doc);
-        FakeActor { id, key, public_pem }
+        FakeActor {
+            id,
+            key,
+            public_pem,
+        }
     }
 
     /// Serves a document at a URL.
     pub fn serve(&self, url: &Url, doc: Value) {
-        self.inner.lock().expect("lock").docs.insert(url.to_string(), doc);
+        self.inner
+            .lock()
+            .expect("lock")
+            .docs
+            .insert(url.to_string(), doc);
     }
 
     /// Answers every request with this status (or normally again with `None`).
@@ -135,6 +159,9 @@ impl FakeServer {
     /// Requests whose Host starts with `label.`.
     pub fn requests_to(&self, label: &str) -> Vec<Recorded> {
         let prefix = format!("{label}.localhost");
-        self.requests().into_iter().filter(|r| r.host.starts_with(&prefix)).collect()
+        self.requests()
+            .into_iter()
+            .filter(|r| r.host.starts_with(&prefix))
+            .collect()
     }
 }

@@ -2,6 +2,13 @@
 //! hostname (`alpha.localhost:PORT`), on a temporary SQLite file or, when
 //! `COPSE_TEST_DATABASE_URL` is set, a fresh PostgreSQL schema.
 
+// A test harness: panicking with a message is how it reports a broken set-up.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::field_reassign_with_default
+)]
+
 pub mod fake;
 
 use copse_server::{settings::Settings, Instance};
@@ -14,7 +21,9 @@ static NOTICE: Once = Once::new();
 
 /// The PostgreSQL URL tests run against, if any.
 pub fn postgres_url() -> Option<String> {
-    let url = std::env::var("COPSE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("COPSE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     NOTICE.call_once(|| {
         if url.is_none() {
             println!("notice: COPSE_TEST_DATABASE_URL is not set: PostgreSQL runs are skipped, tests use SQLite");
@@ -36,7 +45,9 @@ impl TestDb {
         match postgres_url() {
             Some(base) => {
                 let schema = format!("t_{}", uuid_like());
-                let admin = Database::connect(&base).await.expect("connect to PostgreSQL");
+                let admin = Database::connect(&base)
+                    .await
+                    .expect("connect to PostgreSQL");
                 admin
                     .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
                     .await
@@ -49,8 +60,14 @@ impl TestDb {
             }
             None => {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("copse.db").display());
-                Self { url, _dir: Some(dir) }
+                let url = format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.path().join("copse.db").display()
+                );
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
             }
         }
     }
@@ -108,14 +125,19 @@ impl TestInstance {
 
     /// Starts an instance after adjusting its settings.
     pub async fn spawn_with(name: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let domain = format!("{name}.localhost:{port}");
         let db = TestDb::new().await;
         let mut settings = test_settings(&domain, &db.url);
         adjust(&mut settings);
-        let instance = copse_server::start(settings.clone(), listener).await.expect("start instance");
-        let client = copse_federation::http::client(&settings.federation_settings()).expect("client");
+        let instance = copse_server::start(settings.clone(), listener)
+            .await
+            .expect("start instance");
+        let client =
+            copse_federation::http::client(&settings.federation_settings()).expect("client");
         Self {
             name: name.to_string(),
             domain,
@@ -157,8 +179,14 @@ impl TestInstance {
     /// Starts it again on the same port and database.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.expect("rebind");
-        self.instance = Some(copse_server::start(self.settings.clone(), listener).await.expect("restart"));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("rebind");
+        self.instance = Some(
+            copse_server::start(self.settings.clone(), listener)
+                .await
+                .expect("restart"),
+        );
     }
 
     /// An absolute URL on this instance.
@@ -175,7 +203,11 @@ impl TestInstance {
     }
 
     /// Creates a community.
-    pub async fn create_community(&self, name: &str, title: &str) -> copse_entities::community::Model {
+    pub async fn create_community(
+        &self,
+        name: &str,
+        title: &str,
+    ) -> copse_entities::community::Model {
         copse_server::accounts::create_community(
             &self.data(),
             copse_server::accounts::NewCommunity {
@@ -190,7 +222,13 @@ impl TestInstance {
     }
 
     /// Calls the REST API and returns status and JSON body.
-    pub async fn api(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self.client.request(method, self.url(path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -201,7 +239,10 @@ impl TestInstance {
         let res = req.send().await.expect("api request");
         let status = res.status().as_u16();
         let text = res.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     /// GETs an ActivityPub document.
@@ -238,7 +279,9 @@ where
 
 /// Path of a shared fixture, or `None` (with a printed notice) where `../shared` is absent.
 pub fn fixture(path: &str) -> Option<std::path::PathBuf> {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures").join(path);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/fixtures")
+        .join(path);
     if p.exists() {
         Some(p)
     } else {

@@ -1,5 +1,8 @@
 //! A delivery whose receiver is down is kept, retried, and arrives once the receiver is back.
 
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use copse_entities::{community_follower, delivery, delivery::DeliveryStatus, post};
 use copse_tests::{wait_for, TestInstance};
 use reqwest::Method;
@@ -17,7 +20,12 @@ async fn delivery_to_a_down_instance_is_retried_until_it_is_back() {
     let ana = a.create_user("ana").await;
     let bob = b.create_user("bob").await;
     let (s, _) = b
-        .api(Method::POST, "/api/v1/follows", Some(&bob), Some(json!({ "community": format!("net@{}", a.domain) })))
+        .api(
+            Method::POST,
+            "/api/v1/follows",
+            Some(&bob),
+            Some(json!({ "community": format!("net@{}", a.domain) })),
+        )
         .await;
     assert_eq!(s, 202);
     wait_for("follow accepted", T, || async {
@@ -32,7 +40,12 @@ async fn delivery_to_a_down_instance_is_retried_until_it_is_back() {
 
     b.stop().await;
     let (s, _) = a
-        .api(Method::POST, "/api/v1/communities/net/posts", Some(&ana), Some(json!({ "title": "While you were out", "content": "x" })))
+        .api(
+            Method::POST,
+            "/api/v1/communities/net/posts",
+            Some(&ana),
+            Some(json!({ "title": "While you were out", "content": "x" })),
+        )
         .await;
     assert_eq!(s, 201);
     // Attempts fail while beta is down; the rows stay pending with a growing attempt count.
@@ -78,9 +91,16 @@ async fn permanent_refusals_are_not_retried() {
     let fake = copse_tests::fake::FakeServer::start().await;
     // A follower on a server that answers every delivery with 403.
     let vic = fake.actor("gone", "vic");
-    let vic_person = copse_federation::fetch::resolve_actor(&a.data(), &vic.id).await.unwrap();
-    let copse_federation::fetch::ActorRef::Person(p) = vic_person else { panic!("not a person") };
-    let net = copse_server::accounts::local_community(a.db(), "net").await.unwrap().unwrap();
+    let vic_person = copse_federation::fetch::resolve_actor(&a.data(), &vic.id)
+        .await
+        .unwrap();
+    let copse_federation::fetch::ActorRef::Person(p) = vic_person else {
+        panic!("not a person")
+    };
+    let net = copse_server::accounts::local_community(a.db(), "net")
+        .await
+        .unwrap()
+        .unwrap();
     let data = a.data();
     let txn = copse_federation::context::begin(&data.db).await.unwrap();
     use sea_orm::{ActiveValue::NotSet, Set};
@@ -98,7 +118,12 @@ async fn permanent_refusals_are_not_retried() {
     txn.commit().await.unwrap();
     fake.set_status(Some(axum::http::StatusCode::FORBIDDEN));
     let (s, _) = a
-        .api(Method::POST, "/api/v1/communities/net/posts", Some(&ana), Some(json!({ "title": "t", "content": "x" })))
+        .api(
+            Method::POST,
+            "/api/v1/communities/net/posts",
+            Some(&ana),
+            Some(json!({ "title": "t", "content": "x" })),
+        )
         .await;
     assert_eq!(s, 201);
     wait_for("both deliveries failed", T, || async {

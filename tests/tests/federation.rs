@@ -1,6 +1,9 @@
 //! Three instances on loopback: people on two of them follow a community on the first, a post
 //! reaches them in both Announce forms with valid signatures, and leaving removes the follower.
 
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use copse_entities::{activity, community, community_follower, delivery, post, received_activity};
 use copse_tests::{wait_for, TestInstance};
 use reqwest::Method;
@@ -22,7 +25,9 @@ async fn received(i: &TestInstance, kind: &str) -> Vec<Value> {
 }
 
 async fn followers(a: &TestInstance) -> u64 {
-    let (_, v) = a.api(Method::GET, "/api/v1/communities/net", None, None).await;
+    let (_, v) = a
+        .api(Method::GET, "/api/v1/communities/net", None, None)
+        .await;
     v["followers"].as_u64().unwrap()
 }
 
@@ -39,11 +44,21 @@ async fn follow_post_and_leave_across_three_instances() {
 
     let handle = format!("net@{}", a.domain);
     for (inst, token) in [(&b, &bob), (&b, &bea), (&c, &cyd)] {
-        let (status, body) = inst.api(Method::POST, "/api/v1/follows", Some(token), Some(json!({ "community": handle }))).await;
+        let (status, body) = inst
+            .api(
+                Method::POST,
+                "/api/v1/follows",
+                Some(token),
+                Some(json!({ "community": handle })),
+            )
+            .await;
         assert_eq!(status, 202, "{body}");
         assert_eq!(body["community"], net.ap_id.to_string());
     }
-    wait_for("three followers on alpha", T, || async { followers(&a).await == 3 }).await;
+    wait_for("three followers on alpha", T, || async {
+        followers(&a).await == 3
+    })
+    .await;
     // Each follower's instance got a signed Accept and marked its follow accepted.
     for inst in [&b, &c] {
         wait_for("follows accepted", T, || async {
@@ -84,17 +99,33 @@ async fn follow_post_and_leave_across_three_instances() {
             post::Entity::find().count(inst.db()).await.unwrap() == 1
         })
         .await;
-        wait_for("both announce forms", T, || async { received(inst, "Announce").await.len() == 2 }).await;
+        wait_for("both announce forms", T, || async {
+            received(inst, "Announce").await.len() == 2
+        })
+        .await;
         let stored = post::Entity::find().one(inst.db()).await.unwrap().unwrap();
         assert_eq!(stored.ap_id.to_string(), post_id);
         assert_eq!(stored.title, "Mapping our networks");
-        assert!(stored.content.contains("<strong>Tuesday</strong>"), "{}", stored.content);
+        assert!(
+            stored.content.contains("<strong>Tuesday</strong>"),
+            "{}",
+            stored.content
+        );
         let announces = received(inst, "Announce").await;
-        let wrapped = announces.iter().find(|a| a["object"]["type"] == "Create").expect("Announce{Create}");
-        let bare = announces.iter().find(|a| a["object"]["type"] == "Note").expect("bare Announce{Note}");
+        let wrapped = announces
+            .iter()
+            .find(|a| a["object"]["type"] == "Create")
+            .expect("Announce{Create}");
+        let bare = announces
+            .iter()
+            .find(|a| a["object"]["type"] == "Note")
+            .expect("bare Announce{Note}");
         for a_ in [wrapped, bare] {
             assert_eq!(a_["actor"], net.ap_id.to_string());
-            assert!(a_["published"].is_string(), "published on every Announce: {a_}");
+            assert!(
+                a_["published"].is_string(),
+                "published on every Announce: {a_}"
+            );
         }
         assert_ne!(wrapped["id"], bare["id"], "activity ids are unique");
         assert_eq!(wrapped["object"]["object"]["id"], post_id);
@@ -102,7 +133,10 @@ async fn follow_post_and_leave_across_three_instances() {
         assert_eq!(bare["object"]["id"], post_id);
         // Mastodon shows only `content`: it opens with the title and holds the whole text.
         let content = bare["object"]["content"].as_str().unwrap();
-        assert!(content.starts_with("<p><strong>Mapping our networks</strong></p>"), "{content}");
+        assert!(
+            content.starts_with("<p><strong>Mapping our networks</strong></p>"),
+            "{content}"
+        );
         assert!(content.contains("Notes follow."), "{content}");
     }
 
@@ -132,7 +166,15 @@ async fn follow_post_and_leave_across_three_instances() {
     assert_eq!(status, 200);
     assert_eq!(note["type"], "Note");
     assert_eq!(note["audience"], net.ap_id.to_string());
-    let html = b.client.get(&post_id).send().await.unwrap().text().await.unwrap();
+    let html = b
+        .client
+        .get(&post_id)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("Mapping our networks") && html.contains("<html"));
     // The activity ids dereference too.
     let (status, doc) = b.get_ap(&announces[0].ap_id.0).await;
@@ -144,14 +186,23 @@ async fn follow_post_and_leave_across_three_instances() {
 
     // Leaving: Undo{Follow} removes the follower on alpha.
     let (status, _) = b
-        .api(Method::DELETE, &format!("/api/v1/follows?community={handle}"), Some(&bob), None)
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/follows?community={handle}"),
+            Some(&bob),
+            None,
+        )
         .await;
     assert_eq!(status, 204);
     wait_for("follower removed", T, || async { followers(&a).await == 2 }).await;
     let (_, coll) = b.get_ap(&a.url("/c/net/followers")).await;
     assert_eq!(coll["totalItems"], 2);
     assert_eq!(
-        community::Entity::find().filter(community::Column::Local.eq(false)).count(b.db()).await.unwrap(),
+        community::Entity::find()
+            .filter(community::Column::Local.eq(false))
+            .count(b.db())
+            .await
+            .unwrap(),
         1
     );
 }
@@ -164,26 +215,52 @@ async fn group_actor_webfinger_and_nodeinfo_answer_like_mastodon_expects() {
     for name in ["net", "ana"] {
         let res = a
             .client
-            .get(a.url(&format!("/.well-known/webfinger?resource=acct:{name}@{}", a.domain)))
+            .get(a.url(&format!(
+                "/.well-known/webfinger?resource=acct:{name}@{}",
+                a.domain
+            )))
             .send()
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
         let jrd: Value = res.json().await.unwrap();
-        let link = jrd["links"].as_array().unwrap().iter().find(|l| l["rel"] == "self").unwrap().clone();
+        let link = jrd["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "self")
+            .unwrap()
+            .clone();
         assert_eq!(link["type"], "application/activity+json");
-        let (status, actor) = a.get_ap(&link["href"].as_str().unwrap().parse().unwrap()).await;
+        let (status, actor) = a
+            .get_ap(&link["href"].as_str().unwrap().parse().unwrap())
+            .await;
         assert_eq!(status, 200);
         assert_eq!(actor["preferredUsername"], name);
     }
     let (_, group) = a.get_ap(&a.url("/c/net")).await;
-    for field in ["inbox", "outbox", "followers", "featured", "publicKey", "preferredUsername", "name", "summary", "published", "manuallyApprovesFollowers", "discoverable"] {
+    for field in [
+        "inbox",
+        "outbox",
+        "followers",
+        "featured",
+        "publicKey",
+        "preferredUsername",
+        "name",
+        "summary",
+        "published",
+        "manuallyApprovesFollowers",
+        "discoverable",
+    ] {
         assert!(!group[field].is_null(), "Group lacks {field}: {group}");
     }
     assert_eq!(group["type"], "Group");
     assert!(group["endpoints"]["sharedInbox"].is_string());
     let html = a.client.get(a.url("/c/net")).send().await.unwrap();
-    assert!(html.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(html.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     assert!(html.headers().contains_key("content-security-policy"));
     let text = html.text().await.unwrap();
     assert!(text.contains("London Networks") && text.contains("0 followers"));
@@ -194,20 +271,42 @@ async fn group_actor_webfinger_and_nodeinfo_answer_like_mastodon_expects() {
     let username = actor["preferredUsername"].as_str().unwrap();
     let res = a
         .client
-        .get(a.url(&format!("/.well-known/webfinger?resource=acct:{username}@{}", a.domain)))
+        .get(a.url(&format!(
+            "/.well-known/webfinger?resource=acct:{username}@{}",
+            a.domain
+        )))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let links: Value = a.client.get(a.url("/.well-known/nodeinfo")).send().await.unwrap().json().await.unwrap();
+    let links: Value = a
+        .client
+        .get(a.url("/.well-known/nodeinfo"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let href = links["links"][0]["href"].as_str().unwrap();
-    let info: Value = a.client.get(href).send().await.unwrap().json().await.unwrap();
+    let info: Value = a
+        .client
+        .get(href)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(info["version"], "2.1");
     assert_eq!(info["usage"]["users"]["total"], 1);
     // Unknown names are 404, in one name space.
     let res = a
         .client
-        .get(a.url(&format!("/.well-known/webfinger?resource=acct:nobody@{}", a.domain)))
+        .get(a.url(&format!(
+            "/.well-known/webfinger?resource=acct:nobody@{}",
+            a.domain
+        )))
         .send()
         .await
         .unwrap();
@@ -220,29 +319,87 @@ async fn api_errors_name_the_field() {
     a.create_community("net", "London Networks").await;
     let ana = a.create_user("ana").await;
     let posts = "/api/v1/communities/net/posts";
-    let (s, _) = a.api(Method::POST, posts, None, Some(json!({"title": "x", "content": "y"}))).await;
+    let (s, _) = a
+        .api(
+            Method::POST,
+            posts,
+            None,
+            Some(json!({"title": "x", "content": "y"})),
+        )
+        .await;
     assert_eq!(s, 401);
-    let (s, e) = a.api(Method::POST, posts, Some(&ana), Some(json!({"content": "y"}))).await;
+    let (s, e) = a
+        .api(
+            Method::POST,
+            posts,
+            Some(&ana),
+            Some(json!({"content": "y"})),
+        )
+        .await;
     assert_eq!((s, e["field"].as_str()), (400, Some("title")), "{e}");
-    let (s, e) = a.api(Method::POST, posts, Some(&ana), Some(json!({"title": 5, "content": "y"}))).await;
+    let (s, e) = a
+        .api(
+            Method::POST,
+            posts,
+            Some(&ana),
+            Some(json!({"title": 5, "content": "y"})),
+        )
+        .await;
     assert_eq!((s, e["field"].as_str()), (400, Some("title")), "{e}");
-    let (s, e) = a.api(Method::POST, posts, Some(&ana), Some(json!({"title": "  ", "content": "y"}))).await;
+    let (s, e) = a
+        .api(
+            Method::POST,
+            posts,
+            Some(&ana),
+            Some(json!({"title": "  ", "content": "y"})),
+        )
+        .await;
     assert_eq!((s, e["field"].as_str()), (422, Some("title")), "{e}");
-    let (s, _) = a.api(Method::POST, "/api/v1/communities/nope/posts", Some(&ana), Some(json!({"title": "t", "content": "y"}))).await;
+    let (s, _) = a
+        .api(
+            Method::POST,
+            "/api/v1/communities/nope/posts",
+            Some(&ana),
+            Some(json!({"title": "t", "content": "y"})),
+        )
+        .await;
     assert_eq!(s, 404);
-    let (s, e) = a.api(Method::POST, "/api/v1/communities", Some(&ana), Some(json!({"name": "Bad Name", "title": "t"}))).await;
+    let (s, e) = a
+        .api(
+            Method::POST,
+            "/api/v1/communities",
+            Some(&ana),
+            Some(json!({"name": "Bad Name", "title": "t"})),
+        )
+        .await;
     assert_eq!((s, e["field"].as_str()), (422, Some("name")), "{e}");
-    let (s, e) = a.api(Method::POST, "/api/v1/communities", Some(&ana), Some(json!({"name": "ana", "title": "t"}))).await;
-    assert_eq!((s, e["field"].as_str()), (409, Some("name")), "people and communities share names: {e}");
+    let (s, e) = a
+        .api(
+            Method::POST,
+            "/api/v1/communities",
+            Some(&ana),
+            Some(json!({"name": "ana", "title": "t"})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["field"].as_str()),
+        (409, Some("name")),
+        "people and communities share names: {e}"
+    );
     assert_eq!(post::Entity::find().count(a.db()).await.unwrap(), 0);
     // A good post renders markdown to sanitised HTML.
     let (s, p) = a.api(Method::POST, posts, Some(&ana), Some(json!({"title": "t", "content": "*hi* <script>alert(1)</script><a href=\"javascript:x()\">j</a>"}))).await;
     assert_eq!(s, 201);
     let html = p["content"].as_str().unwrap();
-    assert!(html.contains("<em>hi</em>") && !html.contains("<script") && !html.contains("javascript:"), "{html}");
+    assert!(
+        html.contains("<em>hi</em>") && !html.contains("<script") && !html.contains("javascript:"),
+        "{html}"
+    );
     let (s, list) = a.api(Method::GET, posts, None, None).await;
     assert_eq!(s, 200);
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let (s, e) = a.api(Method::GET, &format!("{posts}?limit=1000"), None, None).await;
+    let (s, e) = a
+        .api(Method::GET, &format!("{posts}?limit=1000"), None, None)
+        .await;
     assert_eq!((s, e["field"].as_str()), (422, Some("limit")));
 }

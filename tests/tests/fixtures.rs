@@ -1,8 +1,11 @@
 //! Real payloads from Mastodon, Lemmy, Mobilizon and others (`../shared/fixtures/fediverse/`)
 //! parse into our wire types. Skipped, with a notice, where the folder is absent.
 
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use copse_federation::protocol::{
-    AcceptFollow, AnyActor, Announce, CreateNote, Envelope, Follow, IdOr, Note, UndoFollow,
+    AcceptFollow, Announce, AnyActor, CreateNote, Envelope, Follow, IdOr, Note, UndoFollow,
 };
 use copse_tests::fixture;
 use serde_json::Value;
@@ -25,7 +28,9 @@ fn people_from_many_servers_parse_as_actors_with_keys() {
     ] {
         let Some(v) = load(path) else { continue };
         let actor = AnyActor::from_json(v).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let AnyActor::Person(p) = &actor else { panic!("{path} is not a person") };
+        let AnyActor::Person(p) = &actor else {
+            panic!("{path} is not a person")
+        };
         assert!(!p.preferred_username.is_empty(), "{path}");
         // Mobilizon publishes PKCS#1 (`BEGIN RSA PUBLIC KEY`); both forms must be usable.
         copse_federation::signatures::PublicKey::from_pem(&p.public_key.public_key_pem)
@@ -56,7 +61,9 @@ fn groups_from_lemmy_mobilizon_and_others_parse() {
         }
     }
     if let Some(v) = load("lemmy/objects/group.json") {
-        let AnyActor::Group(g) = AnyActor::from_json(v).unwrap() else { unreachable!() };
+        let AnyActor::Group(g) = AnyActor::from_json(v).unwrap() else {
+            unreachable!()
+        };
         assert!(g.endpoints.and_then(|e| e.shared_inbox).is_some());
         assert!(g.followers.is_some() && g.outbox.is_some());
     }
@@ -75,7 +82,10 @@ fn notes_and_pages_parse_as_posts() {
     ] {
         let Some(v) = load(path) else { continue };
         let note: Note = serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
-        assert!(["Note", "Page", "Article"].contains(&note.kind.as_str()), "{path}");
+        assert!(
+            ["Note", "Page", "Article"].contains(&note.kind.as_str()),
+            "{path}"
+        );
     }
     if let Some(v) = load("lemmy/objects/page.json") {
         let page: Note = serde_json::from_value(v).unwrap();
@@ -86,27 +96,39 @@ fn notes_and_pages_parse_as_posts() {
 
 #[test]
 fn follow_undo_and_accept_parse_from_mastodon_and_lemmy() {
-    for path in ["mastodon/activities/follow.json", "lemmy/activities/following/follow.json"] {
+    for path in [
+        "mastodon/activities/follow.json",
+        "lemmy/activities/following/follow.json",
+    ] {
         let Some(v) = load(path) else { continue };
         let f: Follow = serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(f.kind, "Follow");
     }
-    for path in ["mastodon/activities/undo_follow.json", "lemmy/activities/following/undo_follow.json"] {
+    for path in [
+        "mastodon/activities/undo_follow.json",
+        "lemmy/activities/following/undo_follow.json",
+    ] {
         let Some(v) = load(path) else { continue };
         let u: UndoFollow = serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let IdOr::Object(f) = u.object else { panic!("{path}: embedded Follow expected") };
+        let IdOr::Object(f) = u.object else {
+            panic!("{path}: embedded Follow expected")
+        };
         assert_eq!(f.actor, u.actor, "{path}");
     }
     if let Some(v) = load("lemmy/activities/following/accept.json") {
         let a: AcceptFollow = serde_json::from_value(v).unwrap();
-        let IdOr::Object(f) = a.object else { panic!("embedded Follow expected") };
+        let IdOr::Object(f) = a.object else {
+            panic!("embedded Follow expected")
+        };
         assert_eq!(f.object, a.actor);
     }
 }
 
 #[test]
 fn lemmy_announce_of_create_page_parses_in_both_layers() {
-    let Some(v) = load("lemmy/activities/community/announce_create_page.json") else { return };
+    let Some(v) = load("lemmy/activities/community/announce_create_page.json") else {
+        return;
+    };
     let a: Announce = serde_json::from_value(v).unwrap();
     assert_eq!(a.object["type"], "Create");
     let create: CreateNote = serde_json::from_value(a.object.clone()).unwrap();
@@ -119,7 +141,9 @@ fn lemmy_announce_of_create_page_parses_in_both_layers() {
 
 #[test]
 fn every_activity_fixture_has_an_envelope_we_can_read() {
-    let Some(root) = fixture("fediverse") else { return };
+    let Some(root) = fixture("fediverse") else {
+        return;
+    };
     let mut read = 0;
     for entry in walk(&root) {
         if !entry.to_string_lossy().contains("/activities/") {
@@ -130,7 +154,8 @@ fn every_activity_fixture_has_an_envelope_we_can_read() {
             // Some servers' folders hold bare objects (a Mastodon direct Note) among activities.
             continue;
         }
-        let env: Envelope = serde_json::from_value(v).unwrap_or_else(|e| panic!("{}: {e}", entry.display()));
+        let env: Envelope =
+            serde_json::from_value(v).unwrap_or_else(|e| panic!("{}: {e}", entry.display()));
         assert!(!env.kind.is_empty());
         read += 1;
     }

@@ -1,6 +1,9 @@
 //! The inbox refuses bad requests with the status SECURITY.md names and stores nothing, and
 //! fetches nothing before the checks that need no network have passed.
 
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::{Duration as ChronoDuration, Utc};
 use copse_entities::{community_follower, instance, person, received_activity};
 use copse_tests::{
@@ -20,9 +23,15 @@ struct Counts {
 
 async fn counts(a: &TestInstance) -> Counts {
     Counts {
-        received: received_activity::Entity::find().count(a.db()).await.unwrap(),
+        received: received_activity::Entity::find()
+            .count(a.db())
+            .await
+            .unwrap(),
         people: person::Entity::find().count(a.db()).await.unwrap(),
-        followers: community_follower::Entity::find().count(a.db()).await.unwrap(),
+        followers: community_follower::Entity::find()
+            .count(a.db())
+            .await
+            .unwrap(),
     }
 }
 
@@ -60,12 +69,19 @@ impl<'a> Post<'a> {
             if let Some(h) = &self.host {
                 signed_url = Url::parse(&format!("http://{h}/inbox")).unwrap();
             }
-            let s = signer.key.sign("POST", &signed_url, Some(self.signed_body), self.at).unwrap();
+            let s = signer
+                .key
+                .sign("POST", &signed_url, Some(self.signed_body), self.at)
+                .unwrap();
             let mut signature = s.signature.clone();
             if self.tamper_signature {
                 // Flip one base64 character of the signature value.
                 let i = signature.rfind("signature=\"").unwrap() + 15;
-                let c = if &signature[i..i + 1] == "A" { "B" } else { "A" };
+                let c = if &signature[i..i + 1] == "A" {
+                    "B"
+                } else {
+                    "A"
+                };
                 signature.replace_range(i..i + 1, c);
             }
             req = req
@@ -95,16 +111,26 @@ async fn inbox_rejects_bad_requests_and_stores_nothing() {
     let fake = FakeServer::start().await;
     let victim = fake.actor("victim", "vic");
     let evil = fake.actor("evil", "eve");
-    let good = follow(&victim.id, &format!("{}/activities/1", fake.base("victim")), &net.ap_id);
+    let good = follow(
+        &victim.id,
+        &format!("{}/activities/1", fake.base("victim")),
+        &net.ap_id,
+    );
     let before = counts(&a).await;
     let unchanged = |label: &'static str| {
         let a = &a;
         let before = &before;
         async move {
             let now = counts(a).await;
-            assert_eq!(now.received, before.received, "{label}: an activity was stored");
+            assert_eq!(
+                now.received, before.received,
+                "{label}: an activity was stored"
+            );
             assert_eq!(now.people, before.people, "{label}: an actor was stored");
-            assert_eq!(now.followers, before.followers, "{label}: a follower was stored");
+            assert_eq!(
+                now.followers, before.followers,
+                "{label}: a follower was stored"
+            );
         }
     };
 
@@ -120,7 +146,11 @@ async fn inbox_rejects_bad_requests_and_stores_nothing() {
         .status();
     assert_eq!(status, 401);
     unchanged("unsigned").await;
-    assert!(fake.requests().is_empty(), "unsigned POST made us fetch {:?}", fake.requests());
+    assert!(
+        fake.requests().is_empty(),
+        "unsigned POST made us fetch {:?}",
+        fake.requests()
+    );
 
     // T2: a bad signature.
     let mut p = Post::new(&victim, &good);
@@ -154,12 +184,20 @@ async fn inbox_rejects_bad_requests_and_stores_nothing() {
 
     // T5: the digest covers another body.
     let mut p = Post::new(&victim, &good);
-    p.sent = follow(&victim.id, &format!("{}/activities/2", fake.base("victim")), &net.ap_id);
+    p.sent = follow(
+        &victim.id,
+        &format!("{}/activities/2", fake.base("victim")),
+        &net.ap_id,
+    );
     assert_eq!(p.send(&a).await, 401);
     unchanged("digest mismatch").await;
 
     // T6: validly signed by evil, but the activity id is on the victim's origin.
-    let spoof = follow(&evil.id, &format!("{}/activities/3", fake.base("victim")), &net.ap_id);
+    let spoof = follow(
+        &evil.id,
+        &format!("{}/activities/3", fake.base("victim")),
+        &net.ap_id,
+    );
     assert_eq!(Post::new(&evil, &spoof).send(&a).await, 400);
     unchanged("origin mismatch").await;
 
@@ -183,7 +221,11 @@ async fn inbox_rejects_bad_requests_and_stores_nothing() {
 
     // T14: malformed JSON, wrong shapes and deep nesting, all properly signed.
     let nested = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    for body in [b"{not json".to_vec(), br#"{"type": "Follow"}"#.to_vec(), nested.into_bytes()] {
+    for body in [
+        b"{not json".to_vec(),
+        br#"{"type": "Follow"}"#.to_vec(),
+        nested.into_bytes(),
+    ] {
         assert_eq!(Post::new(&victim, &body).send(&a).await, 400);
     }
     unchanged("malformed").await;
@@ -202,7 +244,11 @@ async fn inbox_rejects_bad_requests_and_stores_nothing() {
     .await
     .unwrap();
     let fetches_before = fake.requests_to("evil").len();
-    let evil_follow = follow(&evil.id, &format!("{}/activities/4", fake.base("evil")), &net.ap_id);
+    let evil_follow = follow(
+        &evil.id,
+        &format!("{}/activities/4", fake.base("evil")),
+        &net.ap_id,
+    );
     assert_eq!(Post::new(&evil, &evil_follow).send(&a).await, 403);
     assert_eq!(fake.requests_to("evil").len(), fetches_before);
     unchanged("blocked domain").await;
@@ -210,14 +256,78 @@ async fn inbox_rejects_bad_requests_and_stores_nothing() {
     // The valid request is accepted, and a replay of it changes nothing more (T11).
     assert_eq!(Post::new(&victim, &good).send(&a).await, 202);
     assert_eq!(Post::new(&victim, &good).send(&a).await, 202);
-    assert_eq!(received_activity::Entity::find().count(a.db()).await.unwrap(), before.received + 1);
+    assert_eq!(
+        received_activity::Entity::find()
+            .count(a.db())
+            .await
+            .unwrap(),
+        before.received + 1
+    );
     wait_for("the follower", Duration::from_secs(10), || async {
-        community_follower::Entity::find().count(a.db()).await.unwrap() == before.followers + 1
+        community_follower::Entity::find()
+            .count(a.db())
+            .await
+            .unwrap()
+            == before.followers + 1
     })
     .await;
     // The Accept went to the victim's inbox, signed by the community.
     wait_for("the Accept", Duration::from_secs(10), || async {
-        fake.requests_to("victim").iter().any(|r| r.method == "POST" && r.path.ends_with("/inbox"))
+        fake.requests_to("victim")
+            .iter()
+            .any(|r| r.method == "POST" && r.path.ends_with("/inbox"))
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_again_once() {
+    let a = TestInstance::spawn("alpha").await;
+    let net = a.create_community("net", "London Networks").await;
+    let fake = FakeServer::start().await;
+    let old = fake.actor("remote", "rosa");
+    let first = follow(
+        &old.id,
+        &format!("{}/activities/1", fake.base("remote")),
+        &net.ap_id,
+    );
+    assert_eq!(Post::new(&old, &first).send(&a).await, 202);
+    let fetches = fake.requests().iter().filter(|r| r.method == "GET").count();
+    assert_eq!(fetches, 1, "the key is fetched once");
+    // A second activity with the cached key needs no fetch.
+    let second = follow(
+        &old.id,
+        &format!("{}/activities/2", fake.base("remote")),
+        &net.ap_id,
+    );
+    assert_eq!(Post::new(&old, &second).send(&a).await, 202);
+    assert_eq!(
+        fake.requests().iter().filter(|r| r.method == "GET").count(),
+        1
+    );
+    // The actor rotates its key: the cached key fails, the actor is fetched once more, and the
+    // activity is accepted.
+    let new = fake.actor("remote", "rosa");
+    let third = follow(
+        &new.id,
+        &format!("{}/activities/3", fake.base("remote")),
+        &net.ap_id,
+    );
+    assert_eq!(Post::new(&new, &third).send(&a).await, 202);
+    assert_eq!(
+        fake.requests().iter().filter(|r| r.method == "GET").count(),
+        2
+    );
+    // The old key no longer works.
+    let fourth = follow(
+        &old.id,
+        &format!("{}/activities/4", fake.base("remote")),
+        &net.ap_id,
+    );
+    assert_eq!(Post::new(&old, &fourth).send(&a).await, 401);
+    let stored = received_activity::Entity::find()
+        .count(a.db())
+        .await
+        .unwrap();
+    assert_eq!(stored, 3);
 }

@@ -68,7 +68,11 @@ pub struct Group {
     #[serde(default)]
     pub featured: Option<Url>,
     /// Moderators collection, as Lemmy publishes it (PeerTube sends a list of owners).
-    #[serde(default, deserialize_with = "opt_first_id", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "opt_first_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub attributed_to: Option<Url>,
     /// Shared inbox.
     #[serde(default)]

@@ -116,7 +116,8 @@ where
     #[derive(Deserialize)]
     struct Wrap(#[serde(deserialize_with = "first_id")] Url);
     let v = Option::<Value>::deserialize(d)?;
-    Ok(v.and_then(|v| serde_json::from_value::<Wrap>(v).ok()).map(|w| w.0))
+    Ok(v.and_then(|v| serde_json::from_value::<Wrap>(v).ok())
+        .map(|w| w.0))
 }
 
 /// The origin of a URL as FEP-fe34 defines it: scheme, lower-case host and port.

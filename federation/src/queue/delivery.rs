@@ -74,7 +74,7 @@ pub async fn enqueue(
         .into_iter()
         .filter_map(|inbox| {
             let domain = domain_of(&inbox);
-            (!blocked.contains(&domain)).then(|| delivery::ActiveModel {
+            (!blocked.contains(&domain)).then_some(delivery::ActiveModel {
                 id: NotSet,
                 activity_id: Set(row.id),
                 inbox: Set(DbUrl(inbox)),

@@ -1,0 +1,64 @@
+//! Instance health: an instance that keeps failing past `dead_after` is paused, and deliveries
+//! to it are not attempted while it is; hearing from it again revives it.
+
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use copse_entities::{delivery, instance};
+use copse_federation::{queue, FederationContext};
+use copse_tests::TestInstance;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
+    // Workers off: this test drives the queue by hand.
+    let a = TestInstance::spawn_with("alpha", |s| {
+        s.federation.delivery_workers = 0;
+        s.federation.inbox_workers = 0;
+    })
+    .await;
+    a.create_community("net", "London Networks").await;
+    let site = copse_server::db::site(a.db()).await.unwrap();
+    let mut settings = a.settings.federation_settings();
+    settings.dead_after = Duration::ZERO;
+    settings.retry_initial = Duration::ZERO;
+    settings.request_timeout = Duration::from_secs(2);
+    let ctx = FederationContext::new(a.db().clone(), settings, &site.private_key_pem).unwrap();
+
+    // Nothing listens on this port.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dead = format!("dead.localhost:{port}");
+    let inbox: url::Url = format!("http://{dead}/inbox").parse().unwrap();
+    let actor = ctx.urls.community("net");
+    let activity = json!({
+        "id": ctx.urls.new_activity("Announce"), "type": "Announce", "actor": actor,
+        "object": "http://dead.localhost/x"
+    });
+    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, [inbox])
+        .await
+        .unwrap();
+
+    assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 1);
+    let inst = instance::Entity::find()
+        .filter(instance::Column::Domain.eq(dead.clone()))
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(inst.failure_count, 1);
+    assert!(inst.failing_since.is_some());
+    assert!(
+        inst.paused_until.is_some(),
+        "failing longer than dead_after pauses the instance"
+    );
+    // While paused, its delivery is kept but not claimed.
+    assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 0);
+    let d = delivery::Entity::find().one(a.db()).await.unwrap().unwrap();
+    assert_eq!(d.status, delivery::DeliveryStatus::Pending);
+    assert_eq!(d.attempts, 1);
+}
