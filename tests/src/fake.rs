@@ -118,10 +118,22 @@ impl FakeServer {
 
     /// Creates a `Person` actor `http://LABEL.localhost:PORT/users/NAME` served by this fake.
     pub fn actor(&self, label: &str, name: &str) -> FakeActor {
-        let id = Url::parse(&format!("{}/users/{name}", self.base(label))).expect("url");
         let (public_pem, private_pem) = generate_keypair().expect("keys");
+        self.actor_with_key(label, name, &public_pem, &private_pem)
+    }
+
+    /// Like `actor`, with a given key pair (key generation is the slow part of a big set-up).
+    pub fn actor_with_key(
+        &self,
+        label: &str,
+        name: &str,
+        public_pem: &str,
+        private_pem: &str,
+    ) -> FakeActor {
+        let public_pem = public_pem.to_string();
+        let id = Url::parse(&format!("{}/users/{name}", self.base(label))).expect("url");
         let key_id = Url::parse(&format!("{id}#main-key")).expect("url");
-        let key = SigningKey::from_pem(key_id.clone(), &private_pem).expect("key");
+        let key = SigningKey::from_pem(key_id.clone(), private_pem).expect("key");
         let doc = json!({
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": id, "type": "Person", "preferredUsername": name,

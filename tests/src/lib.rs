@@ -9,6 +9,7 @@
     clippy::field_reassign_with_default
 )]
 
+pub mod bench;
 pub mod fake;
 
 use copse_server::{settings::Settings, Instance};

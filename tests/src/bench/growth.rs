@@ -1,0 +1,264 @@
+//! Growth: the queries behind topic lists, threads, follower inboxes and collections, timed at
+//! increasing table sizes. With the right indexes their cost stays flat.
+
+use super::measure::Row;
+use crate::TestDb;
+use chrono::{Duration as ChronoDuration, Utc};
+use copse_entities::{activity, community, community_follower, person, post, DbUrl};
+use sea_orm::{
+    ActiveValue::NotSet, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use std::time::{Duration, Instant};
+use url::Url;
+
+fn url(s: String) -> DbUrl {
+    DbUrl(Url::parse(&s).expect("url"))
+}
+
+/// Fills a fresh database with `rows` posts and follows, `rows / 100` communities and
+/// `rows / 10` people, and `rows / 10` outbox activities.
+async fn build(db: &DatabaseConnection, rows: usize) {
+    let now = Utc::now();
+    let communities = (rows / 100).max(1);
+    let people = (rows / 10).max(1);
+    let chunk = 1000;
+    let mut i = 0;
+    while i < communities {
+        let end = (i + chunk).min(communities);
+        community::Entity::insert_many((i..end).map(|c| community::ActiveModel {
+            id: NotSet,
+            ap_id: Set(url(format!("http://g.localhost/c/c{c}"))),
+            name: Set(format!("c{c}")),
+            title: Set(format!("Community {c}")),
+            summary: Set(None),
+            inbox: Set(url(format!("http://g.localhost/c/c{c}/inbox"))),
+            shared_inbox: Set(None),
+            key_id: Set(url(format!("http://g.localhost/c/c{c}#main-key"))),
+            public_key_pem: Set(String::new()),
+            private_key_pem: Set(None),
+            local: Set(true),
+            manually_approves_followers: Set(false),
+            discoverable: Set(true),
+            creator_id: Set(None),
+            published: Set(now),
+            fetched_at: Set(now),
+        }))
+        .exec(db)
+        .await
+        .expect("communities");
+        i = end;
+    }
+    i = 0;
+    while i < people {
+        let end = (i + chunk).min(people);
+        person::Entity::insert_many((i..end).map(|p| person::ActiveModel {
+            id: NotSet,
+            ap_id: Set(url(format!("http://p{}.localhost/u/p{p}", p % 1000))),
+            name: Set(format!("p{p}")),
+            display_name: Set(None),
+            summary: Set(None),
+            inbox: Set(url(format!("http://p{}.localhost/u/p{p}/inbox", p % 1000))),
+            shared_inbox: Set(Some(url(format!("http://p{}.localhost/inbox", p % 1000)))),
+            key_id: Set(url(format!(
+                "http://p{}.localhost/u/p{p}#main-key",
+                p % 1000
+            ))),
+            public_key_pem: Set(String::new()),
+            private_key_pem: Set(None),
+            local: Set(false),
+            published: Set(now),
+            fetched_at: Set(now),
+        }))
+        .exec(db)
+        .await
+        .expect("people");
+        i = end;
+    }
+    i = 0;
+    while i < rows {
+        let end = (i + chunk).min(rows);
+        post::Entity::insert_many((i..end).map(|n| post::ActiveModel {
+            id: NotSet,
+            ap_id: Set(url(format!("http://g.localhost/post/{n}"))),
+            community_id: Set((n % communities) as i64 + 1),
+            author_id: Set((n % people) as i64 + 1),
+            title: Set(format!("Post {n}")),
+            content: Set(
+                "<p>Some text of a realistic length for a post in a community.</p>".into(),
+            ),
+            source: Set(None),
+            local: Set(true),
+            published: Set(now - ChronoDuration::seconds(n as i64)),
+            updated: Set(None),
+        }))
+        .exec(db)
+        .await
+        .expect("posts");
+        community_follower::Entity::insert_many((i..end).map(|n| {
+            community_follower::ActiveModel {
+                id: NotSet,
+                community_id: Set((n % communities) as i64 + 1),
+                person_id: Set(((n / communities) % people) as i64 + 1),
+                follow_id: Set(url(format!("http://f.localhost/f/{n}"))),
+                pending: Set(false),
+                published: Set(now),
+            }
+        }))
+        .exec(db)
+        .await
+        .expect("follows");
+        if n_is_activity(i) {
+            activity::Entity::insert_many((i..end).step_by(10).map(|n| activity::ActiveModel {
+                id: NotSet,
+                ap_id: Set(url(format!("http://g.localhost/activities/announce/{n}"))),
+                kind: Set("Announce".into()),
+                actor: Set(url(format!("http://g.localhost/c/c{}", n % communities))),
+                community_id: Set(Some((n % communities) as i64 + 1)),
+                data: Set("{}".into()),
+                public: Set(true),
+                published: Set(now),
+            }))
+            .exec(db)
+            .await
+            .expect("activities");
+        }
+        i = end;
+    }
+}
+
+fn n_is_activity(_: usize) -> bool {
+    true
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Median time of each query over `reps` runs on random communities and posts.
+async fn time_queries(
+    db: &DatabaseConnection,
+    rows: usize,
+    reps: usize,
+) -> Vec<(&'static str, Duration)> {
+    let communities = (rows / 100).max(1);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut out = Vec::new();
+    for name in ["topic list", "thread", "follower inboxes", "collections"] {
+        let mut samples = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            let c = rng.next(communities) as i64 + 1;
+            let started = Instant::now();
+            match name {
+                "topic list" => {
+                    let page = post::Entity::find()
+                        .filter(post::Column::CommunityId.eq(c))
+                        .order_by_desc(post::Column::Published)
+                        .limit(20)
+                        .all(db)
+                        .await
+                        .expect("topics");
+                    assert!(!page.is_empty());
+                }
+                "thread" => {
+                    let id = url(format!("http://g.localhost/post/{}", rng.next(rows)));
+                    post::Entity::find()
+                        .filter(post::Column::ApId.eq(id))
+                        .one(db)
+                        .await
+                        .expect("thread")
+                        .expect("post exists");
+                }
+                "follower inboxes" => {
+                    copse_federation::activities::post::follower_inboxes(db, c)
+                        .await
+                        .expect("inboxes");
+                }
+                _ => {
+                    community_follower::Entity::find()
+                        .filter(community_follower::Column::CommunityId.eq(c))
+                        .filter(community_follower::Column::Pending.eq(false))
+                        .count(db)
+                        .await
+                        .expect("count");
+                    activity::Entity::find()
+                        .filter(activity::Column::CommunityId.eq(c))
+                        .filter(activity::Column::Public.eq(true))
+                        .order_by_desc(activity::Column::Id)
+                        .limit(20)
+                        .all(db)
+                        .await
+                        .expect("outbox");
+                }
+            }
+            samples.push(started.elapsed());
+        }
+        samples.sort_unstable();
+        out.push((name, samples[samples.len() / 2]));
+    }
+    out
+}
+
+/// Builds each size in a fresh database and reports the median of each query, and the ratio
+/// of the largest size to the smallest.
+pub async fn run(db_name: &str, sizes: &[usize], reps: usize) -> Vec<Row> {
+    let mut per_size = Vec::new();
+    for &rows in sizes {
+        let test_db = TestDb::new().await;
+        let settings = crate::test_settings("growth.localhost:1", &test_db.url);
+        let conn = copse_server::db::connect(&settings).await.expect("connect");
+        copse_server::db::migrate(&conn).await.expect("migrate");
+        let started = Instant::now();
+        build(&conn, rows).await;
+        eprintln!(
+            "  growth: built {rows} rows in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        per_size.push((rows, time_queries(&conn, rows, reps).await));
+    }
+    let (small, first) = &per_size[0];
+    let (large, last) = &per_size[per_size.len() - 1];
+    first
+        .iter()
+        .zip(last.iter())
+        .map(|((name, a), (_, b))| {
+            let ratio = b.as_secs_f64() / a.as_secs_f64().max(1e-9);
+            let series: Vec<String> = per_size
+                .iter()
+                .map(|(rows, qs)| {
+                    let d = qs
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, d)| *d)
+                        .unwrap_or_default();
+                    format!("{rows}: {:.0} µs", d.as_secs_f64() * 1e6)
+                })
+                .collect();
+            let mut row = Row {
+                db: db_name.into(),
+                scenario: format!("growth: {name}, {small} -> {large} rows"),
+                ops: reps as u64,
+                per_sec: 1.0 / b.as_secs_f64().max(1e-9),
+                ceiling: format!("itself at {small} rows"),
+                ratio: Some(ratio),
+                cpu_ms_per_op: 0.0,
+                p50_ms: b.as_secs_f64() * 1000.0,
+                p99_ms: 0.0,
+                peak_rss_mb: super::measure::peak_rss_mb(),
+                note: format!(
+                    "median {}; ratio = large/small (target <= 1.5)",
+                    series.join(", ")
+                ),
+            };
+            row.p99_ms = row.p50_ms;
+            row
+        })
+        .collect()
+}

@@ -1,0 +1,230 @@
+//! The benchmark: the machine's ceilings, then fan-out, sustained posting with recovery, inbox
+//! ingest, reads and growth, each reported against the ceiling that bounds it. `copse-bench`
+//! runs it; a smoke run with small sizes is part of the test suite.
+
+pub mod ceilings;
+pub mod fanout;
+pub mod growth;
+pub mod ingest;
+pub mod load;
+pub mod measure;
+pub mod reads;
+pub mod sink;
+pub mod sustained;
+
+use crate::{TestDb, TestInstance};
+use measure::Row;
+
+/// How big a run is.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// Shrinks ceiling measurements.
+    pub ceiling_scale: f64,
+    /// Followers and instances of the large fan-out.
+    pub fanout: (usize, usize),
+    /// Remote actors and activities for ingest.
+    pub ingest: (usize, usize),
+    /// Requests per read endpoint.
+    pub reads: usize,
+    /// Table sizes for growth, and repetitions per query.
+    pub growth: (Vec<usize>, usize),
+    /// Posts per second, seconds and healthy instances for the sustained run.
+    pub sustained: (u32, u32, usize),
+    /// Sinks verify every delivery's signature (costs CPU on the same cores).
+    pub verify_signatures: bool,
+}
+
+impl Sizes {
+    /// The full run the issue asks for.
+    pub fn full() -> Self {
+        Self {
+            ceiling_scale: 1.0,
+            fanout: (10_000, 1_000),
+            ingest: (1_000, 20_000),
+            reads: 5_000,
+            growth: (vec![10_000, 100_000, 1_000_000], 200),
+            sustained: (5, 30, 20),
+            verify_signatures: false,
+        }
+    }
+
+    /// A few seconds of everything, for CI.
+    pub fn smoke() -> Self {
+        Self {
+            ceiling_scale: 0.02,
+            fanout: (60, 12),
+            ingest: (10, 60),
+            reads: 50,
+            growth: (vec![1_000, 2_000], 10),
+            sustained: (5, 2, 2),
+            verify_signatures: true,
+        }
+    }
+}
+
+/// Settings of the instance under test: what an operator runs, logging quiet.
+pub fn bench_settings(s: &mut copse_server::settings::Settings) {
+    s.federation.delivery_workers = 2;
+    s.federation.delivery_concurrency = 64;
+    s.federation.claim_batch = 256;
+    s.federation.inbox_workers = 1;
+    s.federation.retry_initial_ms = 500;
+    s.federation.retry_max_seconds = 2;
+    s.federation.request_timeout_seconds = 10;
+    s.federation.lease_seconds = 60;
+    s.database.max_connections = 8;
+}
+
+/// Runs every scenario on the database `TestDb::new` gives (SQLite, or PostgreSQL when
+/// `COPSE_TEST_DATABASE_URL` is set) and returns the rows.
+pub async fn run_all(sizes: &Sizes, only: &[String]) -> Vec<Row> {
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
+    let probe = TestDb::new().await;
+    let db_name = if probe.is_postgres() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    eprintln!("measuring ceilings on {db_name}...");
+    let c = ceilings::measure(&probe, sizes.ceiling_scale).await;
+    let mut rows = vec![
+        Row {
+            note: "openssl RSA-2048, 1 thread / all cores".into(),
+            ..ceiling_row(db_name, "ceiling: sign", c.sign_1, c.sign_all)
+        },
+        Row {
+            note: "openssl RSA-2048 incl. header parsing, 1 thread / all cores".into(),
+            ..ceiling_row(db_name, "ceiling: verify", c.verify_1, c.verify_all)
+        },
+        Row {
+            note: "trivial axum handler, 64 connections, loopback".into(),
+            ..ceiling_row(db_name, "ceiling: raw axum", c.axum, c.axum)
+        },
+        Row {
+            note: "one transaction per row / 500 rows per transaction".into(),
+            ..ceiling_row(
+                db_name,
+                "ceiling: insert",
+                c.insert_single,
+                c.insert_batched,
+            )
+        },
+    ];
+    if wanted("fanout") {
+        eprintln!("fan-out...");
+        let a = TestInstance::spawn_with("fan", bench_settings).await;
+        let sink = sink::Sink::start().await;
+        let (followers, instances) = sizes.fanout;
+        for shared in [true, false] {
+            rows.push(
+                fanout::copse_fanout(
+                    &a,
+                    &sink,
+                    db_name,
+                    (followers, instances),
+                    shared,
+                    sizes.verify_signatures,
+                    c.sign_all,
+                )
+                .await,
+            );
+        }
+        rows.push(
+            fanout::reference::run(&sink, db_name, followers, instances, false, c.sign_all).await,
+        );
+    }
+    if wanted("sustained") {
+        eprintln!("sustained posting...");
+        let a = TestInstance::spawn_with("steady", bench_settings).await;
+        let (rate, secs, inst) = sizes.sustained;
+        rows.extend(sustained::run(&a, db_name, rate, secs, inst).await);
+    }
+    if wanted("ingest") {
+        eprintln!("inbox ingest...");
+        let a = TestInstance::spawn_with("ingest", bench_settings).await;
+        let ceiling = c.verify_all.min(c.insert_single);
+        let name = if c.verify_all < c.insert_single {
+            "verify(all cores)"
+        } else {
+            "insert(1 per txn)"
+        };
+        let (actors, total) = sizes.ingest;
+        rows.extend(ingest::run(&a, db_name, actors, total, ceiling, name).await);
+    }
+    if wanted("reads") {
+        eprintln!("reads...");
+        let a = TestInstance::spawn_with("reads", bench_settings).await;
+        rows.extend(reads::run(&a, db_name, sizes.reads, c.axum).await);
+    }
+    if wanted("growth") {
+        eprintln!("growth...");
+        let (levels, reps) = &sizes.growth;
+        rows.extend(growth::run(db_name, levels, *reps).await);
+    }
+    rows
+}
+
+fn ceiling_row(db: &str, name: &str, one: f64, all: f64) -> Row {
+    Row {
+        db: db.into(),
+        scenario: name.into(),
+        ops: 0,
+        per_sec: all,
+        ceiling: format!("1 thread {one:.0}/s"),
+        ratio: None,
+        cpu_ms_per_op: 0.0,
+        p50_ms: 0.0,
+        p99_ms: 0.0,
+        peak_rss_mb: measure::peak_rss_mb(),
+        note: String::new(),
+    }
+}
+
+/// Starts the `copse` binary next to this one (build it with the same profile), lets it idle
+/// and reports its resident memory.
+pub fn idle_server_row() -> Option<Row> {
+    let exe = std::env::current_exe().ok()?;
+    let copse = exe.parent()?.join("copse");
+    if !copse.exists() {
+        eprintln!(
+            "idle memory: {} not built (cargo build --release -p copse-server); skipped",
+            copse.display()
+        );
+        return None;
+    }
+    let dir = tempfile::tempdir().ok()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let mut child = std::process::Command::new(&copse)
+        .arg("serve")
+        .env("COPSE__BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "COPSE__DATABASE__URL",
+            format!("sqlite://{}?mode=rwc", dir.path().join("idle.db").display()),
+        )
+        .env("COPSE__LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let rss = measure::rss_mb_of(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    Some(Row {
+        db: "sqlite".into(),
+        scenario: "idle server (copse serve, resident memory)".into(),
+        ops: 0,
+        per_sec: 0.0,
+        ceiling: "target 40 MB".into(),
+        ratio: None,
+        cpu_ms_per_op: 0.0,
+        p50_ms: 0.0,
+        p99_ms: 0.0,
+        peak_rss_mb: rss,
+        note: "VmRSS after 3 s idle".into(),
+    })
+}
