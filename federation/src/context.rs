@@ -78,6 +78,12 @@ pub struct FederationContext {
     pub inbox_wake: Arc<Notify>,
     /// Private keys of local actors, by actor id, read once from the database.
     pub(crate) signing_keys: Arc<RwLock<HashMap<Url, SigningKey>>>,
+    /// Domains whose last delivery succeeded, and when that was recorded in the database, so a
+    /// fan-out to a thousand healthy instances does not write a thousand health rows per batch.
+    pub(crate) healthy: Arc<std::sync::Mutex<HashMap<String, std::time::Instant>>>,
+    /// Parsed public keys by key id and PEM, so verifying does not re-read PEM every time.
+    pub(crate) public_keys:
+        Arc<std::sync::Mutex<HashMap<Url, (String, crate::signatures::PublicKey)>>>,
 }
 
 impl FederationContext {
@@ -99,7 +105,29 @@ impl FederationContext {
             outbox_wake: Arc::new(Notify::new()),
             inbox_wake: Arc::new(Notify::new()),
             signing_keys: Arc::default(),
+            healthy: Arc::default(),
+            public_keys: Arc::default(),
         })
+    }
+
+    /// The parsed public key for a key id and PEM, from the cache when the PEM is unchanged.
+    pub fn public_key(
+        &self,
+        key_id: &Url,
+        pem: &str,
+    ) -> Result<crate::signatures::PublicKey, Error> {
+        let mut cache = self.public_keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((cached_pem, key)) = cache.get(key_id) {
+            if cached_pem == pem {
+                return Ok(key.clone());
+            }
+        }
+        let key = crate::signatures::PublicKey::from_pem(pem)?;
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(key_id.clone(), (pem.to_string(), key.clone()));
+        Ok(key)
     }
 
     /// Wraps the context in the federation crate's configuration, whose `Data` handlers use.

@@ -4,7 +4,7 @@
 //! stored durably before the caller answers 202. Processing happens later, in the inbox worker.
 
 use crate::{
-    fetch::{cached_actor, check_not_blocked, fetch_actor, upsert_actor},
+    fetch::{cached_actor, fetch_actor, upsert_actor},
     protocol::{domain_of, same_origin, Envelope},
     signatures::{self, PublicKey, RequestParts, SignatureError},
     Data, Error,
@@ -61,7 +61,14 @@ pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, E
         body: Some(req.body),
     };
     let sig = signatures::precheck(&parts, Utc::now())?;
-    check_not_blocked(&data.db, &sig.key_id).await?;
+    // One look at the sender's instance row: blocked, and (below) paused.
+    let sender = instance::Entity::find()
+        .filter(instance::Column::Domain.eq(domain_of(&sig.key_id)))
+        .one(&data.db)
+        .await?;
+    if sender.as_ref().is_some_and(|i| i.blocked) {
+        return Err(Error::Forbidden("domain is blocked".into()));
+    }
 
     let json: Value = serde_json::from_slice(req.body)?;
     let env: Envelope = serde_json::from_value(json.clone())
@@ -89,7 +96,7 @@ pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, E
     if let Some(actor) = &cached {
         let (key_id, pem) = actor.key();
         if key_id == &sig.key_id {
-            let key = PublicKey::from_pem(pem)?;
+            let key = data.public_key(key_id, pem)?;
             verified = signatures::verify(&sig, &parts, &key).is_ok();
         }
     }
@@ -132,20 +139,25 @@ pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, E
         return Ok(Ingested::Duplicate);
     }
     // Hearing from a paused instance means it is back.
-    instance::Entity::update_many()
-        .col_expr(
-            instance::Column::PausedUntil,
-            Expr::value(Option::<chrono::DateTime<Utc>>::None),
-        )
-        .col_expr(instance::Column::FailureCount, Expr::value(0))
-        .col_expr(
-            instance::Column::FailingSince,
-            Expr::value(Option::<chrono::DateTime<Utc>>::None),
-        )
-        .filter(instance::Column::Domain.eq(domain_of(&env.actor)))
-        .filter(instance::Column::PausedUntil.is_not_null())
-        .exec(&data.db)
-        .await?;
+    if sender.is_some_and(|i| i.paused_until.is_some() || i.failure_count > 0) {
+        instance::Entity::update_many()
+            .col_expr(
+                instance::Column::PausedUntil,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .col_expr(instance::Column::FailureCount, Expr::value(0))
+            .col_expr(
+                instance::Column::FailingSince,
+                Expr::value(Option::<chrono::DateTime<Utc>>::None),
+            )
+            .filter(instance::Column::Domain.eq(domain_of(&env.actor)))
+            .exec(&data.db)
+            .await?;
+        data.healthy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&domain_of(&env.actor));
+    }
     data.inbox_wake.notify_one();
     Ok(Ingested::Stored)
 }

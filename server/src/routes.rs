@@ -185,8 +185,9 @@ async fn http_get_community_outbox(
         .filter(activity::Column::Public.eq(true))
         .count(&data.db)
         .await?;
-    // Like Lemmy: the latest 20 activities the community sent.
-    let items: Vec<Value> = activity::Entity::find()
+    // Like Lemmy: the latest 20 activities the community sent, served as stored (each keeps
+    // its own @context) without being parsed and written again.
+    let items: Vec<String> = activity::Entity::find()
         .filter(activity::Column::CommunityId.eq(community.id))
         .filter(activity::Column::Public.eq(true))
         .order_by_desc(activity::Column::Id)
@@ -194,18 +195,29 @@ async fn http_get_community_outbox(
         .all(&data.db)
         .await?
         .into_iter()
-        .filter_map(|a| {
-            let mut v: Value = serde_json::from_str(&a.data).ok()?;
-            v.as_object_mut()?.remove("@context");
-            Some(v)
-        })
+        .map(|a| a.data)
         .collect();
-    Ok(activity_json(WithContext::new(OrderedCollection {
+    let head = serde_json::to_string(&WithContext::new(OrderedCollection::<Value> {
         id: data.urls.community_part(&name, "outbox"),
         kind: "OrderedCollection".into(),
         total_items: total,
-        ordered_items: Some(items),
-    })))
+        ordered_items: None,
+    }))
+    .map_err(ApiError::internal)?;
+    // `head` is a JSON object; splice the stored items in before its closing brace.
+    let body = format!(
+        "{},\"orderedItems\":[{}]}}",
+        head.strip_suffix('}').unwrap_or(&head),
+        items.join(",")
+    );
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/activity+json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 async fn http_get_community_followers(

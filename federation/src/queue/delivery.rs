@@ -10,13 +10,15 @@ use copse_entities::{
     delivery::{self, DeliveryStatus},
     instance, person, DbUrl,
 };
-use futures::StreamExt;
 use sea_orm::{
     sea_query::Expr, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     Set,
 };
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::Arc,
+};
 use url::Url;
 
 /// Stores an activity we send and queues one delivery per distinct inbox (shared inboxes
@@ -143,12 +145,12 @@ pub async fn send(
     ctx: &FederationContext,
     key: &SigningKey,
     inbox: &Url,
-    body: &str,
+    body: bytes::Bytes,
 ) -> DeliveryOutcome {
     if let Err(e) = crate::http::check_remote_url(inbox, ctx.settings.debug) {
         return DeliveryOutcome::Permanent(e.to_string());
     }
-    let signed = match key.sign("POST", inbox, Some(body.as_bytes()), Utc::now()) {
+    let signed = match key.sign("POST", inbox, Some(&body), Utc::now()) {
         Ok(s) => s,
         Err(e) => return DeliveryOutcome::Permanent(e.to_string()),
     };
@@ -160,7 +162,7 @@ pub async fn send(
         .header("Date", signed.date)
         .header("Digest", signed.digest.unwrap_or_default())
         .header("Signature", signed.signature)
-        .body(body.to_string())
+        .body(body)
         .send()
         .await;
     match res {
@@ -248,22 +250,40 @@ pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
             keys.insert(a.actor.0.clone(), k);
         }
     }
-    let results: Vec<(delivery::Model, DeliveryOutcome)> = futures::stream::iter(rows)
-        .map(|row| {
-            let activity = activities.get(&row.activity_id);
-            let key = activity.and_then(|a| keys.get(&a.actor.0));
-            async move {
-                let outcome = match (activity, key) {
-                    (Some(a), Some(Ok(k))) => send(ctx, k, &row.inbox.0, &a.data).await,
-                    (_, Some(Err(e))) => DeliveryOutcome::Permanent(e.clone()),
-                    _ => DeliveryOutcome::Permanent("activity is gone".into()),
-                };
-                (row, outcome)
-            }
+    // One body and key per activity, shared by all of its deliveries.
+    let payloads: HashMap<i64, Result<(bytes::Bytes, SigningKey), String>> = activities
+        .into_values()
+        .map(|a| {
+            let key = keys
+                .get(&a.actor.0)
+                .cloned()
+                .unwrap_or_else(|| Err("no key".into()));
+            (a.id, key.map(|k| (bytes::Bytes::from(a.data), k)))
         })
-        .buffer_unordered(s.delivery_concurrency.max(1))
-        .collect()
-        .await;
+        .collect();
+    // Each send is its own task, so signing runs on every core of the runtime.
+    let permits = Arc::new(tokio::sync::Semaphore::new(s.delivery_concurrency.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for row in rows {
+        let payload = payloads.get(&row.activity_id).cloned();
+        let ctx = ctx.clone();
+        let permits = permits.clone();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let outcome = match payload {
+                Some(Ok((body, key))) => send(&ctx, &key, &row.inbox.0, body).await,
+                Some(Err(e)) => DeliveryOutcome::Permanent(e),
+                None => DeliveryOutcome::Permanent("activity is gone".into()),
+            };
+            (row, outcome)
+        });
+    }
+    let mut results = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(r) = done {
+            results.push(r);
+        }
+    }
     let claimed = results.len();
     record(ctx, results).await?;
     Ok(claimed)
@@ -364,6 +384,19 @@ async fn note_health(
 ) -> Result<(), Error> {
     let s = &ctx.settings;
     let now = Utc::now();
+    {
+        let mut healthy = ctx.healthy.lock().unwrap_or_else(|e| e.into_inner());
+        if alive
+            && healthy
+                .get(domain)
+                .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60))
+        {
+            return Ok(());
+        }
+        if !alive {
+            healthy.remove(domain);
+        }
+    }
     instance::Entity::insert(instance::ActiveModel {
         id: NotSet,
         domain: Set(domain.to_string()),
@@ -424,5 +457,11 @@ async fn note_health(
         }
     }
     update.exec(&ctx.db).await?;
+    if alive {
+        ctx.healthy
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(domain.to_string(), std::time::Instant::now());
+    }
     Ok(())
 }
