@@ -3,6 +3,58 @@
 use crate::DbUrl;
 use sea_orm::entity::prelude::*;
 
+/// How people join a community.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum MembershipPolicy {
+    /// Every follow is accepted at once.
+    #[sea_orm(string_value = "open")]
+    Open,
+    /// A coordinator approves each request, seeing the applicant's stated reason.
+    #[sea_orm(string_value = "approval")]
+    Approval,
+    /// Only invited people are accepted.
+    #[sea_orm(string_value = "invite")]
+    Invite,
+}
+
+/// How newcomers are welcomed.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum WelcomeMode {
+    /// A public note mentioning the newcomer, seen by all followers.
+    #[sea_orm(string_value = "public")]
+    Public,
+    /// A direct note to the newcomer only.
+    #[sea_orm(string_value = "direct")]
+    Direct,
+    /// No welcome note.
+    #[sea_orm(string_value = "off")]
+    Off,
+}
+
 /// A community (`Group`).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "community")]
@@ -37,6 +89,20 @@ pub struct Model {
     pub discoverable: bool,
     /// The local person who created it.
     pub creator_id: Option<i64>,
+    /// What the community sets out to achieve (HTML).
+    pub purpose: Option<String>,
+    /// Code of conduct and rules (HTML).
+    pub rules: Option<String>,
+    /// How decisions are made (HTML).
+    pub decision_making: Option<String>,
+    /// Languages, comma-separated BCP 47 tags.
+    pub languages: Option<String>,
+    /// How people join.
+    pub membership_policy: MembershipPolicy,
+    /// Welcome template (markdown; `{name}` and `{rules}` are filled in).
+    pub welcome_template: Option<String>,
+    /// How newcomers are welcomed.
+    pub welcome_mode: WelcomeMode,
     /// When the community was created.
     pub published: DateTimeUtc,
     /// When a remote community was last fetched.

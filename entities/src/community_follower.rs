@@ -4,7 +4,36 @@
 use crate::DbUrl;
 use sea_orm::entity::prelude::*;
 
-/// A follow of a community by a person.
+/// A member's role in a community.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A member.
+    #[sea_orm(string_value = "member")]
+    Member,
+    /// Moderates: removes content, bans, handles reports.
+    #[sea_orm(string_value = "facilitator")]
+    Facilitator,
+    /// Runs the community: settings, roles, and everything a facilitator does.
+    #[sea_orm(string_value = "coordinator")]
+    Coordinator,
+}
+
+/// A follow of a community by a person: following a community is being (or asking to be) a
+/// member of it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "community_follower")]
 pub struct Model {
@@ -19,6 +48,12 @@ pub struct Model {
     pub follow_id: DbUrl,
     /// Waiting for an `Accept`.
     pub pending: bool,
+    /// The member's role.
+    pub role: Role,
+    /// Why they asked to join (approval communities).
+    pub reason: Option<String>,
+    /// Shown in the member directory.
+    pub listed: bool,
     /// When the follow was made.
     pub published: DateTimeUtc,
 }

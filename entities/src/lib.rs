@@ -2,10 +2,13 @@
 
 pub mod activity;
 pub mod community;
+pub mod community_ban;
 pub mod community_follower;
+pub mod community_invite;
 pub mod delivery;
 pub mod instance;
 pub mod local_user;
+pub mod moderation_log;
 pub mod person;
 pub mod post;
 pub mod received_activity;

@@ -19,6 +19,8 @@ pub struct Model {
     pub display_name: Option<String>,
     /// Sanitised HTML bio.
     pub summary: Option<String>,
+    /// Avatar image URL, as the person's server publishes it.
+    pub avatar: Option<String>,
     /// Personal inbox.
     pub inbox: DbUrl,
     /// Shared inbox, when the server has one.

@@ -2,7 +2,11 @@
 
 use crate::error::ApiError;
 use chrono::Utc;
-use copse_entities::{community, local_user, person, DbUrl};
+use copse_entities::{
+    community::{self, MembershipPolicy, WelcomeMode},
+    community_follower::Role,
+    local_user, person, DbUrl,
+};
 use copse_federation::{signatures::generate_keypair, urls::Urls, Data};
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
@@ -90,6 +94,7 @@ pub async fn create_user(
         local: Set(true),
         published: Set(now),
         fetched_at: Set(now),
+        ..Default::default()
     })
     .exec_with_returning(&txn)
     .await?;
@@ -167,11 +172,134 @@ pub async fn create_community(
         creator_id: Set(new.owner),
         published: Set(now),
         fetched_at: Set(now),
+        ..Default::default()
     })
     .exec_with_returning(&txn)
     .await?;
+    if let Some(owner) = new.owner {
+        // The creator is its first coordinator.
+        let follow_id = data.urls.new_activity("Follow");
+        copse_federation::activities::membership::upsert_member(
+            &txn,
+            community.id,
+            owner,
+            &follow_id,
+            false,
+            Role::Coordinator,
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(community)
+}
+
+/// Community settings a coordinator may change; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunitySettings {
+    /// Title.
+    pub title: Option<String>,
+    /// Summary (markdown).
+    pub summary: Option<String>,
+    /// What the community sets out to achieve (markdown).
+    pub purpose: Option<String>,
+    /// Code of conduct and rules (markdown).
+    pub rules: Option<String>,
+    /// How decisions are made (markdown).
+    pub decision_making: Option<String>,
+    /// Languages, comma-separated tags like `en, cy`.
+    pub languages: Option<String>,
+    /// `open`, `approval` or `invite`.
+    pub membership_policy: Option<MembershipPolicy>,
+    /// Welcome template (`{name}`, `{title}` and `{rules}` are filled in).
+    pub welcome_template: Option<String>,
+    /// `public`, `direct` or `off`.
+    pub welcome_mode: Option<WelcomeMode>,
+}
+
+/// Applies settings to a community, checking each field.
+pub async fn update_community(
+    db: &impl ConnectionTrait,
+    c: &community::Model,
+    s: CommunitySettings,
+) -> Result<community::Model, ApiError> {
+    let long = |field: &str, v: &Option<String>, max: usize| -> Result<(), ApiError> {
+        match v {
+            Some(t) if t.len() > max => {
+                Err(ApiError::invalid(field, format!("at most {max} bytes")))
+            }
+            _ => Ok(()),
+        }
+    };
+    long("summary", &s.summary, 10_000)?;
+    long("purpose", &s.purpose, 10_000)?;
+    long("rules", &s.rules, 20_000)?;
+    long("decision_making", &s.decision_making, 10_000)?;
+    long("welcome_template", &s.welcome_template, 2_000)?;
+    if let Some(t) = &s.title {
+        if t.trim().is_empty() || t.trim().chars().count() > 100 {
+            return Err(ApiError::invalid(
+                "title",
+                "title must be 1 to 100 characters",
+            ));
+        }
+    }
+    if let Some(l) = &s.languages {
+        let ok = l.split(',').map(str::trim).all(|tag| {
+            !tag.is_empty()
+                && tag.len() <= 12
+                && tag
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '-')
+        });
+        if !ok {
+            return Err(ApiError::invalid(
+                "languages",
+                "use comma-separated language tags like en, cy",
+            ));
+        }
+    }
+    let md = |v: Option<String>| {
+        v.map(|t| {
+            if t.trim().is_empty() {
+                None
+            } else {
+                Some(crate::api::render_markdown(&t))
+            }
+        })
+    };
+    let mut row: community::ActiveModel = c.clone().into();
+    if let Some(t) = s.title {
+        row.title = Set(t.trim().to_string());
+    }
+    if let Some(v) = md(s.summary) {
+        row.summary = Set(v);
+    }
+    if let Some(v) = md(s.purpose) {
+        row.purpose = Set(v);
+    }
+    if let Some(v) = md(s.rules) {
+        row.rules = Set(v);
+    }
+    if let Some(v) = md(s.decision_making) {
+        row.decision_making = Set(v);
+    }
+    if let Some(l) = s.languages {
+        row.languages = Set(Some(
+            l.split(',').map(str::trim).collect::<Vec<_>>().join(", "),
+        ));
+    }
+    if let Some(p) = s.membership_policy {
+        row.membership_policy = Set(p);
+        row.manually_approves_followers = Set(p != MembershipPolicy::Open);
+    }
+    if let Some(w) = s.welcome_template {
+        row.welcome_template = Set(if w.trim().is_empty() { None } else { Some(w) });
+    }
+    if let Some(m) = s.welcome_mode {
+        row.welcome_mode = Set(m);
+    }
+    Ok(community::Entity::update(row).exec(db).await?)
 }
 
 /// The local account a bearer token belongs to.

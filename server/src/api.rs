@@ -12,7 +12,7 @@ use axum::{
 };
 use chrono::Utc;
 use copse_entities::{community, local_user, person, post, DbUrl};
-use copse_federation::{activities, fetch, Data};
+use copse_federation::{activities, activities::membership::JoinOutcome, fetch, Data};
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
@@ -313,9 +313,13 @@ async fn http_get_posts(
 pub struct FollowForm {
     /// `name@domain` of a community, here or elsewhere.
     pub community: String,
+    /// Why you want to join (communities that approve members read it).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
-async fn resolve_community(data: &Data, handle: &str) -> Result<community::Model, ApiError> {
+/// Resolves `name`, `name@domain` or `@name@domain` to a community, fetching remote ones.
+pub async fn resolve_community(data: &Data, handle: &str) -> Result<community::Model, ApiError> {
     let handle = handle.trim().trim_start_matches('@');
     let local_suffix = format!("@{}", data.settings.domain);
     if let Some(name) = handle
@@ -347,10 +351,23 @@ async fn http_post_follow(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = resolve_community(&data, &form.community).await?;
-    activities::follow_community(&data, &auth.person, &c).await?;
+    if form.reason.as_ref().is_some_and(|r| r.len() > 5000) {
+        return Err(ApiError::invalid("reason", "at most 5000 bytes"));
+    }
+    let outcome = activities::follow_community(&data, &auth.person, &c, form.reason).await?;
+    let status = match outcome {
+        JoinOutcome::Joined => "joined",
+        JoinOutcome::Pending => "pending",
+        JoinOutcome::Refused => {
+            return Err(
+                ApiError::new(StatusCode::FORBIDDEN, "this community did not accept you")
+                    .with_field("community"),
+            );
+        }
+    };
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "community": c.ap_id, "pending": !c.local })),
+        Json(json!({ "community": c.ap_id, "pending": outcome == JoinOutcome::Pending, "status": status })),
     )
         .into_response())
 }
@@ -362,7 +379,12 @@ async fn http_delete_follow(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = resolve_community(&data, &form.community).await?;
-    if activities::unfollow_community(&data, &auth.person, &c).await? {
+    let left = if c.local {
+        activities::membership::leave(&data, &c, &auth.person, &auth.person, None).await?
+    } else {
+        activities::unfollow_community(&data, &auth.person, &c).await?
+    };
+    if left {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found("follow"))

@@ -56,13 +56,19 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         .limit(20)
         .all(&data.db)
         .await?;
+    let policy = match c.membership_policy {
+        copse_entities::community::MembershipPolicy::Open => "open to all",
+        copse_entities::community::MembershipPolicy::Approval => "by approval",
+        copse_entities::community::MembershipPolicy::Invite => "by invitation",
+    };
     let mut body = format!(
-        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{}</p><div>{}</div><h2>Recent posts</h2>",
+        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{} · membership {policy} · <a href=\"{}/rules\">how we work</a></p><div>{}</div><h2>Recent posts</h2>",
         escape_html(&c.title),
         escape_html(&c.name),
         escape_html(&data.settings.domain),
         followers,
         if followers == 1 { "" } else { "s" },
+        escape_html(c.ap_id.as_str()),
         c.summary.as_deref().unwrap_or_default()
     );
     if posts.is_empty() {
@@ -78,6 +84,28 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         ));
     }
     Ok(page(&c.title, &body))
+}
+
+/// A community's purpose, code of conduct and ways of deciding.
+pub fn rules_page(c: &community::Model) -> Response {
+    let section = |title: &str, html: &Option<String>| {
+        html.as_ref()
+            .map(|h| format!("<h2>{}</h2>{h}", escape_html(title)))
+            .unwrap_or_default()
+    };
+    let body = format!(
+        "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>How we work</h1>{}{}{}{}",
+        escape_html(c.ap_id.as_str()),
+        escape_html(&c.title),
+        section("Purpose", &c.purpose),
+        section("Code of conduct", &c.rules),
+        section("How decisions are made", &c.decision_making),
+        c.languages
+            .as_ref()
+            .map(|l| format!("<h2>Languages</h2><p>{}</p>", escape_html(l)))
+            .unwrap_or_default()
+    );
+    page(&format!("{} — how we work", c.title), &body)
 }
 
 /// A person's profile.

@@ -7,6 +7,7 @@ pub mod api;
 pub mod db;
 pub mod error;
 pub mod html;
+pub mod membership_api;
 pub mod routes;
 pub mod settings;
 pub mod wellknown;

@@ -11,7 +11,9 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use copse_entities::{activity, community, community_follower, person, post, DbUrl};
+use copse_entities::{
+    activity, community, community_follower, community_follower::Role, person, post, DbUrl,
+};
 use copse_federation::{
     inbox::{ingest, IncomingRequest, Ingested},
     objects::{group_of, instance_actor, note_of, person_of},
@@ -41,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{name}/followers", get(http_get_community_followers))
         .route("/c/{name}/featured", get(http_get_community_featured))
         .route("/c/{name}/moderators", get(http_get_community_moderators))
+        .route("/c/{name}/members", get(http_get_community_members))
+        .route("/c/{name}/rules", get(http_get_community_rules))
         .route("/u/{name}", get(http_get_person))
         .route("/u/{name}/inbox", post(http_post_inbox))
         .route("/u/{name}/outbox", get(http_get_person_outbox))
@@ -254,24 +258,75 @@ async fn http_get_community_featured(
     )))
 }
 
+/// Ids of accepted members, optionally only moderators (facilitators and coordinators) or only
+/// those who agreed to be listed.
+async fn member_ids(
+    data: &Data,
+    community_id: i64,
+    moderators: bool,
+) -> Result<Vec<Value>, ApiError> {
+    let mut q = community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(community_id))
+        .filter(community_follower::Column::Pending.eq(false));
+    q = if moderators {
+        q.filter(community_follower::Column::Role.ne(Role::Member))
+    } else {
+        q.filter(community_follower::Column::Listed.eq(true))
+    };
+    let person_ids: Vec<i64> = q
+        .select_only()
+        .column(community_follower::Column::PersonId)
+        .order_by_asc(community_follower::Column::Id)
+        .limit(1000)
+        .into_tuple()
+        .all(&data.db)
+        .await?;
+    Ok(person::Entity::find()
+        .filter(person::Column::Id.is_in(person_ids))
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .map(|p| Value::String(p.ap_id.to_string()))
+        .collect())
+}
+
 async fn http_get_community_moderators(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
-    let mut items = Vec::new();
-    if let Some(creator) = community.creator_id {
-        if let Some(p) = person::Entity::find_by_id(creator).one(&data.db).await? {
-            items.push(Value::String(p.ap_id.to_string()));
-        }
-    }
+    let items = member_ids(&data, community.id, true).await?;
     Ok(activity_json(WithContext::new(OrderedCollection {
         id: data.urls.community_part(&name, "moderators"),
         kind: "OrderedCollection".into(),
         total_items: items.len() as u64,
         ordered_items: Some(items),
     })))
+}
+
+async fn http_get_community_members(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let community = find_community(&data, &name).await?;
+    let items = member_ids(&data, community.id, false).await?;
+    Ok(activity_json(WithContext::new(OrderedCollection {
+        id: data.urls.community_part(&name, "members"),
+        kind: "OrderedCollection".into(),
+        total_items: items.len() as u64,
+        ordered_items: Some(items),
+    })))
+}
+
+async fn http_get_community_rules(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let community = find_community(&data, &name).await?;
+    Ok(html::rules_page(&community))
 }
 
 async fn http_get_person(

@@ -165,6 +165,7 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
             local: Set(false),
             published: Set(Utc::now()),
             fetched_at: Set(Utc::now()),
+            ..Default::default()
         })
         .exec_with_returning(&db)
         .await
@@ -176,6 +177,7 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
             follow_id: Set(DbUrl(format!("{base}/follow").parse().unwrap())),
             pending: Set(false),
             published: Set(Utc::now()),
+            ..Default::default()
         })
         .exec(&db)
         .await

@@ -111,6 +111,7 @@ async fn permanent_refusals_are_not_retried() {
         follow_id: Set(vic.id.clone().into()),
         pending: Set(false),
         published: Set(chrono::Utc::now()),
+        ..Default::default()
     })
     .exec(&txn)
     .await

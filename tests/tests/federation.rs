@@ -181,8 +181,19 @@ async fn follow_post_and_leave_across_three_instances() {
     assert_eq!(status, 200, "{doc}");
     // The outbox lists what the group announced.
     let (_, outbox) = b.get_ap(&a.url("/c/net/outbox")).await;
-    assert_eq!(outbox["totalItems"], 1);
-    assert_eq!(outbox["orderedItems"][0]["object"]["type"], "Create");
+    let items = outbox["orderedItems"].as_array().unwrap();
+    let posts: Vec<&Value> = items
+        .iter()
+        .filter(|i| i["object"]["type"] == "Create")
+        .collect();
+    assert_eq!(posts.len(), 1, "{outbox}");
+    assert_eq!(posts[0]["object"]["object"]["id"], post_id);
+    // The three joins were announced as Add to the members collection.
+    assert_eq!(
+        items.iter().filter(|i| i["type"] == "Add").count(),
+        3,
+        "{outbox}"
+    );
 
     // Leaving: Undo{Follow} removes the follower on alpha.
     let (status, _) = b

@@ -1,19 +1,17 @@
 //! Following communities: `Follow`, `Accept{Follow}`, `Reject{Follow}` and `Undo{Follow}`, in
 //! both directions (remote people following our communities, our people following remote ones).
 
-use super::commit_and_wake;
+use super::{commit_and_wake, membership};
 use crate::{
     fetch::{cached_actor, ActorRef},
     protocol::{AcceptFollow, Follow, IdOr, UndoFollow, WithContext},
     queue::{enqueue, inbox::mark_done},
     Data, Error,
 };
-use chrono::Utc;
-use copse_entities::{community, community_follower, person, received_activity, DbUrl};
-use sea_orm::{
-    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
-    QueryFilter, Set,
+use copse_entities::{
+    community, community_follower, community_follower::Role, person, received_activity, DbUrl,
 };
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use url::Url;
 
 async fn local_community(db: &impl ConnectionTrait, id: &Url) -> Result<community::Model, Error> {
@@ -35,38 +33,6 @@ async fn person_by_id(db: &impl ConnectionTrait, id: &Url) -> Result<person::Mod
     }
 }
 
-/// Stores or refreshes a follow row.
-async fn upsert_follower(
-    db: &impl ConnectionTrait,
-    community_id: i64,
-    person_id: i64,
-    follow_id: &Url,
-    pending: bool,
-) -> Result<(), Error> {
-    community_follower::Entity::insert(community_follower::ActiveModel {
-        id: NotSet,
-        community_id: Set(community_id),
-        person_id: Set(person_id),
-        follow_id: Set(DbUrl(follow_id.clone())),
-        pending: Set(pending),
-        published: Set(Utc::now()),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            community_follower::Column::CommunityId,
-            community_follower::Column::PersonId,
-        ])
-        .update_columns([
-            community_follower::Column::FollowId,
-            community_follower::Column::Pending,
-        ])
-        .to_owned(),
-    )
-    .exec(db)
-    .await?;
-    Ok(())
-}
-
 /// A remote person follows one of our communities: store the follower and answer with a
 /// signed `Accept{Follow}` (communities that approve followers by hand keep it pending).
 pub async fn receive_follow(
@@ -82,34 +48,7 @@ pub async fn receive_follow(
     let community = local_community(&data.db, &follow.object).await?;
     let follower = person_by_id(&data.db, &follow.actor).await?;
     let txn = crate::context::begin(&data.db).await?;
-    let pending = community.manually_approves_followers;
-    upsert_follower(&txn, community.id, follower.id, &follow.id, pending).await?;
-    if !pending {
-        let accept = AcceptFollow {
-            id: data.urls.new_activity("Accept"),
-            kind: "Accept".into(),
-            actor: community.ap_id.0.clone(),
-            // Plain URLs only: Lemmy rejects an embedded Follow carrying whole actors.
-            object: IdOr::Object(Box::new(Follow {
-                id: follow.id.clone(),
-                kind: "Follow".into(),
-                actor: follow.actor.clone(),
-                object: community.ap_id.0.clone(),
-                to: Vec::new(),
-            })),
-            to: vec![follower.ap_id.0.clone()],
-        };
-        let json = serde_json::to_value(WithContext::new(accept))?;
-        enqueue(
-            &txn,
-            &data.urls,
-            &json,
-            None,
-            true,
-            [follower.inbox.0.clone()],
-        )
-        .await?;
-    }
+    membership::request_join(&txn, data, &community, &follower, &follow.id, None).await?;
     mark_done(&txn, row.id).await?;
     commit_and_wake(data, txn).await
 }
@@ -136,6 +75,7 @@ pub async fn receive_undo_follow(
             }
             let community = local_community(&txn, &f.object).await?;
             delete = delete.filter(community_follower::Column::CommunityId.eq(community.id));
+            membership::note_left(&txn, &community, &follower.ap_id.0).await?;
         }
         IdOr::Id(id) => {
             delete = delete.filter(community_follower::Column::FollowId.eq(DbUrl(id.clone())));
@@ -225,12 +165,15 @@ pub async fn receive_reject(
     Ok(())
 }
 
-/// One of our people follows a remote community: store a pending follow and send `Follow`.
+/// One of our people follows (asks to join) a community. A local community applies its policy
+/// at once, with the stated reason; a remote one gets a `Follow` and the row stays pending
+/// until it answers.
 pub async fn follow_community(
     data: &Data,
     follower: &person::Model,
     community: &community::Model,
-) -> Result<(), Error> {
+    reason: Option<String>,
+) -> Result<membership::JoinOutcome, Error> {
     let follow = Follow {
         id: data.urls.new_activity("Follow"),
         kind: "Follow".into(),
@@ -239,15 +182,18 @@ pub async fn follow_community(
         to: vec![community.ap_id.0.clone()],
     };
     let txn = crate::context::begin(&data.db).await?;
-    upsert_follower(
-        &txn,
-        community.id,
-        follower.id,
-        &follow.id,
-        !community.local,
-    )
-    .await?;
-    if !community.local {
+    let outcome = if community.local {
+        membership::request_join(&txn, data, community, follower, &follow.id, reason).await?
+    } else {
+        membership::upsert_member(
+            &txn,
+            community.id,
+            follower.id,
+            &follow.id,
+            true,
+            Role::Member,
+        )
+        .await?;
         let json = serde_json::to_value(WithContext::new(follow))?;
         enqueue(
             &txn,
@@ -258,8 +204,10 @@ pub async fn follow_community(
             [community.inbox.0.clone()],
         )
         .await?;
-    }
-    commit_and_wake(data, txn).await
+        membership::JoinOutcome::Pending
+    };
+    commit_and_wake(data, txn).await?;
+    Ok(outcome)
 }
 
 /// One of our people leaves a community: delete the follow and send `Undo{Follow}`.

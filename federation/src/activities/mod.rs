@@ -1,6 +1,7 @@
 //! Activities we receive (`verify` then effects) and the domain events that make us send them.
 
 pub mod follow;
+pub mod membership;
 pub mod post;
 
 use crate::{queue::inbox::mark_ignored, Data, Error};
@@ -28,6 +29,7 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         ("Accept", _) => follow::receive_accept(data, row, serde_json::from_value(json)?).await,
         ("Reject", _) => follow::receive_reject(data, row, serde_json::from_value(json)?).await,
         ("Announce", _) => post::receive_announce(data, row, serde_json::from_value(json)?).await,
+        ("Create", "Note") => receive_direct_note(data, row, serde_json::from_value(json)?).await,
         (kind, inner) => {
             let txn = crate::context::begin(&data.db).await?;
             mark_ignored(
@@ -40,6 +42,33 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
             Ok(())
         }
     }
+}
+
+/// A note addressed to a community. A direct one from a pending applicant is their reason for
+/// joining; topics and replies are not handled yet.
+async fn receive_direct_note(
+    data: &Data,
+    row: &received_activity::Model,
+    create: crate::protocol::CreateNote,
+) -> Result<(), Error> {
+    if create.actor != row.actor.0 || create.object.attributed_to != create.actor {
+        return Err(Error::InvalidActivity(
+            "note author is not the signer".into(),
+        ));
+    }
+    let Some(crate::fetch::ActorRef::Person(author)) =
+        crate::fetch::cached_actor(&data.db, &create.actor).await?
+    else {
+        return Err(Error::InvalidActivity("notes are written by people".into()));
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    if membership::take_reason(&txn, &create.object, &author).await? {
+        crate::queue::inbox::mark_done(&txn, row.id).await?;
+    } else {
+        mark_ignored(&txn, row.id, "notes to communities are not handled yet").await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Commits a transaction that queued deliveries, then wakes the delivery workers.

@@ -1,10 +1,61 @@
 //! A community row as a `Group` actor.
 
 use crate::{
-    protocol::{Endpoints, Group, PublicKey},
+    objects::escape_html,
+    protocol::{Endpoints, Group, PropertyValue, PublicKey},
     urls::Urls,
 };
-use copse_entities::community;
+use copse_entities::community::{self, MembershipPolicy};
+
+fn field(name: &str, value: String) -> PropertyValue {
+    PropertyValue {
+        kind: "PropertyValue".into(),
+        name: name.into(),
+        value,
+    }
+}
+
+/// Plain text of stored HTML, shortened for a profile field.
+fn short(html: &str) -> String {
+    let text = ammonia::Builder::empty().clean(html).to_string();
+    let text = text.trim();
+    let cut: String = text.chars().take(250).collect();
+    escape_html(&if cut.len() < text.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    })
+}
+
+/// The key facts Mastodon shows as profile fields.
+pub fn profile_fields(urls: &Urls, c: &community::Model) -> Vec<PropertyValue> {
+    let policy = match c.membership_policy {
+        MembershipPolicy::Open => "open to all",
+        MembershipPolicy::Approval => "by approval",
+        MembershipPolicy::Invite => "by invitation",
+    };
+    let mut fields = vec![field("Membership", policy.into())];
+    let rules = urls.community_part(&c.name, "rules");
+    if c.rules.is_some() {
+        fields.push(field(
+            "Code of conduct",
+            format!(
+                "<a href=\"{0}\" rel=\"nofollow noopener noreferrer\">{0}</a>",
+                escape_html(rules.as_str())
+            ),
+        ));
+    }
+    if let Some(p) = &c.purpose {
+        fields.push(field("Purpose", short(p)));
+    }
+    if let Some(d) = &c.decision_making {
+        fields.push(field("Decisions", short(d)));
+    }
+    if let Some(l) = &c.languages {
+        fields.push(field("Languages", escape_html(l)));
+    }
+    fields
+}
 
 /// The `Group` document of a local community.
 pub fn group_of(urls: &Urls, c: &community::Model) -> Group {
@@ -27,11 +78,12 @@ pub fn group_of(urls: &Urls, c: &community::Model) -> Group {
             owner: c.ap_id.0.clone(),
             public_key_pem: c.public_key_pem.clone(),
         },
-        manually_approves_followers: c.manually_approves_followers,
+        // Mastodon shows a lock for communities that approve or invite.
+        manually_approves_followers: c.membership_policy != MembershipPolicy::Open,
         discoverable: Some(c.discoverable),
         posting_restricted_to_mods: Some(false),
         url: Some(c.ap_id.0.clone()),
         published: Some(c.published),
-        attachment: Vec::new(),
+        attachment: profile_fields(urls, c),
     }
 }

@@ -25,6 +25,7 @@ pub fn note_of(p: &post::Model, c: &community::Model, author: &person::Model) ->
         }),
         in_reply_to: None,
         url: Some(serde_json::Value::String(p.ap_id.0.to_string())),
+        tag: Vec::new(),
         sensitive: Some(false),
         published: Some(p.published),
         updated: p.updated,

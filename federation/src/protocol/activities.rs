@@ -139,3 +139,116 @@ pub struct Envelope {
     #[serde(deserialize_with = "first_id")]
     pub actor: Url,
 }
+
+/// `Block` of a person from a community (a ban), as Lemmy sends it: `target` is the community,
+/// `endTime` ends a temporary ban.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Block {
+    /// Activity id.
+    pub id: Url,
+    /// `Block`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The moderator.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The person banned.
+    #[serde(deserialize_with = "first_id")]
+    pub object: Url,
+    /// The community.
+    #[serde(deserialize_with = "first_id")]
+    pub target: Url,
+    /// The reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// When the ban ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<DateTime<Utc>>,
+    /// Whether the person's content was removed too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_data: Option<bool>,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+    /// The group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
+}
+
+/// `Add` or `Remove` of an object to or from a collection: a moderator to `moderators`, a
+/// member to `members`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddRemove {
+    /// Activity id.
+    pub id: Url,
+    /// `Add` or `Remove`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who changes the collection.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// What is added or removed.
+    #[serde(deserialize_with = "first_id")]
+    pub object: Url,
+    /// The collection.
+    #[serde(deserialize_with = "first_id")]
+    pub target: Url,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+    /// The group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
+}
+
+/// `Invite` of a person to a community (Mobilizon's shape: `object` the group, `target` the
+/// invitee).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invite {
+    /// Activity id.
+    pub id: Url,
+    /// `Invite`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who invites (the community).
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The community.
+    #[serde(deserialize_with = "first_id")]
+    pub object: Url,
+    /// The invitee.
+    #[serde(deserialize_with = "first_id")]
+    pub target: Url,
+    /// Addressing.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+}
+
+/// `Undo` of another activity, embedded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Undo {
+    /// Activity id.
+    pub id: Url,
+    /// `Undo`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who undoes.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The activity undone.
+    pub object: Value,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+}

@@ -58,6 +58,13 @@ pub struct Note {
     /// HTML page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<serde_json::Value>,
+    /// Mentions and hashtags.
+    #[serde(
+        default,
+        deserialize_with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tag: Vec<serde_json::Value>,
     /// Sensitive content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<bool>,

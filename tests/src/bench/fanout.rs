@@ -50,6 +50,7 @@ pub async fn seed_followers(
                     local: Set(false),
                     published: Set(now),
                     fetched_at: Set(now),
+                    ..Default::default()
                 }
             })
             .collect();
@@ -84,6 +85,7 @@ pub async fn seed_followers(
                 )),
                 pending: Set(false),
                 published: Set(now),
+                ..Default::default()
             })
             .collect();
         community_follower::Entity::insert_many(follows)

@@ -43,6 +43,7 @@ async fn build(db: &DatabaseConnection, rows: usize) {
             creator_id: Set(None),
             published: Set(now),
             fetched_at: Set(now),
+            ..Default::default()
         }))
         .exec(db)
         .await
@@ -69,6 +70,7 @@ async fn build(db: &DatabaseConnection, rows: usize) {
             local: Set(false),
             published: Set(now),
             fetched_at: Set(now),
+            ..Default::default()
         }))
         .exec(db)
         .await
@@ -103,6 +105,7 @@ async fn build(db: &DatabaseConnection, rows: usize) {
                 follow_id: Set(url(format!("http://f.localhost/f/{n}"))),
                 pending: Set(false),
                 published: Set(now),
+                ..Default::default()
             }
         }))
         .exec(db)

@@ -1,0 +1,911 @@
+//! Membership of communities: joining under each policy, approval with a stated reason,
+//! invitations, roles, welcomes, removal and bans, each recorded in the moderation log and
+//! federated.
+//!
+//! Following a community is asking to join it. Members are rows of `community_follower`.
+
+use super::commit_and_wake;
+use crate::{
+    fetch::{cached_actor, ActorRef},
+    objects::{escape_html, public, sanitize_html},
+    protocol::{
+        AcceptFollow, AddRemove, Announce, Block, CreateNote, Follow, IdOr, Invite, Note, Undo,
+        WithContext,
+    },
+    queue::enqueue,
+    Data, Error,
+};
+use chrono::{DateTime, Utc};
+use copse_entities::{
+    community::{self, MembershipPolicy, WelcomeMode},
+    community_ban, community_follower,
+    community_follower::Role,
+    community_invite, moderation_log, person, DbUrl,
+};
+use sea_orm::{
+    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
+    EntityTrait, QueryFilter, Set,
+};
+use serde_json::{json, Value};
+use url::Url;
+
+/// What a join request came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinOutcome {
+    /// Now a member.
+    Joined,
+    /// Waiting for a coordinator.
+    Pending,
+    /// Refused: not invited, or banned.
+    Refused,
+}
+
+/// The ban in force for a person in a community, if any.
+pub async fn active_ban(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    person_id: i64,
+) -> Result<Option<community_ban::Model>, Error> {
+    Ok(community_ban::Entity::find()
+        .filter(community_ban::Column::CommunityId.eq(community_id))
+        .filter(community_ban::Column::PersonId.eq(person_id))
+        .filter(
+            Condition::any()
+                .add(community_ban::Column::ExpiresAt.is_null())
+                .add(community_ban::Column::ExpiresAt.gt(Utc::now())),
+        )
+        .one(db)
+        .await?)
+}
+
+/// The membership row of a person in a community (pending or not).
+pub async fn membership(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    person_id: i64,
+) -> Result<Option<community_follower::Model>, Error> {
+    Ok(community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(community_id))
+        .filter(community_follower::Column::PersonId.eq(person_id))
+        .one(db)
+        .await?)
+}
+
+/// The role of an accepted member, if they are one.
+pub async fn role_of(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    person_id: i64,
+) -> Result<Option<Role>, Error> {
+    Ok(membership(db, community_id, person_id)
+        .await?
+        .filter(|m| !m.pending)
+        .map(|m| m.role))
+}
+
+/// Records a decision in the moderation log.
+pub async fn log(
+    db: &impl ConnectionTrait,
+    community: &community::Model,
+    moderator: &Url,
+    action: &str,
+    target: &Url,
+    reason: Option<String>,
+) -> Result<(), Error> {
+    moderation_log::Entity::insert(moderation_log::ActiveModel {
+        id: NotSet,
+        community_id: Set(community.id),
+        moderator: Set(DbUrl(moderator.clone())),
+        action: Set(action.into()),
+        target: Set(DbUrl(target.clone())),
+        reason: Set(reason),
+        created_at: Set(Utc::now()),
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores or updates a membership row.
+pub async fn upsert_member(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    person_id: i64,
+    follow_id: &Url,
+    pending: bool,
+    role: Role,
+) -> Result<(), Error> {
+    community_follower::Entity::insert(community_follower::ActiveModel {
+        id: NotSet,
+        community_id: Set(community_id),
+        person_id: Set(person_id),
+        follow_id: Set(DbUrl(follow_id.clone())),
+        pending: Set(pending),
+        published: Set(Utc::now()),
+        role: Set(role),
+        reason: Set(None),
+        listed: Set(true),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            community_follower::Column::CommunityId,
+            community_follower::Column::PersonId,
+        ])
+        .update_columns([
+            community_follower::Column::FollowId,
+            community_follower::Column::Pending,
+        ])
+        .to_owned(),
+    )
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+fn follow_of(follow_id: &Url, person: &person::Model, community: &community::Model) -> Follow {
+    Follow {
+        id: follow_id.clone(),
+        kind: "Follow".into(),
+        actor: person.ap_id.0.clone(),
+        object: community.ap_id.0.clone(),
+        to: Vec::new(),
+    }
+}
+
+/// Answers a remote follow with `Accept` or `Reject` (plain URLs in the embedded Follow: Lemmy
+/// rejects whole actors there).
+async fn answer_follow(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    kind: &str,
+    follow_id: &Url,
+    person: &person::Model,
+    community: &community::Model,
+) -> Result<(), Error> {
+    if person.local {
+        return Ok(());
+    }
+    let answer = AcceptFollow {
+        id: data.urls.new_activity(kind),
+        kind: kind.into(),
+        actor: community.ap_id.0.clone(),
+        object: IdOr::Object(Box::new(follow_of(follow_id, person, community))),
+        to: vec![person.ap_id.0.clone()],
+    };
+    let json = serde_json::to_value(WithContext::new(answer))?;
+    enqueue(txn, &data.urls, &json, None, true, [person.inbox.0.clone()]).await?;
+    Ok(())
+}
+
+fn mention(person: &person::Model) -> (String, Value) {
+    let host = person.ap_id.host_str().unwrap_or_default();
+    let port = person
+        .ap_id
+        .port()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    let handle = format!("@{}@{host}{port}", person.name);
+    let html = format!(
+        "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
+        escape_html(person.ap_id.as_str()),
+        escape_html(&person.name)
+    );
+    (
+        html,
+        json!({ "type": "Mention", "href": person.ap_id, "name": handle }),
+    )
+}
+
+/// Sends a note from the community: direct to `person` when `direct`, else public with the
+/// person mentioned and cc'd (Mastodon notifies mentioned people).
+pub async fn send_note(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    html_body: &str,
+    direct: bool,
+) -> Result<(), Error> {
+    let (mention_html, tag) = mention(person);
+    let followers = data.urls.community_part(&community.name, "followers");
+    let id = data.urls.new_activity("note");
+    let (to, cc) = if direct {
+        (vec![person.ap_id.0.clone()], Vec::new())
+    } else {
+        (
+            vec![public()],
+            vec![followers.clone(), person.ap_id.0.clone()],
+        )
+    };
+    let note = Note {
+        id: id.clone(),
+        kind: "Note".into(),
+        attributed_to: community.ap_id.0.clone(),
+        to: to.clone(),
+        cc: cc.clone(),
+        audience: None,
+        name: None,
+        content: Some(format!("<p>{mention_html}</p>{html_body}")),
+        media_type: Some("text/html".into()),
+        source: None,
+        in_reply_to: None,
+        url: None,
+        tag: vec![tag],
+        sensitive: Some(false),
+        published: Some(Utc::now()),
+        updated: None,
+    };
+    let create = CreateNote {
+        id: data.urls.new_activity("Create"),
+        kind: "Create".into(),
+        actor: community.ap_id.0.clone(),
+        object: note,
+        to,
+        cc,
+        audience: None,
+        published: Some(Utc::now()),
+    };
+    let json = serde_json::to_value(WithContext::new(create))?;
+    let mut inboxes = vec![person.inbox.0.clone()];
+    if !direct {
+        inboxes.extend(super::post::follower_inboxes(txn, community.id).await?);
+    }
+    enqueue(txn, &data.urls, &json, None, !direct, inboxes).await?;
+    Ok(())
+}
+
+/// Sends an activity by the community to all its followers, wrapped in `Announce` when the
+/// activity's actor is someone else (FEP-1b12).
+async fn to_followers(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    activity: Value,
+    also: Option<Url>,
+) -> Result<(), Error> {
+    let mut inboxes: Vec<Url> = super::post::follower_inboxes(txn, community.id)
+        .await?
+        .into_iter()
+        .collect();
+    inboxes.extend(also);
+    let by_community =
+        activity.get("actor").and_then(Value::as_str) == Some(community.ap_id.as_str());
+    let json = if by_community {
+        activity
+    } else {
+        let mut inner = activity;
+        enqueue(txn, &data.urls, &inner, None, true, []).await?;
+        if let Some(o) = inner.as_object_mut() {
+            o.remove("@context");
+        }
+        serde_json::to_value(WithContext::new(Announce {
+            id: data.urls.new_activity("Announce"),
+            kind: "Announce".into(),
+            actor: community.ap_id.0.clone(),
+            object: inner,
+            to: vec![public()],
+            cc: vec![data.urls.community_part(&community.name, "followers")],
+            published: Some(Utc::now()),
+        }))?
+    };
+    enqueue(txn, &data.urls, &json, Some(community.id), true, inboxes).await?;
+    Ok(())
+}
+
+fn add_remove(
+    data: &Data,
+    kind: &str,
+    actor: &Url,
+    object: &Url,
+    community: &community::Model,
+    collection: &str,
+) -> Result<Value, Error> {
+    Ok(serde_json::to_value(WithContext::new(AddRemove {
+        id: data.urls.new_activity(kind),
+        kind: kind.into(),
+        actor: actor.clone(),
+        object: object.clone(),
+        target: data.urls.community_part(&community.name, collection),
+        to: vec![public()],
+        cc: vec![community.ap_id.0.clone()],
+        audience: Some(community.ap_id.0.clone()),
+    }))?)
+}
+
+/// The default welcome, used when the coordinators set none.
+pub const DEFAULT_WELCOME: &str =
+    "Welcome to {title}, {name}! Please read our code of conduct: {rules}";
+
+/// Makes someone a member: stores the row, answers their follow, welcomes them and announces
+/// `Add` to the members collection.
+pub async fn admit(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    follow_id: &Url,
+) -> Result<(), Error> {
+    let role = match membership(txn, community.id, person.id).await? {
+        Some(m) => m.role,
+        None => Role::Member,
+    };
+    upsert_member(txn, community.id, person.id, follow_id, false, role).await?;
+    answer_follow(txn, data, "Accept", follow_id, person, community).await?;
+    welcome(txn, data, community, person).await?;
+    let add = add_remove(
+        data,
+        "Add",
+        &community.ap_id.0,
+        &person.ap_id.0,
+        community,
+        "members",
+    )?;
+    to_followers(txn, data, community, add, None).await
+}
+
+async fn welcome(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+) -> Result<(), Error> {
+    if community.welcome_mode == WelcomeMode::Off {
+        return Ok(());
+    }
+    let rules_url = data.urls.community_part(&community.name, "rules");
+    let template = community
+        .welcome_template
+        .as_deref()
+        .unwrap_or(DEFAULT_WELCOME);
+    let text = escape_html(template)
+        .replace("{title}", &escape_html(&community.title))
+        .replace(
+            "{name}",
+            &escape_html(person.display_name.as_deref().unwrap_or(&person.name)),
+        )
+        .replace(
+            "{rules}",
+            &format!("<a href=\"{0}\">{0}</a>", escape_html(rules_url.as_str())),
+        );
+    let body = format!("<p>{text}</p>");
+    send_note(
+        txn,
+        data,
+        community,
+        person,
+        &body,
+        community.welcome_mode == WelcomeMode::Direct,
+    )
+    .await
+}
+
+/// Handles a join request (a remote `Follow`, or a local join) by the community's policy.
+pub async fn request_join(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    follow_id: &Url,
+    reason: Option<String>,
+) -> Result<JoinOutcome, Error> {
+    if let Some(existing) = membership(txn, community.id, person.id).await? {
+        if !existing.pending {
+            // Already a member: answer again (their server may have missed it), nothing else.
+            upsert_member(
+                txn,
+                community.id,
+                person.id,
+                follow_id,
+                false,
+                existing.role,
+            )
+            .await?;
+            answer_follow(txn, data, "Accept", follow_id, person, community).await?;
+            return Ok(JoinOutcome::Joined);
+        }
+    }
+    if active_ban(txn, community.id, person.id).await?.is_some() {
+        answer_follow(txn, data, "Reject", follow_id, person, community).await?;
+        log(
+            txn,
+            community,
+            &community.ap_id.0,
+            "refuse",
+            &person.ap_id.0,
+            Some("banned".into()),
+        )
+        .await?;
+        return Ok(JoinOutcome::Refused);
+    }
+    match community.membership_policy {
+        MembershipPolicy::Open => {
+            admit(txn, data, community, person, follow_id).await?;
+            log(
+                txn,
+                community,
+                &person.ap_id.0,
+                "join",
+                &person.ap_id.0,
+                None,
+            )
+            .await?;
+            Ok(JoinOutcome::Joined)
+        }
+        MembershipPolicy::Invite => {
+            let invite = community_invite::Entity::find()
+                .filter(community_invite::Column::CommunityId.eq(community.id))
+                .filter(community_invite::Column::Invitee.eq(person.ap_id.clone()))
+                .one(txn)
+                .await?;
+            match invite {
+                Some(inv) => {
+                    community_invite::Entity::delete_by_id(inv.id)
+                        .exec(txn)
+                        .await?;
+                    admit(txn, data, community, person, follow_id).await?;
+                    log(
+                        txn,
+                        community,
+                        &person.ap_id.0,
+                        "join",
+                        &person.ap_id.0,
+                        Some("invited".into()),
+                    )
+                    .await?;
+                    Ok(JoinOutcome::Joined)
+                }
+                None => {
+                    answer_follow(txn, data, "Reject", follow_id, person, community).await?;
+                    log(
+                        txn,
+                        community,
+                        &community.ap_id.0,
+                        "refuse",
+                        &person.ap_id.0,
+                        Some("not invited".into()),
+                    )
+                    .await?;
+                    Ok(JoinOutcome::Refused)
+                }
+            }
+        }
+        MembershipPolicy::Approval => {
+            let first_time = membership(txn, community.id, person.id).await?.is_none();
+            upsert_member(txn, community.id, person.id, follow_id, true, Role::Member).await?;
+            if let Some(r) = reason {
+                set_reason(txn, community.id, person.id, &r).await?;
+            } else if first_time && !person.local {
+                let rules_url = data.urls.community_part(&community.name, "rules");
+                let body = format!(
+                    "<p>Thank you for asking to join {}. Please read our code of conduct at <a href=\"{1}\">{1}</a> and reply to this message saying why you would like to join; a coordinator will look at your request.</p>",
+                    escape_html(&community.title),
+                    escape_html(rules_url.as_str())
+                );
+                send_note(txn, data, community, person, &body, true).await?;
+            }
+            log(
+                txn,
+                community,
+                &person.ap_id.0,
+                "request",
+                &person.ap_id.0,
+                None,
+            )
+            .await?;
+            Ok(JoinOutcome::Pending)
+        }
+    }
+}
+
+async fn set_reason(
+    db: &impl ConnectionTrait,
+    community_id: i64,
+    person_id: i64,
+    reason: &str,
+) -> Result<(), Error> {
+    let text: String = reason.chars().take(5000).collect();
+    community_follower::Entity::update_many()
+        .col_expr(
+            community_follower::Column::Reason,
+            sea_orm::sea_query::Expr::value(Some(text)),
+        )
+        .filter(community_follower::Column::CommunityId.eq(community_id))
+        .filter(community_follower::Column::PersonId.eq(person_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A direct note to a community from someone whose join request is pending is their stated
+/// reason for joining. Returns true when it was taken as one.
+pub async fn take_reason(
+    db: &impl ConnectionTrait,
+    note: &Note,
+    author: &person::Model,
+) -> Result<bool, Error> {
+    if note
+        .to
+        .iter()
+        .chain(note.cc.iter())
+        .any(|u| u.as_str() == crate::protocol::PUBLIC)
+    {
+        return Ok(false);
+    }
+    for addressee in note.to.iter().chain(note.cc.iter()) {
+        let Some(ActorRef::Community(c)) = cached_actor(db, addressee).await? else {
+            continue;
+        };
+        if !c.local {
+            continue;
+        }
+        if let Some(m) = membership(db, c.id, author.id).await? {
+            if m.pending {
+                let html = sanitize_html(note.content.as_deref().unwrap_or_default());
+                let plain = ammonia::Builder::empty().clean(&html).to_string();
+                // Drop the leading @mention of the community that Mastodon puts in replies.
+                let mut text = plain.trim();
+                while text.starts_with('@') {
+                    text = text
+                        .split_once(char::is_whitespace)
+                        .map(|(_, r)| r.trim_start())
+                        .unwrap_or("");
+                }
+                set_reason(db, c.id, author.id, text).await?;
+                log(
+                    db,
+                    &c,
+                    &author.ap_id.0,
+                    "reason",
+                    &author.ap_id.0,
+                    Some(text.to_string()),
+                )
+                .await?;
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// A coordinator approves a pending request.
+pub async fn approve(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    applicant: &person::Model,
+) -> Result<(), Error> {
+    let m = membership(&data.db, community.id, applicant.id)
+        .await?
+        .filter(|m| m.pending)
+        .ok_or(Error::NotFound)?;
+    let txn = crate::context::begin(&data.db).await?;
+    admit(&txn, data, community, applicant, &m.follow_id.0).await?;
+    log(
+        &txn,
+        community,
+        &by.ap_id.0,
+        "approve",
+        &applicant.ap_id.0,
+        m.reason,
+    )
+    .await?;
+    commit_and_wake(data, txn).await
+}
+
+/// A coordinator declines a pending request, optionally saying why in a direct note.
+pub async fn decline(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    applicant: &person::Model,
+    message: Option<&str>,
+) -> Result<(), Error> {
+    let m = membership(&data.db, community.id, applicant.id)
+        .await?
+        .filter(|m| m.pending)
+        .ok_or(Error::NotFound)?;
+    let txn = crate::context::begin(&data.db).await?;
+    community_follower::Entity::delete_by_id(m.id)
+        .exec(&txn)
+        .await?;
+    answer_follow(&txn, data, "Reject", &m.follow_id.0, applicant, community).await?;
+    if let Some(msg) = message.filter(|m| !m.trim().is_empty()) {
+        if !applicant.local {
+            let body = format!("<p>{}</p>", escape_html(msg));
+            send_note(&txn, data, community, applicant, &body, true).await?;
+        }
+    }
+    log(
+        &txn,
+        community,
+        &by.ap_id.0,
+        "decline",
+        &applicant.ap_id.0,
+        message.map(str::to_string),
+    )
+    .await?;
+    commit_and_wake(data, txn).await
+}
+
+/// A coordinator invites an actor: stored, and sent an `Invite` plus a direct note that Mastodon
+/// users can read.
+pub async fn invite(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    invitee: &person::Model,
+) -> Result<(), Error> {
+    let txn = crate::context::begin(&data.db).await?;
+    community_invite::Entity::insert(community_invite::ActiveModel {
+        id: NotSet,
+        community_id: Set(community.id),
+        invitee: Set(invitee.ap_id.clone()),
+        invited_by: Set(by.id),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            community_invite::Column::CommunityId,
+            community_invite::Column::Invitee,
+        ])
+        .update_column(community_invite::Column::CreatedAt)
+        .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
+    if !invitee.local {
+        let inv = Invite {
+            id: data.urls.new_activity("Invite"),
+            kind: "Invite".into(),
+            actor: community.ap_id.0.clone(),
+            object: community.ap_id.0.clone(),
+            target: invitee.ap_id.0.clone(),
+            to: vec![invitee.ap_id.0.clone()],
+        };
+        let json = serde_json::to_value(WithContext::new(inv))?;
+        enqueue(
+            &txn,
+            &data.urls,
+            &json,
+            None,
+            true,
+            [invitee.inbox.0.clone()],
+        )
+        .await?;
+        let host = community.ap_id.host_str().unwrap_or_default();
+        let port = community
+            .ap_id
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        let body = format!(
+            "<p>You are invited to join {}. Follow @{}@{host}{port} to accept.</p>",
+            escape_html(&community.title),
+            escape_html(&community.name)
+        );
+        send_note(&txn, data, community, invitee, &body, true).await?;
+    }
+    log(
+        &txn,
+        community,
+        &by.ap_id.0,
+        "invite",
+        &invitee.ap_id.0,
+        None,
+    )
+    .await?;
+    commit_and_wake(data, txn).await
+}
+
+/// A member leaves, or a coordinator removes them (`by` someone else). Announces `Remove` from
+/// the members collection.
+pub async fn leave(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    member: &person::Model,
+    reason: Option<String>,
+) -> Result<bool, Error> {
+    let Some(m) = membership(&data.db, community.id, member.id).await? else {
+        return Ok(false);
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    community_follower::Entity::delete_by_id(m.id)
+        .exec(&txn)
+        .await?;
+    let removed_by_other = by.id != member.id;
+    if !m.pending {
+        let remove = add_remove(
+            data,
+            "Remove",
+            &community.ap_id.0,
+            &member.ap_id.0,
+            community,
+            "members",
+        )?;
+        let also = (removed_by_other && !member.local).then(|| member.inbox.0.clone());
+        to_followers(&txn, data, community, remove, also).await?;
+    }
+    let action = if removed_by_other { "remove" } else { "leave" };
+    log(
+        &txn,
+        community,
+        &by.ap_id.0,
+        action,
+        &member.ap_id.0,
+        reason,
+    )
+    .await?;
+    commit_and_wake(data, txn).await?;
+    Ok(true)
+}
+
+/// Logs a remote member's leaving (`Undo{Follow}`), which the follow handler applied.
+pub async fn note_left(
+    db: &impl ConnectionTrait,
+    community: &community::Model,
+    member: &Url,
+) -> Result<(), Error> {
+    log(db, community, member, "leave", member, None).await
+}
+
+/// A coordinator changes a member's role. Moving in or out of the moderators (facilitator,
+/// coordinator) federates as `Add`/`Remove` on the moderators collection, announced.
+pub async fn set_role(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    member: &person::Model,
+    role: Role,
+) -> Result<(), Error> {
+    let m = membership(&data.db, community.id, member.id)
+        .await?
+        .filter(|m| !m.pending)
+        .ok_or(Error::NotFound)?;
+    if m.role == role {
+        return Ok(());
+    }
+    let txn = crate::context::begin(&data.db).await?;
+    community_follower::Entity::update_many()
+        .col_expr(
+            community_follower::Column::Role,
+            sea_orm::sea_query::Expr::value(role),
+        )
+        .filter(community_follower::Column::Id.eq(m.id))
+        .exec(&txn)
+        .await?;
+    let was_mod = m.role != Role::Member;
+    let is_mod = role != Role::Member;
+    if was_mod != is_mod {
+        let kind = if is_mod { "Add" } else { "Remove" };
+        let activity = add_remove(
+            data,
+            kind,
+            &by.ap_id.0,
+            &member.ap_id.0,
+            community,
+            "moderators",
+        )?;
+        to_followers(&txn, data, community, activity, None).await?;
+    }
+    let detail = serde_json::to_value(role)?
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    log(
+        &txn,
+        community,
+        &by.ap_id.0,
+        "role",
+        &member.ap_id.0,
+        Some(detail),
+    )
+    .await?;
+    commit_and_wake(data, txn).await
+}
+
+/// A facilitator bans someone: `Block` with the community as target, announced; their
+/// membership ends, and optionally their posts in the community are removed.
+pub async fn ban(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    target: &person::Model,
+    reason: Option<String>,
+    expires: Option<DateTime<Utc>>,
+    remove_content: bool,
+) -> Result<(), Error> {
+    let block = Block {
+        id: data.urls.new_activity("Block"),
+        kind: "Block".into(),
+        actor: by.ap_id.0.clone(),
+        object: target.ap_id.0.clone(),
+        target: community.ap_id.0.clone(),
+        summary: reason.clone(),
+        end_time: expires,
+        remove_data: Some(remove_content),
+        to: vec![public()],
+        cc: vec![community.ap_id.0.clone()],
+        audience: Some(community.ap_id.0.clone()),
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    community_ban::Entity::insert(community_ban::ActiveModel {
+        id: NotSet,
+        community_id: Set(community.id),
+        person_id: Set(target.id),
+        reason: Set(reason.clone()),
+        expires_at: Set(expires),
+        banned_by: Set(by.id),
+        block_id: Set(DbUrl(block.id.clone())),
+        created_at: Set(Utc::now()),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            community_ban::Column::CommunityId,
+            community_ban::Column::PersonId,
+        ])
+        .update_columns([
+            community_ban::Column::Reason,
+            community_ban::Column::ExpiresAt,
+            community_ban::Column::BannedBy,
+            community_ban::Column::BlockId,
+            community_ban::Column::CreatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(&txn)
+    .await?;
+    community_follower::Entity::delete_many()
+        .filter(community_follower::Column::CommunityId.eq(community.id))
+        .filter(community_follower::Column::PersonId.eq(target.id))
+        .exec(&txn)
+        .await?;
+    if remove_content {
+        copse_entities::post::Entity::delete_many()
+            .filter(copse_entities::post::Column::CommunityId.eq(community.id))
+            .filter(copse_entities::post::Column::AuthorId.eq(target.id))
+            .exec(&txn)
+            .await?;
+    }
+    let json = serde_json::to_value(WithContext::new(block))?;
+    let also = (!target.local).then(|| target.inbox.0.clone());
+    to_followers(&txn, data, community, json, also).await?;
+    log(&txn, community, &by.ap_id.0, "ban", &target.ap_id.0, reason).await?;
+    commit_and_wake(data, txn).await
+}
+
+/// Lifts a ban: `Undo{Block}`, announced.
+pub async fn unban(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    target: &person::Model,
+) -> Result<bool, Error> {
+    let Some(b) = community_ban::Entity::find()
+        .filter(community_ban::Column::CommunityId.eq(community.id))
+        .filter(community_ban::Column::PersonId.eq(target.id))
+        .one(&data.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    community_ban::Entity::delete_by_id(b.id).exec(&txn).await?;
+    let undo = Undo {
+        id: data.urls.new_activity("Undo"),
+        kind: "Undo".into(),
+        actor: by.ap_id.0.clone(),
+        object: json!({
+            "id": b.block_id, "type": "Block", "actor": by.ap_id, "object": target.ap_id,
+            "target": community.ap_id
+        }),
+        to: vec![public()],
+        cc: vec![community.ap_id.0.clone()],
+    };
+    let json = serde_json::to_value(WithContext::new(undo))?;
+    let also = (!target.local).then(|| target.inbox.0.clone());
+    to_followers(&txn, data, community, json, also).await?;
+    log(&txn, community, &by.ap_id.0, "unban", &target.ap_id.0, None).await?;
+    commit_and_wake(data, txn).await?;
+    Ok(true)
+}
