@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/follows",
             post(http_post_follow).delete(http_delete_follow),
         )
+        .merge(crate::membership_api::router())
 }
 
 /// Renders markdown to sanitised HTML.

@@ -177,3 +177,37 @@ impl FakeServer {
             .collect()
     }
 }
+
+impl FakeActor {
+    /// Signs and POSTs an activity to an inbox, as its server would. Returns the status.
+    pub async fn deliver(&self, client: &reqwest::Client, inbox: &Url, activity: &Value) -> u16 {
+        let body = serde_json::to_vec(activity).expect("json");
+        let signed = self
+            .key
+            .sign("POST", inbox, Some(&body), chrono::Utc::now())
+            .expect("sign");
+        client
+            .post(inbox.as_str())
+            .header("Content-Type", "application/activity+json")
+            .header("Date", signed.date)
+            .header("Digest", signed.digest.unwrap_or_default())
+            .header("Signature", signed.signature)
+            .body(body)
+            .send()
+            .await
+            .expect("deliver")
+            .status()
+            .as_u16()
+    }
+}
+
+impl FakeServer {
+    /// JSON bodies POSTed to one actor's inbox (`/users/NAME/inbox` under `label`).
+    pub fn inbox_of(&self, label: &str, name: &str) -> Vec<Value> {
+        self.requests_to(label)
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == format!("/users/{name}/inbox"))
+            .filter_map(|r| serde_json::from_slice(&r.body).ok())
+            .collect()
+    }
+}
