@@ -99,7 +99,7 @@ pub struct Model {
     pub languages: Option<String>,
     /// How people join.
     pub membership_policy: MembershipPolicy,
-    /// Welcome template (markdown; `{name}` and `{rules}` are filled in).
+    /// Welcome template, plain text; `{name}`, `{title}` and `{rules}` are filled in.
     pub welcome_template: Option<String>,
     /// How newcomers are welcomed.
     pub welcome_mode: WelcomeMode,

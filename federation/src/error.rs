@@ -17,6 +17,9 @@ pub enum Error {
     /// The activity is malformed or inconsistent (origins, types, fields).
     #[error("invalid activity: {0}")]
     InvalidActivity(String),
+    /// The change conflicts with the current state (the last coordinator leaving, say).
+    #[error("{0}")]
+    Conflict(String),
     /// The body is larger than the inbox accepts.
     #[error("body too large")]
     TooLarge,
@@ -47,6 +50,7 @@ impl Error {
             Error::Signature(_) => 401,
             Error::InvalidActivity(_) | Error::Json(_) | Error::Url(_) => 400,
             Error::TooLarge => 413,
+            Error::Conflict(_) => 409,
             Error::Db(_) | Error::Http(_) | Error::Crypto(_) => 503,
         }
     }

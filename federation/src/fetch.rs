@@ -191,6 +191,7 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                 ap_id: Set(DbUrl(p.id.clone())),
                 name: Set(p.preferred_username.clone()),
                 display_name: Set(p.name.clone()),
+                avatar: Set(p.avatar().map(|u| u.to_string())),
                 summary: Set(p.summary.as_deref().map(crate::objects::sanitize_html)),
                 inbox: Set(DbUrl(p.inbox.clone())),
                 shared_inbox: Set(p
@@ -212,6 +213,7 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                         .update_columns([
                             person::Column::Name,
                             person::Column::DisplayName,
+                            person::Column::Avatar,
                             person::Column::Summary,
                             person::Column::Inbox,
                             person::Column::SharedInbox,

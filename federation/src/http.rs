@@ -13,7 +13,10 @@ pub fn client(settings: &FederationSettings) -> Result<reqwest::Client, Error> {
         .no_proxy()
         .timeout(settings.request_timeout)
         .connect_timeout(settings.request_timeout)
-        .pool_max_idle_per_host(64)
+        // A fan-out touches thousands of servers: keep one warm connection to each, not
+        // dozens, or idle sockets pile up into the file descriptor limit.
+        .pool_max_idle_per_host(1)
+        .pool_idle_timeout(std::time::Duration::from_secs(30))
         .user_agent(format!(
             "Copse/{} (+{}://{})",
             env!("CARGO_PKG_VERSION"),

@@ -244,7 +244,7 @@ pub async fn update_community(
             ));
         }
     }
-    if let Some(l) = &s.languages {
+    if let Some(l) = s.languages.as_ref().filter(|l| !l.trim().is_empty()) {
         let ok = l.split(',').map(str::trim).all(|tag| {
             !tag.is_empty()
                 && tag.len() <= 12

@@ -230,6 +230,15 @@ async fn http_post_post(
     let c = accounts::local_community(&data.db, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
+    if activities::membership::active_ban(&data.db, c.id, auth.person.id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "you are banned from this community",
+        ));
+    }
     let now = Utc::now();
     let txn = copse_federation::context::begin(&data.db).await?;
     // The id is known only after the insert; a placeholder keeps the unique column unique.

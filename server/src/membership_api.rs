@@ -358,9 +358,22 @@ async fn http_post_ban(
     if form.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(ApiError::invalid("expires_at", "must be in the future"));
     }
+    if form.reason.as_ref().is_some_and(|r| r.len() > 2000) {
+        return Err(ApiError::invalid("reason", "at most 2000 bytes"));
+    }
     let target = resolve_person(&data, &form.handle, "handle").await?;
     if target.id == auth.person.id {
         return Err(ApiError::invalid("handle", "you cannot ban yourself"));
+    }
+    if !auth.user.admin {
+        let mine = membership::role_of(&data.db, c.id, auth.person.id).await?;
+        let theirs = membership::role_of(&data.db, c.id, target.id).await?;
+        if theirs.is_some_and(|t| Some(t) >= mine) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "you cannot ban someone whose role is not below yours",
+            ));
+        }
     }
     membership::ban(
         &data,

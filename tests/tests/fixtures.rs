@@ -174,3 +174,28 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn lemmy_bans_and_moderator_changes_parse() {
+    use copse_federation::protocol::{AddRemove, Block, Undo};
+    if let Some(v) = load("lemmy/activities/block/block_user.json") {
+        let b: Block = serde_json::from_value(v).unwrap();
+        assert_eq!(b.summary.as_deref(), Some("spam post"));
+        assert!(b.end_time.is_some() && b.remove_data == Some(true));
+        assert!(b.target.as_str().ends_with("/c/main"));
+    }
+    if let Some(v) = load("lemmy/activities/block/undo_block_user.json") {
+        let u: Undo = serde_json::from_value(v).unwrap();
+        let inner: Block = serde_json::from_value(u.object).unwrap();
+        assert_eq!(inner.kind, "Block");
+    }
+    for (path, kind) in [
+        ("lemmy/activities/community/add_mod.json", "Add"),
+        ("lemmy/activities/community/remove_mod.json", "Remove"),
+    ] {
+        let Some(v) = load(path) else { continue };
+        let a: AddRemove = serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(a.kind, kind);
+        assert!(a.target.as_str().ends_with("/moderators"), "{path}");
+    }
+}

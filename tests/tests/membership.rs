@@ -169,6 +169,11 @@ async fn open_join_welcome_roles_and_bans_federate() {
     })
     .await;
     let content = welcome["object"]["content"].as_str().unwrap();
+    // The public welcome dereferences at its id.
+    let (s, note) = c
+        .get_ap(&welcome["object"]["id"].as_str().unwrap().parse().unwrap())
+        .await;
+    assert_eq!((s, note["type"].as_str()), (200, Some("Note")), "{note}");
     assert!(
         content.contains("welcome to The net") && content.contains("/c/net/rules"),
         "{content}"
@@ -283,7 +288,6 @@ async fn open_join_welcome_roles_and_bans_federate() {
         )
         .await;
     assert_eq!(s, 202);
-    wait_received(&b, "the Reject", |v| v["type"] == "Reject").await;
     wait_for("bob's refused follow to be dropped", T, || async {
         community_follower::Entity::find()
             .count(b.db())
@@ -613,6 +617,27 @@ async fn invitations_admit_the_invited_and_refuse_the_rest() {
         )
         .await;
     assert_eq!((s, j["status"].as_str()), (202, Some("joined")));
+
+    // The last coordinator cannot leave or step down.
+    let ana_local = member_id(&a, "inner", a.url("/u/ana").as_str()).await;
+    let (s, e) = a
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/communities/inner/members/{ana_local}"),
+            Some(&ana),
+            None,
+        )
+        .await;
+    assert_eq!(s, 409, "{e}");
+    let (s, e) = a
+        .api(
+            Method::PUT,
+            &format!("/api/v1/communities/inner/members/{ana_local}/role"),
+            Some(&ana),
+            Some(json!({ "role": "member" })),
+        )
+        .await;
+    assert_eq!(s, 409, "{e}");
 
     // Leaving and removal.
     let max_local = member_id(&a, "inner", a.url("/u/max").as_str()).await;

@@ -65,26 +65,32 @@ pub async fn receive_undo_follow(
         ));
     }
     let follower = person_by_id(&data.db, &undo.actor).await?;
-    let txn = crate::context::begin(&data.db).await?;
-    let mut delete = community_follower::Entity::delete_many()
+    let mut q = community_follower::Entity::find()
         .filter(community_follower::Column::PersonId.eq(follower.id));
     match &undo.object {
         IdOr::Object(f) => {
             if f.actor != undo.actor {
                 return Err(Error::Forbidden("cannot undo someone else's follow".into()));
             }
-            let community = local_community(&txn, &f.object).await?;
-            delete = delete.filter(community_follower::Column::CommunityId.eq(community.id));
-            membership::note_left(&txn, &community, &follower.ap_id.0).await?;
+            let community = local_community(&data.db, &f.object).await?;
+            q = q.filter(community_follower::Column::CommunityId.eq(community.id));
         }
         IdOr::Id(id) => {
-            delete = delete.filter(community_follower::Column::FollowId.eq(DbUrl(id.clone())));
+            q = q.filter(community_follower::Column::FollowId.eq(DbUrl(id.clone())));
         }
     }
-    delete.exec(&txn).await?;
+    let txn = crate::context::begin(&data.db).await?;
+    if let Some(m) = q.one(&txn).await? {
+        if let Some(community) = community::Entity::find_by_id(m.community_id)
+            .one(&txn)
+            .await?
+        {
+            membership::remove_member(&txn, data, &community, &follower, &follower, &m, None)
+                .await?;
+        }
+    }
     mark_done(&txn, row.id).await?;
-    txn.commit().await?;
-    Ok(())
+    commit_and_wake(data, txn).await
 }
 
 /// The follow row an `Accept` or `Reject` from a remote community answers.

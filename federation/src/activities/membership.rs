@@ -235,6 +235,9 @@ pub async fn send_note(
         published: Some(Utc::now()),
         updated: None,
     };
+    // Stored under its own id too, so that replies (Mastodon fetches `inReplyTo`) resolve.
+    let note_json = serde_json::to_value(WithContext::new(note.clone()))?;
+    enqueue(txn, &data.urls, &note_json, None, !direct, []).await?;
     let create = CreateNote {
         id: data.urls.new_activity("Create"),
         kind: "Create".into(),
@@ -541,7 +544,9 @@ pub async fn take_reason(
         if let Some(m) = membership(db, c.id, author.id).await? {
             if m.pending {
                 let html = sanitize_html(note.content.as_deref().unwrap_or_default());
-                let plain = ammonia::Builder::empty().clean(&html).to_string();
+                let plain = crate::objects::unescape_html(
+                    &ammonia::Builder::empty().clean(&html).to_string(),
+                );
                 // Drop the leading @mention of the community that Mastodon puts in replies.
                 let mut text = plain.trim();
                 while text.starts_with('@') {
@@ -698,7 +703,8 @@ pub async fn invite(
 }
 
 /// A member leaves, or a coordinator removes them (`by` someone else). Announces `Remove` from
-/// the members collection.
+/// the members collection; someone removed by another gets `Reject{Follow}`, which is how
+/// Mastodon learns that a follower was removed.
 pub async fn leave(
     data: &Data,
     community: &community::Model,
@@ -709,11 +715,37 @@ pub async fn leave(
     let Some(m) = membership(&data.db, community.id, member.id).await? else {
         return Ok(false);
     };
+    if by.id == member.id
+        && m.role == Role::Coordinator
+        && coordinators(&data.db, community.id).await? <= 1
+    {
+        return Err(Error::Conflict(
+            "the last coordinator cannot leave; make someone else coordinator first".into(),
+        ));
+    }
     let txn = crate::context::begin(&data.db).await?;
+    remove_member(&txn, data, community, by, member, &m, reason).await?;
+    commit_and_wake(data, txn).await?;
+    Ok(true)
+}
+
+/// Ends a membership inside the caller's transaction (see `leave`).
+pub async fn remove_member(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    member: &person::Model,
+    m: &community_follower::Model,
+    reason: Option<String>,
+) -> Result<(), Error> {
     community_follower::Entity::delete_by_id(m.id)
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let removed_by_other = by.id != member.id;
+    if removed_by_other {
+        answer_follow(txn, data, "Reject", &m.follow_id.0, member, community).await?;
+    }
     if !m.pending {
         let remove = add_remove(
             data,
@@ -723,30 +755,25 @@ pub async fn leave(
             community,
             "members",
         )?;
-        let also = (removed_by_other && !member.local).then(|| member.inbox.0.clone());
-        to_followers(&txn, data, community, remove, also).await?;
+        to_followers(txn, data, community, remove, None).await?;
     }
-    let action = if removed_by_other { "remove" } else { "leave" };
-    log(
-        &txn,
-        community,
-        &by.ap_id.0,
-        action,
-        &member.ap_id.0,
-        reason,
-    )
-    .await?;
-    commit_and_wake(data, txn).await?;
-    Ok(true)
+    let action = match (removed_by_other, m.pending) {
+        (true, _) => "remove",
+        (false, true) => "withdraw",
+        (false, false) => "leave",
+    };
+    log(txn, community, &by.ap_id.0, action, &member.ap_id.0, reason).await
 }
 
-/// Logs a remote member's leaving (`Undo{Follow}`), which the follow handler applied.
-pub async fn note_left(
-    db: &impl ConnectionTrait,
-    community: &community::Model,
-    member: &Url,
-) -> Result<(), Error> {
-    log(db, community, member, "leave", member, None).await
+/// How many coordinators a community has.
+pub async fn coordinators(db: &impl ConnectionTrait, community_id: i64) -> Result<u64, Error> {
+    use sea_orm::PaginatorTrait;
+    Ok(community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(community_id))
+        .filter(community_follower::Column::Pending.eq(false))
+        .filter(community_follower::Column::Role.eq(Role::Coordinator))
+        .count(db)
+        .await?)
 }
 
 /// A coordinator changes a member's role. Moving in or out of the moderators (facilitator,
@@ -764,6 +791,11 @@ pub async fn set_role(
         .ok_or(Error::NotFound)?;
     if m.role == role {
         return Ok(());
+    }
+    if m.role == Role::Coordinator && coordinators(&data.db, community.id).await? <= 1 {
+        return Err(Error::Conflict(
+            "a community keeps at least one coordinator".into(),
+        ));
     }
     let txn = crate::context::begin(&data.db).await?;
     community_follower::Entity::update_many()
@@ -855,11 +887,12 @@ pub async fn ban(
     )
     .exec(&txn)
     .await?;
-    community_follower::Entity::delete_many()
-        .filter(community_follower::Column::CommunityId.eq(community.id))
-        .filter(community_follower::Column::PersonId.eq(target.id))
-        .exec(&txn)
-        .await?;
+    if let Some(m) = membership(&txn, community.id, target.id).await? {
+        community_follower::Entity::delete_by_id(m.id)
+            .exec(&txn)
+            .await?;
+        answer_follow(&txn, data, "Reject", &m.follow_id.0, target, community).await?;
+    }
     if remove_content {
         copse_entities::post::Entity::delete_many()
             .filter(copse_entities::post::Column::CommunityId.eq(community.id))
@@ -889,6 +922,12 @@ pub async fn unban(
     else {
         return Ok(false);
     };
+    // The undone Block is the one that was sent, by the moderator who sent it.
+    let blocker = person::Entity::find_by_id(b.banned_by)
+        .one(&data.db)
+        .await?
+        .map(|p| p.ap_id)
+        .unwrap_or_else(|| by.ap_id.clone());
     let txn = crate::context::begin(&data.db).await?;
     community_ban::Entity::delete_by_id(b.id).exec(&txn).await?;
     let undo = Undo {
@@ -896,8 +935,9 @@ pub async fn unban(
         kind: "Undo".into(),
         actor: by.ap_id.0.clone(),
         object: json!({
-            "id": b.block_id, "type": "Block", "actor": by.ap_id, "object": target.ap_id,
-            "target": community.ap_id
+            "id": b.block_id, "type": "Block", "actor": blocker, "object": target.ap_id,
+            "target": community.ap_id, "to": [crate::protocol::PUBLIC], "cc": [community.ap_id],
+            "audience": community.ap_id
         }),
         to: vec![public()],
         cc: vec![community.ap_id.0.clone()],

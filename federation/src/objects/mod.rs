@@ -18,6 +18,16 @@ pub fn sanitize_html(html: &str) -> String {
         .to_string()
 }
 
+/// Undoes the escaping `escape_html` (and ammonia's text output) applies.
+pub fn unescape_html(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
 /// Escapes text for HTML.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -26,6 +26,10 @@ pub fn person_of(urls: &Urls, p: &person::Model) -> Person {
             public_key_pem: p.public_key_pem.clone(),
         },
         url: Some(p.ap_id.0.clone()),
+        icon: p
+            .avatar
+            .as_ref()
+            .map(|a| serde_json::json!({ "type": "Image", "url": a })),
         manually_approves_followers: false,
         published: Some(p.published),
     }
@@ -52,6 +56,7 @@ pub fn instance_actor(urls: &Urls, public_key_pem: &str, published: DateTime<Utc
             public_key_pem: public_key_pem.to_string(),
         },
         url: Some(id),
+        icon: None,
         manually_approves_followers: true,
         published: Some(published),
     }

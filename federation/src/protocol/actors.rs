@@ -129,6 +129,9 @@ pub struct Person {
     /// The HTML profile page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<Url>,
+    /// Avatar: an `Image` (or a list of them, or a URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<serde_json::Value>,
     /// Follows need approval.
     #[serde(default)]
     pub manually_approves_followers: bool,
@@ -144,6 +147,24 @@ pub enum AnyActor {
     Group(Box<Group>),
     /// Anything else that has an inbox and a key.
     Person(Box<Person>),
+}
+
+impl Person {
+    /// The avatar's URL, whichever shape `icon` has.
+    pub fn avatar(&self) -> Option<Url> {
+        fn url_of(v: &serde_json::Value) -> Option<Url> {
+            match v {
+                serde_json::Value::String(s) => Url::parse(s).ok(),
+                serde_json::Value::Array(a) => a.iter().find_map(url_of),
+                serde_json::Value::Object(o) => o.get("url").and_then(url_of),
+                _ => None,
+            }
+        }
+        self.icon
+            .as_ref()
+            .and_then(url_of)
+            .filter(|u| u.scheme() == "https" || u.scheme() == "http")
+    }
 }
 
 impl AnyActor {

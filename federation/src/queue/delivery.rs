@@ -39,6 +39,7 @@ pub async fn enqueue(
         .parse()?;
     let actor: Url = json
         .get("actor")
+        .or_else(|| json.get("attributedTo"))
         .and_then(Value::as_str)
         .ok_or_else(|| Error::InvalidActivity("activity without actor".into()))?
         .parse()?;
@@ -166,7 +167,7 @@ pub async fn send(
         .send()
         .await;
     match res {
-        Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}"), None),
+        Err(e) => DeliveryOutcome::Retry(format!("request failed: {}", error_chain(&e)), None),
         Ok(r) => {
             let status = r.status();
             if status.is_success() {
@@ -188,6 +189,18 @@ pub async fn send(
             }
         }
     }
+}
+
+/// An error with its causes, for the operator reading `last_error`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 /// Claims and sends due deliveries until none are left, then waits to be woken (or polls).

@@ -64,7 +64,7 @@ impl Sizes {
 
 /// Settings of the instance under test: what an operator runs, logging quiet.
 pub fn bench_settings(s: &mut copse_server::settings::Settings) {
-    s.federation.delivery_workers = 2;
+    s.federation.delivery_workers = 4;
     s.federation.delivery_concurrency = 64;
     s.federation.claim_batch = 256;
     s.federation.inbox_workers = 1;
