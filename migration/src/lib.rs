@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261122_000002_membership;
+mod m20261122_000003_covering_indexes;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_membership::Migration),
+            Box::new(m20261122_000003_covering_indexes::Migration),
         ]
     }
 }

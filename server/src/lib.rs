@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod cache;
 pub mod db;
 pub mod error;
 pub mod html;
@@ -79,7 +80,10 @@ pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance
     let addr = listener.local_addr()?;
     let mut tasks = JoinSet::new();
     spawn_workers(&mut tasks, &config, &settings);
-    let app = routes::router(config.clone());
+    let app = routes::router(
+        config.clone(),
+        Duration::from_millis(settings.http.cache_ms),
+    );
     let header_timeout = Duration::from_secs(settings.http.header_read_timeout_seconds);
     tasks.spawn(serve(listener, app, header_timeout));
     Ok(Instance {

@@ -24,9 +24,11 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 use serde::Serialize;
 use serde_json::{json, Value};
 
-/// Builds the whole application router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Builds the whole application router. Public GETs go through a short-lived response cache
+/// (`cache_ttl`, zero to turn it off).
+pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
+    let cache = crate::cache::ResponseCache::new(cache_ttl);
+    let cached = Router::new()
         .route("/", get(html::http_get_home))
         .route("/.well-known/webfinger", get(wellknown::http_get_webfinger))
         .route(
@@ -35,10 +37,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/nodeinfo/2.1", get(wellknown::http_get_nodeinfo))
         .route("/actor", get(http_get_instance_actor))
-        .route("/inbox", post(http_post_inbox))
-        .route("/actor/inbox", post(http_post_inbox))
         .route("/c/{name}", get(http_get_community))
-        .route("/c/{name}/inbox", post(http_post_inbox))
         .route("/c/{name}/outbox", get(http_get_community_outbox))
         .route("/c/{name}/followers", get(http_get_community_followers))
         .route("/c/{name}/featured", get(http_get_community_featured))
@@ -46,9 +45,15 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{name}/members", get(http_get_community_members))
         .route("/c/{name}/rules", get(http_get_community_rules))
         .route("/u/{name}", get(http_get_person))
-        .route("/u/{name}/inbox", post(http_post_inbox))
         .route("/u/{name}/outbox", get(http_get_person_outbox))
         .route("/post/{id}", get(http_get_post))
+        .route_layer(middleware::from_fn_with_state(cache, crate::cache::layer));
+    Router::new()
+        .merge(cached)
+        .route("/inbox", post(http_post_inbox))
+        .route("/actor/inbox", post(http_post_inbox))
+        .route("/c/{name}/inbox", post(http_post_inbox))
+        .route("/u/{name}/inbox", post(http_post_inbox))
         .route("/activities/{kind}/{id}", get(http_get_activity))
         .merge(api::router())
         .layer(middleware::map_response(security_headers))

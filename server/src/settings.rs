@@ -39,6 +39,9 @@ pub struct DatabaseSettings {
 pub struct HttpSettings {
     /// A client must send its request headers within this many seconds (slowloris guard).
     pub header_read_timeout_seconds: u64,
+    /// Public GET responses (actors, WebFinger, collections, pages) are reused for this many
+    /// milliseconds; 0 turns the cache off.
+    pub cache_ms: u64,
 }
 
 /// `[federation]`
@@ -101,6 +104,7 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             header_read_timeout_seconds: 30,
+            cache_ms: 2000,
         }
     }
 }
@@ -110,9 +114,9 @@ impl Default for FederationSection {
         Self {
             debug: false,
             max_body_bytes: 1024 * 1024,
-            delivery_workers: 2,
+            delivery_workers: 4,
             inbox_workers: 1,
-            delivery_concurrency: 32,
+            delivery_concurrency: 64,
             claim_batch: 256,
             lease_seconds: 60,
             retry_initial_ms: 60_000,

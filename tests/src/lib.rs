@@ -93,6 +93,8 @@ pub fn test_settings(domain: &str, db_url: &str) -> Settings {
     s.database.url = db_url.to_string();
     s.database.max_connections = 4;
     s.federation.debug = true;
+    // Tests read what they just changed.
+    s.http.cache_ms = 0;
     s.federation.retry_initial_ms = 200;
     s.federation.retry_max_seconds = 2;
     s.federation.poll_interval_ms = 100;

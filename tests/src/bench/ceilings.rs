@@ -84,11 +84,21 @@ pub async fn measure(db: &TestDb, scale: f64) -> Ceilings {
         .map(|n| n.get())
         .unwrap_or(1);
     let n = ((2000.0 * scale) as usize).max(20);
-    let sign_1 = rsa_rate(1, n, false);
-    let sign_all = rsa_rate(cores, n, false);
-    let verify_1 = rsa_rate(1, n * 4, true);
-    let verify_all = rsa_rate(cores, n * 4, true);
-    let axum = raw_axum(((20_000.0 * scale) as usize).max(200)).await;
+    // Best of three: on a shared machine a single short run can catch a slow moment, and a
+    // ceiling should be what the cores can do.
+    let best = |threads: usize, per: usize, verify: bool| {
+        (0..3)
+            .map(|_| rsa_rate(threads, per, verify))
+            .fold(0.0, f64::max)
+    };
+    let sign_1 = best(1, n, false);
+    let sign_all = best(cores, n, false);
+    let verify_1 = best(1, n * 4, true);
+    let verify_all = best(cores, n * 4, true);
+    let mut axum = 0.0f64;
+    for _ in 0..3 {
+        axum = axum.max(raw_axum(((20_000.0 * scale) as usize).max(200)).await);
+    }
     let (insert_single, insert_batched) = inserts(db, scale).await;
     Ceilings {
         sign_1,

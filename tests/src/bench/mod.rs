@@ -62,17 +62,22 @@ impl Sizes {
     }
 }
 
-/// Settings of the instance under test: what an operator runs, logging quiet.
+/// Settings of the instance under test: the defaults an operator runs (workers, concurrency,
+/// batches, pool), with short retries so the sustained run's returning instance is retried
+/// within the run.
 pub fn bench_settings(s: &mut copse_server::settings::Settings) {
-    s.federation.delivery_workers = 4;
-    s.federation.delivery_concurrency = 64;
-    s.federation.claim_batch = 256;
-    s.federation.inbox_workers = 1;
+    let d = copse_server::settings::Settings::default();
+    s.federation.delivery_workers = d.federation.delivery_workers;
+    s.federation.delivery_concurrency = d.federation.delivery_concurrency;
+    s.federation.claim_batch = d.federation.claim_batch;
+    s.federation.inbox_workers = d.federation.inbox_workers;
+    s.federation.poll_interval_ms = d.federation.poll_interval_ms;
     s.federation.retry_initial_ms = 500;
     s.federation.retry_max_seconds = 2;
     s.federation.request_timeout_seconds = 10;
-    s.federation.lease_seconds = 60;
-    s.database.max_connections = 8;
+    s.federation.lease_seconds = d.federation.lease_seconds;
+    s.database.max_connections = d.database.max_connections;
+    s.http.cache_ms = d.http.cache_ms;
 }
 
 /// Runs every scenario on the database `TestDb::new` gives (SQLite, or PostgreSQL when

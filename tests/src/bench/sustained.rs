@@ -93,7 +93,14 @@ pub async fn run(
         down.wait_for(expected_down, Duration::from_secs(300)).await,
         "recovered backlog"
     );
-    let drained = down.arrivals().into_iter().max().unwrap_or(back_up_at);
+    // The backlog: deliveries of posts made while the instance was down.
+    let drained = down
+        .arrivals_by_id()
+        .into_iter()
+        .filter(|(id, _)| posted_at.get(id).is_some_and(|p| *p < back_up_at))
+        .map(|(_, t)| t)
+        .max()
+        .unwrap_or(back_up_at);
     let mut ages: Vec<Duration> = healthy
         .arrivals_by_id()
         .into_iter()
