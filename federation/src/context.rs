@@ -84,6 +84,8 @@ pub struct FederationContext {
     /// Parsed public keys by key id and PEM, so verifying does not re-read PEM every time.
     pub(crate) public_keys:
         Arc<std::sync::Mutex<HashMap<Url, (String, crate::signatures::PublicKey)>>>,
+    /// Hands received activities to the batching writer.
+    inbox_store: tokio::sync::mpsc::Sender<crate::inbox::PendingStore>,
 }
 
 impl FederationContext {
@@ -96,6 +98,9 @@ impl FederationContext {
         let urls = Urls::new(&settings.domain, settings.debug)?;
         let client = crate::http::client(&settings)?;
         let instance_key = SigningKey::from_pem(urls.instance_key_id(), instance_private_pem)?;
+        let (inbox_store, rx) = tokio::sync::mpsc::channel(4096);
+        // Ends when the last clone of this context (and so of the sender) is dropped.
+        tokio::spawn(crate::inbox::run_writer(db.clone(), rx));
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -107,6 +112,7 @@ impl FederationContext {
             signing_keys: Arc::default(),
             healthy: Arc::default(),
             public_keys: Arc::default(),
+            inbox_store,
         })
     }
 
@@ -128,6 +134,22 @@ impl FederationContext {
         }
         cache.insert(key_id.clone(), (pem.to_string(), key.clone()));
         Ok(key)
+    }
+
+    /// Stores a received activity (batched with concurrent ones); false when its id was seen
+    /// before.
+    pub async fn store_received(
+        &self,
+        row: copse_entities::received_activity::ActiveModel,
+    ) -> Result<bool, Error> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.inbox_store
+            .send((row, tx))
+            .await
+            .map_err(|_| Error::Db(sea_orm::DbErr::Custom("inbox writer stopped".into())))?;
+        rx.await
+            .map_err(|_| Error::Db(sea_orm::DbErr::Custom("inbox writer stopped".into())))?
+            .map_err(|e| Error::Db(sea_orm::DbErr::Custom(e)))
     }
 
     /// Wraps the context in the federation crate's configuration, whose `Data` handlers use.

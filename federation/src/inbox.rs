@@ -12,10 +12,7 @@ use crate::{
 use chrono::Utc;
 use copse_entities::{instance, received_activity, received_activity::InboxStatus, DbUrl};
 use http::HeaderMap;
-use sea_orm::{
-    sea_query::Expr, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set,
-    TryInsertResult,
-};
+use sea_orm::{sea_query::Expr, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 
 /// A request as it reached an inbox.
@@ -119,7 +116,7 @@ pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, E
     }
 
     let now = Utc::now();
-    let res = received_activity::Entity::insert(received_activity::ActiveModel {
+    let row = received_activity::ActiveModel {
         id: NotSet,
         ap_id: Set(DbUrl(env.id.clone())),
         actor: Set(DbUrl(env.actor.clone())),
@@ -131,11 +128,8 @@ pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, E
         locked_until: Set(None),
         last_error: Set(None),
         received_at: Set(now),
-    })
-    .on_conflict_do_nothing_on([received_activity::Column::ApId])
-    .exec(&data.db)
-    .await?;
-    if matches!(res, TryInsertResult::Conflicted) {
+    };
+    if !data.store_received(row).await? {
         return Ok(Ingested::Duplicate);
     }
     // Hearing from a paused instance means it is back.
@@ -160,4 +154,60 @@ pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, E
     }
     data.inbox_wake.notify_one();
     Ok(Ingested::Stored)
+}
+
+/// One activity waiting to be stored, and where to say whether it was new.
+pub(crate) type PendingStore = (
+    received_activity::ActiveModel,
+    tokio::sync::oneshot::Sender<Result<bool, String>>,
+);
+
+/// Stores received activities in batches: each request waits until its row is committed (so
+/// nothing is acknowledged before it is durable), but concurrent requests share one transaction
+/// instead of queueing for the database's single writer one by one.
+pub(crate) async fn run_writer(
+    db: sea_orm::DatabaseConnection,
+    mut rx: tokio::sync::mpsc::Receiver<PendingStore>,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 256 {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let rows: Vec<received_activity::ActiveModel> =
+            batch.iter().map(|(r, _)| r.clone()).collect();
+        let result = received_activity::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([received_activity::Column::ApId])
+            .exec_with_returning_many(&db)
+            .await;
+        match result {
+            Ok(inserted) => {
+                let mut new: std::collections::HashSet<String> = match inserted {
+                    sea_orm::TryInsertResult::Inserted(models) => {
+                        models.into_iter().map(|m| m.ap_id.to_string()).collect()
+                    }
+                    _ => Default::default(),
+                };
+                for (row, reply) in batch {
+                    let id = match &row.ap_id {
+                        sea_orm::ActiveValue::Set(u) | sea_orm::ActiveValue::Unchanged(u) => {
+                            u.to_string()
+                        }
+                        sea_orm::ActiveValue::NotSet => String::new(),
+                    };
+                    // The first of several copies in one batch is the new one.
+                    let _ = reply.send(Ok(new.remove(&id)));
+                }
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
 }
