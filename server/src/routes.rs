@@ -263,13 +263,13 @@ async fn http_get_community_featured(
     )))
 }
 
-/// Ids of accepted members, optionally only moderators (facilitators and coordinators) or only
-/// those who agreed to be listed.
+/// Accepted members: only moderators (facilitators and coordinators), or only those who agreed
+/// to be listed. Returns the total and the first 1000 ids.
 async fn member_ids(
     data: &Data,
     community_id: i64,
     moderators: bool,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<(u64, Vec<Value>), ApiError> {
     let mut q = community_follower::Entity::find()
         .filter(community_follower::Column::CommunityId.eq(community_id))
         .filter(community_follower::Column::Pending.eq(false));
@@ -278,6 +278,7 @@ async fn member_ids(
     } else {
         q.filter(community_follower::Column::Listed.eq(true))
     };
+    let total = q.clone().count(&data.db).await?;
     let person_ids: Vec<i64> = q
         .select_only()
         .column(community_follower::Column::PersonId)
@@ -286,13 +287,14 @@ async fn member_ids(
         .into_tuple()
         .all(&data.db)
         .await?;
-    Ok(person::Entity::find()
+    let ids = person::Entity::find()
         .filter(person::Column::Id.is_in(person_ids))
         .all(&data.db)
         .await?
         .into_iter()
         .map(|p| Value::String(p.ap_id.to_string()))
-        .collect())
+        .collect();
+    Ok((total, ids))
 }
 
 async fn http_get_community_moderators(
@@ -301,11 +303,11 @@ async fn http_get_community_moderators(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
-    let items = member_ids(&data, community.id, true).await?;
+    let (total, items) = member_ids(&data, community.id, true).await?;
     Ok(activity_json(WithContext::new(OrderedCollection {
         id: data.urls.community_part(&name, "moderators"),
         kind: "OrderedCollection".into(),
-        total_items: items.len() as u64,
+        total_items: total,
         ordered_items: Some(items),
     })))
 }
@@ -316,11 +318,11 @@ async fn http_get_community_members(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
-    let items = member_ids(&data, community.id, false).await?;
+    let (total, items) = member_ids(&data, community.id, false).await?;
     Ok(activity_json(WithContext::new(OrderedCollection {
         id: data.urls.community_part(&name, "members"),
         kind: "OrderedCollection".into(),
-        total_items: items.len() as u64,
+        total_items: total,
         ordered_items: Some(items),
     })))
 }
