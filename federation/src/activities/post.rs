@@ -12,7 +12,7 @@ use chrono::Utc;
 use copse_entities::{community, community_follower, person, post, received_activity, DbUrl};
 use sea_orm::{
     sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
-    JoinType, QueryFilter, QuerySelect, Set,
+    QueryFilter, QuerySelect, Set,
 };
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -23,27 +23,34 @@ pub async fn follower_inboxes(
     db: &impl ConnectionTrait,
     community_id: i64,
 ) -> Result<BTreeSet<Url>, Error> {
-    let rows: Vec<(DbUrl, Option<DbUrl>)> = person::Entity::find()
+    // Two plain lookups rather than a join: the ids come from the covering member index and
+    // the people by primary key, a plan no database can get wrong as the tables grow
+    // (PostgreSQL's generic plan for the join chose a full scan of `person`).
+    let ids: Vec<i64> = community_follower::Entity::find()
         .select_only()
-        .column(person::Column::Inbox)
-        .column(person::Column::SharedInbox)
-        .join_rev(
-            JoinType::InnerJoin,
-            community_follower::Entity::belongs_to(person::Entity)
-                .from(community_follower::Column::PersonId)
-                .to(person::Column::Id)
-                .into(),
-        )
+        .column(community_follower::Column::PersonId)
         .filter(community_follower::Column::CommunityId.eq(community_id))
         .filter(community_follower::Column::Pending.eq(false))
-        .filter(person::Column::Local.eq(false))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(inbox, shared)| shared.unwrap_or(inbox).0)
-        .collect())
+    let mut inboxes = BTreeSet::new();
+    for chunk in ids.chunks(1000) {
+        let rows: Vec<(DbUrl, Option<DbUrl>)> = person::Entity::find()
+            .select_only()
+            .column(person::Column::Inbox)
+            .column(person::Column::SharedInbox)
+            // Primary key only: local members' inboxes are ours, and `enqueue` skips those.
+            .filter(person::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        inboxes.extend(
+            rows.into_iter()
+                .map(|(inbox, shared)| shared.unwrap_or(inbox).0),
+        );
+    }
+    Ok(inboxes)
 }
 
 /// A local post was published: send `Create{Note}` by the author, announced by the community
