@@ -16,6 +16,10 @@ commands:
   user create NAME [--admin]              create a local account; prints its API token last
   community create NAME --title TITLE [--summary TEXT] [--owner USER]
                                           create a community
+  community update NAME [--title T] [--summary MD] [--purpose MD] [--rules MD]
+                   [--decisions MD] [--languages TAGS] [--policy open|approval|invite]
+                   [--welcome TEXT] [--welcome-mode public|direct|off]
+                                          change a community's settings
 
 Configuration: config/defaults.toml lists every key; COPSE__SECTION__KEY overrides any of them.";
 
@@ -37,6 +41,48 @@ enum Command {
         summary: Option<String>,
         owner: Option<String>,
     },
+    CommunityUpdate {
+        name: String,
+        settings: Box<accounts::CommunitySettings>,
+    },
+}
+
+/// Reads `--flag value` pairs into community settings.
+fn settings_from_flags(flags: &[&str]) -> Result<accounts::CommunitySettings, Usage> {
+    let mut s = accounts::CommunitySettings::default();
+    let mut i = 0;
+    while i < flags.len() {
+        let value = flags
+            .get(i + 1)
+            .filter(|v| !v.starts_with("--"))
+            .map(|v| v.to_string())
+            .ok_or_else(|| Usage(format!("{} needs a value", flags[i])))?;
+        let choice = |what: &str| Usage(format!("{} takes one of {what}", flags[i]));
+        match flags[i] {
+            "--title" => s.title = Some(value),
+            "--summary" => s.summary = Some(value),
+            "--purpose" => s.purpose = Some(value),
+            "--rules" => s.rules = Some(value),
+            "--decisions" => s.decision_making = Some(value),
+            "--languages" => s.languages = Some(value),
+            "--welcome" => s.welcome_template = Some(value),
+            "--policy" => {
+                s.membership_policy = Some(
+                    serde_json::from_value(serde_json::Value::String(value))
+                        .map_err(|_| choice("open, approval, invite"))?,
+                )
+            }
+            "--welcome-mode" => {
+                s.welcome_mode = Some(
+                    serde_json::from_value(serde_json::Value::String(value))
+                        .map_err(|_| choice("public, direct, off"))?,
+                )
+            }
+            other => return Err(Usage(format!("unknown option {other}"))),
+        }
+        i += 2;
+    }
+    Ok(s)
 }
 
 fn parse(args: Vec<String>) -> Result<(Option<PathBuf>, Command), Usage> {
@@ -93,6 +139,12 @@ fn parse(args: Vec<String>) -> Result<(Option<PathBuf>, Command), Usage> {
                     .ok_or_else(|| Usage("community create needs --title".into()))?,
                 summary: flag_value("--summary")?,
                 owner: flag_value("--owner")?,
+            }
+        }
+        ["community", "update", name, flags @ ..] if !name.starts_with("--") => {
+            Command::CommunityUpdate {
+                name: name.to_string(),
+                settings: Box::new(settings_from_flags(flags)?),
             }
         }
         [] => return Err(Usage("no command given".into())),
@@ -202,6 +254,27 @@ async fn run(settings: Settings, command: Command) -> Result<(), String> {
             println!("{token}");
             Ok(())
         }
+        Command::CommunityUpdate {
+            name,
+            settings: new,
+        } => {
+            let config = copse_server::prepare(&settings)
+                .await
+                .map_err(|e| e.to_string())?;
+            let data = config.to_request_data();
+            let c = accounts::local_community(&data.db, &name)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no community named {name}"))?;
+            let c = accounts::update_community(&data.db, &c, *new)
+                .await
+                .map_err(|e| match e.field {
+                    Some(f) => format!("{f}: {}", e.message),
+                    None => e.message,
+                })?;
+            println!("updated {} (membership {:?})", c.ap_id, c.membership_policy);
+            Ok(())
+        }
         Command::CommunityCreate {
             name,
             title,
@@ -284,6 +357,20 @@ mod tests {
             matches!(cmd, Command::CommunityCreate { ref title, ref owner, .. } if title == "Networks" && owner.as_deref() == Some("ana"))
         );
         assert!(parse(words("community create net")).is_err());
+        let (_, cmd) = parse(words(
+            "community update net --policy approval --welcome-mode direct --languages en,cy",
+        ))
+        .ok()
+        .unwrap();
+        let Command::CommunityUpdate { settings, .. } = cmd else {
+            panic!("not an update")
+        };
+        assert_eq!(
+            settings.membership_policy,
+            Some(copse_entities::community::MembershipPolicy::Approval)
+        );
+        assert_eq!(settings.languages.as_deref(), Some("en,cy"));
+        assert!(parse(words("community update net --policy secret")).is_err());
         assert!(parse(words("user create ana --root")).is_err());
         assert!(parse(words("launch")).is_err());
     }

@@ -68,4 +68,27 @@ fn user_create_prints_the_token_last() {
     let (code, _, err) = copse(&["community", "create", "ana", "--title", "Clash"], &env);
     assert_eq!(code, 1);
     assert!(err.contains("taken"), "{err}");
+    let (code, out, err) = copse(
+        &[
+            "community",
+            "update",
+            "net",
+            "--policy",
+            "approval",
+            "--rules",
+            "Be kind.",
+        ],
+        &env,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Approval"), "{out}");
+    let (code, _, err) = copse(&["community", "update", "net", "--policy", "secret"], &env);
+    assert_eq!(code, 2);
+    assert!(err.contains("--policy"), "{err}");
+    let (code, _, err) = copse(
+        &["community", "update", "net", "--languages", "en; DROP"],
+        &env,
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("languages"), "{err}");
 }
