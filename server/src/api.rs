@@ -330,28 +330,42 @@ pub struct FollowForm {
 
 /// Resolves `name`, `name@domain` or `@name@domain` to a community, fetching remote ones.
 pub async fn resolve_community(data: &Data, handle: &str) -> Result<community::Model, ApiError> {
+    match resolve_handle(data, handle, "community").await? {
+        fetch::ActorRef::Community(c) => Ok(c),
+        fetch::ActorRef::Person(_) => Err(ApiError::invalid(
+            "community",
+            "that handle is a person, not a community",
+        )),
+    }
+}
+
+/// Resolves `name`, `name@domain` or `@name@domain` to a local or remote actor (remote ones by
+/// WebFinger); errors name `field`.
+pub async fn resolve_handle(
+    data: &Data,
+    handle: &str,
+    field: &str,
+) -> Result<fetch::ActorRef, ApiError> {
     let handle = handle.trim().trim_start_matches('@');
     let local_suffix = format!("@{}", data.settings.domain);
     if let Some(name) = handle
         .strip_suffix(&local_suffix)
         .or((!handle.contains('@')).then_some(handle))
     {
-        return accounts::local_community(&data.db, name)
-            .await?
-            .ok_or_else(|| ApiError::not_found("community").with_field("community"));
-    }
-    match fetch::webfinger(data, handle).await {
-        Ok(fetch::ActorRef::Community(c)) => Ok(c),
-        Ok(fetch::ActorRef::Person(_)) => Err(ApiError::invalid(
-            "community",
-            "that handle is a person, not a community",
-        )),
-        Err(copse_federation::Error::NotFound) => {
-            Err(ApiError::not_found("community").with_field("community"))
+        // People and communities share one name space, so at most one of these exists.
+        if let Some(c) = accounts::local_community(&data.db, name).await? {
+            return Ok(fetch::ActorRef::Community(c));
         }
-        Err(copse_federation::Error::Url(m)) => Err(ApiError::invalid("community", m)),
-        Err(e) => Err(ApiError::from(e).with_field("community")),
+        return match accounts::local_person(&data.db, name).await? {
+            Some(p) => Ok(fetch::ActorRef::Person(p)),
+            None => Err(ApiError::not_found(field).with_field(field)),
+        };
     }
+    fetch::webfinger(data, handle).await.map_err(|e| match e {
+        copse_federation::Error::NotFound => ApiError::not_found(field).with_field(field),
+        copse_federation::Error::Url(m) => ApiError::invalid(field, m),
+        e => ApiError::from(e).with_field(field),
+    })
 }
 
 async fn http_post_follow(

@@ -227,27 +227,12 @@ pub struct InviteForm {
 }
 
 async fn resolve_person(data: &Data, handle: &str, field: &str) -> Result<person::Model, ApiError> {
-    let handle = handle.trim().trim_start_matches('@');
-    let local_suffix = format!("@{}", data.settings.domain);
-    if let Some(name) = handle
-        .strip_suffix(&local_suffix)
-        .or((!handle.contains('@')).then_some(handle))
-    {
-        return accounts::local_person(&data.db, name)
-            .await?
-            .ok_or_else(|| ApiError::not_found("person").with_field(field));
-    }
-    match fetch::webfinger(data, handle).await {
-        Ok(fetch::ActorRef::Person(p)) => Ok(p),
-        Ok(fetch::ActorRef::Community(_)) => Err(ApiError::invalid(
+    match crate::api::resolve_handle(data, handle, field).await? {
+        fetch::ActorRef::Person(p) => Ok(p),
+        fetch::ActorRef::Community(_) => Err(ApiError::invalid(
             field,
             "that handle is a community, not a person",
         )),
-        Err(copse_federation::Error::NotFound) => {
-            Err(ApiError::not_found("person").with_field(field))
-        }
-        Err(copse_federation::Error::Url(m)) => Err(ApiError::invalid(field, m)),
-        Err(e) => Err(ApiError::from(e).with_field(field)),
     }
 }
 

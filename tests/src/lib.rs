@@ -248,6 +248,19 @@ impl TestInstance {
         )
     }
 
+    /// Activities of one type this instance received, as JSON.
+    pub async fn received(&self, kind: &str) -> Vec<Value> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        copse_entities::received_activity::Entity::find()
+            .filter(copse_entities::received_activity::Column::Kind.eq(kind))
+            .all(self.db())
+            .await
+            .expect("received activities")
+            .into_iter()
+            .filter_map(|r| serde_json::from_str(&r.data).ok())
+            .collect()
+    }
+
     /// GETs an ActivityPub document.
     pub async fn get_ap(&self, url: &Url) -> (u16, Value) {
         let res = self

@@ -4,7 +4,7 @@
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use copse_entities::{activity, community, community_follower, delivery, post, received_activity};
+use copse_entities::{activity, community, community_follower, delivery, post};
 use copse_tests::{wait_for, TestInstance};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -12,17 +12,6 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
-
-async fn received(i: &TestInstance, kind: &str) -> Vec<Value> {
-    received_activity::Entity::find()
-        .filter(received_activity::Column::Kind.eq(kind))
-        .all(i.db())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| serde_json::from_str(&r.data).unwrap())
-        .collect()
-}
 
 async fn followers(a: &TestInstance) -> u64 {
     let (_, v) = a
@@ -71,7 +60,7 @@ async fn follow_post_and_leave_across_three_instances() {
         })
         .await;
     }
-    let accepts = received(&b, "Accept").await;
+    let accepts = b.received("Accept").await;
     assert_eq!(accepts.len(), 2);
     for accept in &accepts {
         // Lemmy rejects an Accept whose Follow embeds whole actors: plain URLs only.
@@ -100,7 +89,7 @@ async fn follow_post_and_leave_across_three_instances() {
         })
         .await;
         wait_for("both announce forms", T, || async {
-            received(inst, "Announce").await.len() == 2
+            inst.received("Announce").await.len() == 2
         })
         .await;
         let stored = post::Entity::find().one(inst.db()).await.unwrap().unwrap();
@@ -111,7 +100,7 @@ async fn follow_post_and_leave_across_three_instances() {
             "{}",
             stored.content
         );
-        let announces = received(inst, "Announce").await;
+        let announces = inst.received("Announce").await;
         let wrapped = announces
             .iter()
             .find(|a| a["object"]["type"] == "Create")

@@ -4,7 +4,7 @@
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use copse_entities::{community_follower, received_activity};
+use copse_entities::community_follower;
 use copse_tests::{fake::FakeServer, wait_for, TestInstance};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -13,17 +13,6 @@ use std::time::Duration;
 
 const T: Duration = Duration::from_secs(20);
 
-async fn received(i: &TestInstance, kind: &str) -> Vec<Value> {
-    received_activity::Entity::find()
-        .filter(received_activity::Column::Kind.eq(kind))
-        .all(i.db())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| serde_json::from_str(&r.data).unwrap())
-        .collect()
-}
-
 async fn wait_received(i: &TestInstance, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
     let mut found = None;
     let end = tokio::time::Instant::now() + T;
@@ -31,7 +20,7 @@ async fn wait_received(i: &TestInstance, what: &str, pred: impl Fn(&Value) -> bo
         for kind in [
             "Create", "Announce", "Add", "Remove", "Invite", "Accept", "Reject", "Block", "Undo",
         ] {
-            if let Some(v) = received(i, kind).await.into_iter().find(|v| pred(v)) {
+            if let Some(v) = i.received(kind).await.into_iter().find(|v| pred(v)) {
                 found = Some(v);
                 break;
             }
