@@ -318,6 +318,21 @@ pub async fn user_by_token(
     Ok(person.map(|p| (user, p)))
 }
 
+/// People by row id, in one query (for lists that name many people).
+pub async fn people_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, person::Model>, sea_orm::DbErr> {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    Ok(person::Entity::find()
+        .filter(person::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect())
+}
+
 /// A local person by name.
 pub async fn local_person(
     db: &impl ConnectionTrait,

@@ -305,15 +305,11 @@ async fn http_get_posts(
         .paginate(&data.db, limit)
         .fetch_page(page - 1)
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for p in &rows {
-        let author = person::Entity::find_by_id(p.author_id)
-            .one(&data.db)
-            .await?;
-        if let Some(a) = author {
-            items.push(post_json(p, &c, &a));
-        }
-    }
+    let authors = accounts::people_by_id(&data.db, rows.iter().map(|p| p.author_id)).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .filter_map(|p| authors.get(&p.author_id).map(|a| post_json(p, &c, a)))
+        .collect();
     Ok(Json(json!({ "page": page, "items": items })))
 }
 

@@ -151,16 +151,11 @@ async fn members_of(
         .limit(1000)
         .all(&data.db)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for m in rows {
-        if let Some(p) = person::Entity::find_by_id(m.person_id)
-            .one(&data.db)
-            .await?
-        {
-            out.push((m, p));
-        }
-    }
-    Ok(out)
+    let mut people = accounts::people_by_id(&data.db, rows.iter().map(|m| m.person_id)).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|m| people.remove(&m.person_id).map(|p| (m, p)))
+        .collect())
 }
 
 async fn http_get_requests(
@@ -389,11 +384,14 @@ async fn http_get_bans(
         .filter(community_ban::Column::CommunityId.eq(c.id))
         .all(&data.db)
         .await?;
-    let mut items = Vec::new();
-    for b in bans {
-        let p = person_by_id(&data, b.person_id).await?;
-        items.push(json!({ "person": person_json(&p), "reason": b.reason, "expires_at": b.expires_at, "since": b.created_at }));
-    }
+    let people = accounts::people_by_id(&data.db, bans.iter().map(|b| b.person_id)).await?;
+    let items: Vec<Value> = bans
+        .iter()
+        .filter_map(|b| {
+            let p = people.get(&b.person_id)?;
+            Some(json!({ "person": person_json(p), "reason": b.reason, "expires_at": b.expires_at, "since": b.created_at }))
+        })
+        .collect();
     Ok(Json(json!({ "items": items })))
 }
 

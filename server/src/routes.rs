@@ -17,7 +17,7 @@ use copse_entities::{
 use copse_federation::{
     inbox::{ingest, IncomingRequest, Ingested},
     objects::{group_of, instance_actor, note_of, person_of},
-    protocol::{OrderedCollection, WithContext, AP_CONTENT_TYPE},
+    protocol::{OrderedCollection, WithContext},
     Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -414,6 +414,3 @@ async fn http_get_activity(
     let value: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
     Ok(activity_json(value))
 }
-
-/// The content type we serve, for tests and clients.
-pub const CONTENT_TYPE: &str = AP_CONTENT_TYPE;

@@ -138,6 +138,7 @@ impl FakeServer {
             "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
             "id": id, "type": "Person", "preferredUsername": name,
             "inbox": format!("{id}/inbox"),
+            "icon": { "type": "Image", "url": format!("{}/avatars/{name}.png", self.base(label)) },
             "endpoints": { "sharedInbox": format!("{}/inbox", self.base(label)) },
             "publicKey": { "id": key_id, "owner": id, "publicKeyPem": public_pem }
         });

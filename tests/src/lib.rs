@@ -248,6 +248,18 @@ impl TestInstance {
         )
     }
 
+    /// Follows (asks to join) a community as the account with `token`: `POST /api/v1/follows`.
+    pub async fn follow(&self, token: &str, community: impl std::fmt::Display) -> (u16, Value) {
+        let body = serde_json::json!({ "community": community.to_string() });
+        self.api(
+            reqwest::Method::POST,
+            "/api/v1/follows",
+            Some(token),
+            Some(body),
+        )
+        .await
+    }
+
     /// Activities of one type this instance received, as JSON.
     pub async fn received(&self, kind: &str) -> Vec<Value> {
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};

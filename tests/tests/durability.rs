@@ -19,14 +19,7 @@ async fn delivery_to_a_down_instance_is_retried_until_it_is_back() {
     a.create_community("net", "London Networks").await;
     let ana = a.create_user("ana").await;
     let bob = b.create_user("bob").await;
-    let (s, _) = b
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&bob),
-            Some(json!({ "community": format!("net@{}", a.domain) })),
-        )
-        .await;
+    let (s, _) = b.follow(&bob, &format!("net@{}", a.domain)).await;
     assert_eq!(s, 202);
     wait_for("follow accepted", T, || async {
         community_follower::Entity::find()

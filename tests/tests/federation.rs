@@ -33,14 +33,7 @@ async fn follow_post_and_leave_across_three_instances() {
 
     let handle = format!("net@{}", a.domain);
     for (inst, token) in [(&b, &bob), (&b, &bea), (&c, &cyd)] {
-        let (status, body) = inst
-            .api(
-                Method::POST,
-                "/api/v1/follows",
-                Some(token),
-                Some(json!({ "community": handle })),
-            )
-            .await;
+        let (status, body) = inst.follow(token, &handle).await;
         assert_eq!(status, 202, "{body}");
         assert_eq!(body["community"], net.ap_id.to_string());
     }

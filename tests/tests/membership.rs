@@ -112,36 +112,15 @@ async fn open_join_welcome_roles_and_bans_federate() {
         .any(|f| f["name"] == "Code of conduct"
             && f["value"].as_str().unwrap().contains("/c/net/rules")));
 
-    let (s, j) = c
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&cyd),
-            Some(json!({ "community": handle })),
-        )
-        .await;
+    let (s, j) = c.follow(&cyd, &handle).await;
     assert_eq!((s, j["status"].as_str()), (202, Some("pending")));
     wait_for("cyd accepted", T, || async {
         accepted_follows(&c).await == 1
     })
     .await;
-    let (s, _) = a
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&max),
-            Some(json!({ "community": "net" })),
-        )
-        .await;
+    let (s, _) = a.follow(&max, &"net").await;
     assert_eq!(s, 202);
-    let (s, _) = b
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&bob),
-            Some(json!({ "community": handle })),
-        )
-        .await;
+    let (s, _) = b.follow(&bob, &handle).await;
     assert_eq!(s, 202);
     wait_for("bob accepted", T, || async {
         accepted_follows(&b).await == 1
@@ -268,14 +247,7 @@ async fn open_join_welcome_roles_and_bans_federate() {
     assert_eq!(block["object"]["summary"], "spam");
     let (_, members) = a.get_ap(&a.url("/c/net/members")).await;
     assert_eq!(members["totalItems"], 3);
-    let (s, _) = b
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&bob),
-            Some(json!({ "community": handle })),
-        )
-        .await;
+    let (s, _) = b.follow(&bob, &handle).await;
     assert_eq!(s, 202);
     wait_for("bob's refused follow to be dropped", T, || async {
         community_follower::Entity::find()
@@ -300,14 +272,7 @@ async fn open_join_welcome_roles_and_bans_federate() {
         v["type"] == "Announce" && v["object"]["type"] == "Undo"
     })
     .await;
-    let (s, _) = b
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&bob),
-            Some(json!({ "community": handle })),
-        )
-        .await;
+    let (s, _) = b.follow(&bob, &handle).await;
     assert_eq!(s, 202);
     wait_for("bob accepted again", T, || async {
         accepted_follows(&b).await == 1
@@ -451,6 +416,28 @@ async fn approval_captures_the_reason_then_approves_or_declines() {
     })
     .await;
     member_id(&a, "circle", mia.id.as_str()).await;
+    // The directory shows the profile her own server publishes.
+    let (_, dir) = a
+        .api(
+            Method::GET,
+            "/api/v1/communities/circle/members",
+            None,
+            None,
+        )
+        .await;
+    let entry = dir["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["person"]["id"] == mia.id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(entry["person"]["name"], "mia");
+    assert_eq!(
+        entry["person"]["avatar"],
+        format!("{}/avatars/mia.png", fake.base("masto"))
+    );
+    assert_eq!(entry["role"], "member");
 
     let (s, _) = a
         .api(
@@ -540,14 +527,7 @@ async fn invitations_admit_the_invited_and_refuse_the_rest() {
         v["type"] == "Create" && v["object"]["content"].as_str().unwrap().contains("invited")
     })
     .await;
-    let (s, _) = b
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&bob),
-            Some(json!({ "community": handle })),
-        )
-        .await;
+    let (s, _) = b.follow(&bob, &handle).await;
     assert_eq!(s, 202);
     wait_for("bob accepted", T, || async {
         accepted_follows(&b).await == 1
@@ -579,14 +559,7 @@ async fn invitations_admit_the_invited_and_refuse_the_rest() {
     })
     .await;
     // A local account without an invitation is refused too; with one it joins.
-    let (s, _) = a
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&max),
-            Some(json!({ "community": "inner" })),
-        )
-        .await;
+    let (s, _) = a.follow(&max, &"inner").await;
     assert_eq!(s, 403);
     let (s, _) = a
         .api(
@@ -597,14 +570,7 @@ async fn invitations_admit_the_invited_and_refuse_the_rest() {
         )
         .await;
     assert_eq!(s, 201);
-    let (s, j) = a
-        .api(
-            Method::POST,
-            "/api/v1/follows",
-            Some(&max),
-            Some(json!({ "community": "inner" })),
-        )
-        .await;
+    let (s, j) = a.follow(&max, &"inner").await;
     assert_eq!((s, j["status"].as_str()), (202, Some("joined")));
 
     // The last coordinator cannot leave or step down.

@@ -14,7 +14,7 @@ pub fn note_of(p: &post::Model, c: &community::Model, author: &person::Model) ->
         kind: "Note".into(),
         attributed_to: author.ap_id.0.clone(),
         to: vec![c.ap_id.0.clone(), public()],
-        cc: followers.into_iter().collect(),
+        cc: vec![followers],
         audience: Some(c.ap_id.0.clone()),
         name: Some(p.title.clone()),
         content: Some(format!("<p><strong>{title}</strong></p>\n{}", p.content)),
@@ -38,9 +38,9 @@ pub fn public() -> Url {
     Url::parse(PUBLIC).expect("constant URL parses")
 }
 
-fn community_followers(c: &community::Model) -> Option<Url> {
+fn community_followers(c: &community::Model) -> Url {
     let mut u = c.ap_id.0.clone();
     let path = format!("{}/followers", u.path().trim_end_matches('/'));
     u.set_path(&path);
-    Some(u)
+    u
 }

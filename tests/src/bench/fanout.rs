@@ -56,11 +56,7 @@ pub async fn seed_followers(
             .collect();
         let ap_ids: Vec<DbUrl> = people
             .iter()
-            .filter_map(|p| p.ap_id.clone().into_value())
-            .filter_map(|v| match v {
-                sea_orm::Value::String(Some(s)) => Url::parse(&s).ok().map(DbUrl),
-                _ => None,
-            })
+            .filter_map(|p| p.ap_id.try_as_ref().cloned())
             .collect();
         person::Entity::insert_many(people)
             .exec(db)

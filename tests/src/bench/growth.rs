@@ -111,27 +111,21 @@ async fn build(db: &DatabaseConnection, rows: usize) {
         .exec(db)
         .await
         .expect("follows");
-        if n_is_activity(i) {
-            activity::Entity::insert_many((i..end).step_by(10).map(|n| activity::ActiveModel {
-                id: NotSet,
-                ap_id: Set(url(format!("http://g.localhost/activities/announce/{n}"))),
-                kind: Set("Announce".into()),
-                actor: Set(url(format!("http://g.localhost/c/c{}", n % communities))),
-                community_id: Set(Some((n % communities) as i64 + 1)),
-                data: Set("{}".into()),
-                public: Set(true),
-                published: Set(now),
-            }))
-            .exec(db)
-            .await
-            .expect("activities");
-        }
+        activity::Entity::insert_many((i..end).step_by(10).map(|n| activity::ActiveModel {
+            id: NotSet,
+            ap_id: Set(url(format!("http://g.localhost/activities/announce/{n}"))),
+            kind: Set("Announce".into()),
+            actor: Set(url(format!("http://g.localhost/c/c{}", n % communities))),
+            community_id: Set(Some((n % communities) as i64 + 1)),
+            data: Set("{}".into()),
+            public: Set(true),
+            published: Set(now),
+        }))
+        .exec(db)
+        .await
+        .expect("activities");
         i = end;
     }
-}
-
-fn n_is_activity(_: usize) -> bool {
-    true
 }
 
 struct Rng(u64);
