@@ -56,6 +56,32 @@ pub enum WelcomeMode {
 }
 
 /// A community (`Group`).
+/// Who may start topics, or reply, in a community.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum PostingPolicy {
+    /// Anyone who is not banned.
+    #[sea_orm(string_value = "anyone")]
+    Anyone,
+    /// Accepted members.
+    #[sea_orm(string_value = "members")]
+    Members,
+    /// Coordinators and facilitators (the `moderators` collection; `postingRestrictedToMods`).
+    #[sea_orm(string_value = "coordinators")]
+    Coordinators,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "community")]
 pub struct Model {
@@ -103,6 +129,10 @@ pub struct Model {
     pub welcome_template: Option<String>,
     /// How newcomers are welcomed.
     pub welcome_mode: WelcomeMode,
+    /// Who may start topics.
+    pub topic_policy: PostingPolicy,
+    /// Who may reply.
+    pub reply_policy: PostingPolicy,
     /// When the community was created.
     pub published: DateTimeUtc,
     /// When a remote community was last fetched.

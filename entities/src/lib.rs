@@ -11,7 +11,9 @@ pub mod local_user;
 pub mod moderation_log;
 pub mod person;
 pub mod post;
+pub mod reaction;
 pub mod received_activity;
+pub mod report;
 pub mod site;
 
 use sea_orm::DeriveValueType;

@@ -1,4 +1,4 @@
-//! A post in a community (a topic), local or received.
+//! A post in a community, local or received: a topic (no parent) or a reply in its thread.
 
 use crate::DbUrl;
 use sea_orm::entity::prelude::*;
@@ -29,6 +29,35 @@ pub struct Model {
     pub published: DateTimeUtc,
     /// When it was last edited.
     pub updated: Option<DateTimeUtc>,
+    /// The post it answers; none for a topic.
+    pub parent_id: Option<i64>,
+    /// The topic whose thread it is in; none for a topic.
+    pub topic_id: Option<i64>,
+    /// For a topic: when it or its thread last changed (topic lists sort by it).
+    pub last_activity: Option<DateTimeUtc>,
+    /// A locked topic accepts no new replies.
+    pub locked: bool,
+    /// A pinned topic is in the community's `featured` collection.
+    pub pinned: bool,
+    /// Deleted by its author: served as a `Tombstone`, body gone.
+    pub deleted: bool,
+    /// Removed by a facilitator.
+    pub removed: bool,
+    /// Mentions and hashtags, as the JSON array of `tag` objects.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub tags: Option<String>,
+}
+
+impl Model {
+    /// The topic of this post's thread: itself, or the one it replies within.
+    pub fn thread_id(&self) -> i64 {
+        self.topic_id.unwrap_or(self.id)
+    }
+
+    /// Still shown: neither deleted nor removed.
+    pub fn visible(&self) -> bool {
+        !self.deleted && !self.removed
+    }
 }
 
 /// No relations are navigated from here.

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_membership;
 mod m20261122_000003_covering_indexes;
+mod m20261122_000004_discussions;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_membership::Migration),
             Box::new(m20261122_000003_covering_indexes::Migration),
+            Box::new(m20261122_000004_discussions::Migration),
         ]
     }
 }

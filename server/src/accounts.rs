@@ -3,7 +3,7 @@
 use crate::error::ApiError;
 use chrono::Utc;
 use copse_entities::{
-    community::{self, MembershipPolicy, WelcomeMode},
+    community::{self, MembershipPolicy, PostingPolicy, WelcomeMode},
     community_follower::Role,
     local_user, person, DbUrl,
 };
@@ -215,6 +215,10 @@ pub struct CommunitySettings {
     pub welcome_template: Option<String>,
     /// `public`, `direct` or `off`.
     pub welcome_mode: Option<WelcomeMode>,
+    /// Who may start topics: `anyone`, `members` or `coordinators` (with facilitators).
+    pub topic_policy: Option<PostingPolicy>,
+    /// Who may reply: `anyone`, `members` or `coordinators` (with facilitators).
+    pub reply_policy: Option<PostingPolicy>,
 }
 
 /// Applies settings to a community, checking each field.
@@ -298,6 +302,12 @@ pub async fn update_community(
     }
     if let Some(m) = s.welcome_mode {
         row.welcome_mode = Set(m);
+    }
+    if let Some(p) = s.topic_policy {
+        row.topic_policy = Set(p);
+    }
+    if let Some(p) = s.reply_policy {
+        row.reply_policy = Set(p);
     }
     Ok(community::Entity::update(row).exec(db).await?)
 }

@@ -10,12 +10,9 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use chrono::Utc;
-use copse_entities::{community, local_user, person, post, DbUrl};
+use copse_entities::{community, local_user, person, post};
 use copse_federation::{activities, activities::membership::JoinOutcome, fetch, Data};
-use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{de::DeserializeOwned, Deserialize};
 use serde_json::{json, Value};
 
@@ -26,14 +23,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/communities", post(http_post_community))
         .route("/api/v1/communities/{name}", get(http_get_community))
         .route(
-            "/api/v1/communities/{name}/posts",
-            post(http_post_post).get(http_get_posts),
-        )
-        .route(
             "/api/v1/follows",
             post(http_post_follow).delete(http_delete_follow),
         )
         .merge(crate::membership_api::router())
+        .merge(crate::discussion_api::router())
 }
 
 /// Renders markdown to sanitised HTML.
@@ -157,6 +151,7 @@ async fn http_post_community(
 async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiError> {
     let posts = post::Entity::find()
         .filter(post::Column::CommunityId.eq(c.id))
+        .filter(post::Column::TopicId.is_null())
         .count(&data.db)
         .await?;
     Ok(json!({
@@ -166,7 +161,10 @@ async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiE
         "title": c.title,
         "summary": c.summary,
         "followers": follower_count(data, c.id).await?,
-        "posts": posts,
+        "topics": posts,
+        "membership_policy": c.membership_policy,
+        "topic_policy": c.topic_policy,
+        "reply_policy": c.reply_policy,
         "manually_approves_followers": c.manually_approves_followers,
         "published": c.published,
     }))
@@ -183,93 +181,6 @@ async fn http_get_community(
     Ok(Json(community_json(&data, &c).await?))
 }
 
-/// Request body of `POST /api/v1/communities/{name}/posts`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PostForm {
-    /// Title.
-    pub title: String,
-    /// Markdown body.
-    pub content: String,
-}
-
-fn post_json(p: &post::Model, c: &community::Model, author: &person::Model) -> Value {
-    json!({
-        "id": p.ap_id,
-        "local_id": p.id,
-        "community": c.ap_id,
-        "author": author.ap_id,
-        "title": p.title,
-        "content": p.content,
-        "source": p.source,
-        "published": p.published,
-        "updated": p.updated,
-    })
-}
-
-async fn http_post_post(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    Path(name): Path<String>,
-    ApiJson(form): ApiJson<PostForm>,
-) -> Result<Response, ApiError> {
-    let data = state.to_request_data();
-    let title = form.title.trim().to_string();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(ApiError::invalid(
-            "title",
-            "title must be 1 to 200 characters",
-        ));
-    }
-    if form.content.len() > 100_000 {
-        return Err(ApiError::invalid(
-            "content",
-            "content must be at most 100000 bytes",
-        ));
-    }
-    let c = accounts::local_community(&data.db, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
-    if activities::membership::active_ban(&data.db, c.id, auth.person.id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "you are banned from this community",
-        ));
-    }
-    let now = Utc::now();
-    let txn = copse_federation::context::begin(&data.db).await?;
-    // The id is known only after the insert; a placeholder keeps the unique column unique.
-    let placeholder = data.urls.new_activity("pending-post");
-    let mut row = post::Entity::insert(post::ActiveModel {
-        id: NotSet,
-        ap_id: Set(DbUrl(placeholder)),
-        community_id: Set(c.id),
-        author_id: Set(auth.person.id),
-        title: Set(title),
-        content: Set(render_markdown(&form.content)),
-        source: Set(Some(form.content)),
-        local: Set(true),
-        published: Set(now),
-        updated: Set(None),
-    })
-    .exec_with_returning(&txn)
-    .await?;
-    row.ap_id = DbUrl(data.urls.post(row.id));
-    post::Entity::update(post::ActiveModel {
-        id: Set(row.id),
-        ap_id: Set(row.ap_id.clone()),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?;
-    activities::post_published(&txn, &data, &row, &c, &auth.person).await?;
-    activities::commit_and_wake(&data, txn).await?;
-    Ok((StatusCode::CREATED, Json(post_json(&row, &c, &auth.person))).into_response())
-}
-
 /// Paging of list endpoints.
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -279,38 +190,6 @@ pub struct PageQuery {
     /// Items per page, at most 100.
     #[serde(default)]
     pub limit: Option<u64>,
-}
-
-async fn http_get_posts(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let data = state.to_request_data();
-    let limit = q.limit.unwrap_or(20);
-    if limit == 0 || limit > 100 {
-        return Err(ApiError::invalid("limit", "limit must be 1 to 100"));
-    }
-    let page = q.page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "pages start at 1"));
-    }
-    let c = accounts::local_community(&data.db, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
-    let rows = post::Entity::find()
-        .filter(post::Column::CommunityId.eq(c.id))
-        .order_by_desc(post::Column::Published)
-        .order_by_desc(post::Column::Id)
-        .paginate(&data.db, limit)
-        .fetch_page(page - 1)
-        .await?;
-    let authors = accounts::people_by_id(&data.db, rows.iter().map(|p| p.author_id)).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .filter_map(|p| authors.get(&p.author_id).map(|a| post_json(p, &c, a)))
-        .collect();
-    Ok(Json(json!({ "page": page, "items": items })))
 }
 
 /// Request body of `POST /api/v1/follows`.

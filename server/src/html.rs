@@ -52,7 +52,12 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
     let followers = follower_count(data, c.id).await?;
     let posts = post::Entity::find()
         .filter(post::Column::CommunityId.eq(c.id))
-        .order_by_desc(post::Column::Published)
+        .filter(post::Column::TopicId.is_null())
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false))
+        .order_by_desc(post::Column::Pinned)
+        .order_by_desc(post::Column::LastActivity)
+        .order_by_desc(post::Column::Id)
         .limit(20)
         .all(&data.db)
         .await?;
@@ -62,7 +67,7 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         copse_entities::community::MembershipPolicy::Invite => "by invitation",
     };
     let mut body = format!(
-        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{} · membership {policy} · <a href=\"{}/rules\">how we work</a></p><div>{}</div><h2>Recent posts</h2>",
+        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{} · membership {policy} · <a href=\"{}/rules\">how we work</a></p><div>{}</div><h2>Topics</h2>",
         escape_html(&c.title),
         escape_html(&c.name),
         escape_html(&data.settings.domain),
@@ -76,9 +81,11 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
     }
     for p in posts {
         body.push_str(&format!(
-            "<article><h3><a href=\"{}\">{}</a></h3><p class=\"meta\">{}</p>{}</article>",
-            escape_html(p.ap_id.as_str()),
+            "<article><h3><a href=\"/post/{}\">{}</a>{}{}</h3><p class=\"meta\">{}</p>{}</article>",
+            p.id,
             escape_html(&p.title),
+            if p.pinned { " 📌" } else { "" },
+            if p.locked { " 🔒" } else { "" },
             p.published.format("%Y-%m-%d %H:%M UTC"),
             p.content
         ));
@@ -122,19 +129,86 @@ pub fn person_page(p: &person::Model) -> Response {
     )
 }
 
-/// A post.
-pub fn post_page(p: &post::Model, c: &community::Model, author: &person::Model) -> Response {
-    page(
-        &p.title,
-        &format!(
-            "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>{}</h1><p class=\"meta\">by <a href=\"{}\">{}</a> · {}</p>{}",
-            escape_html(c.ap_id.as_str()),
-            escape_html(&c.title),
-            escape_html(&p.title),
-            escape_html(author.ap_id.as_str()),
-            escape_html(&author.name),
-            p.published.format("%Y-%m-%d %H:%M UTC"),
-            p.content
-        ),
-    )
+/// A topic and its replies, nested. Every body was sanitised when it was stored; every name
+/// and title is escaped here.
+pub async fn thread_page(
+    data: &Data,
+    p: &post::Model,
+    c: &community::Model,
+) -> Result<Response, ApiError> {
+    let topic = copse_federation::activities::discussion::topic_of(&data.db, p).await?;
+    let mut posts = post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic.id))
+        .order_by_asc(post::Column::Id)
+        .limit(2000)
+        .all(&data.db)
+        .await?;
+    posts.insert(0, topic.clone());
+    let authors =
+        crate::accounts::people_by_id(&data.db, posts.iter().map(|p| p.author_id)).await?;
+    let known: std::collections::HashSet<i64> = posts.iter().map(|p| p.id).collect();
+    let mut children: std::collections::HashMap<i64, Vec<&post::Model>> = Default::default();
+    for r in posts.iter().skip(1) {
+        let parent = r
+            .parent_id
+            .filter(|id| known.contains(id))
+            .unwrap_or(topic.id);
+        children.entry(parent).or_default().push(r);
+    }
+    let byline = |p: &post::Model| {
+        let (name, href) = authors
+            .get(&p.author_id)
+            .map(|a| {
+                (
+                    a.display_name.clone().unwrap_or_else(|| a.name.clone()),
+                    a.ap_id.to_string(),
+                )
+            })
+            .unwrap_or_else(|| ("someone".into(), String::new()));
+        format!(
+            "<p class=\"meta\">by <a href=\"{}\">{}</a> · {}</p>",
+            escape_html(&href),
+            escape_html(&name),
+            p.published.format("%Y-%m-%d %H:%M UTC")
+        )
+    };
+    let text = |p: &post::Model| {
+        if p.deleted {
+            "<p><em>Deleted by its author.</em></p>".to_string()
+        } else if p.removed {
+            "<p><em>Removed by a facilitator.</em></p>".to_string()
+        } else {
+            p.content.clone()
+        }
+    };
+    let mut body = format!(
+        "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>{}{}</h1>{}{}",
+        escape_html(c.ap_id.as_str()),
+        escape_html(&c.title),
+        escape_html(&topic.title),
+        if topic.locked { " 🔒" } else { "" },
+        byline(&topic),
+        text(&topic)
+    );
+    // Depth-first, without recursion: (post, depth).
+    let mut stack: Vec<(&post::Model, usize)> = children
+        .get(&topic.id)
+        .map(|l| l.iter().rev().map(|r| (*r, 1)).collect())
+        .unwrap_or_default();
+    if !stack.is_empty() {
+        body.push_str("<h2>Replies</h2>");
+    }
+    while let Some((r, depth)) = stack.pop() {
+        body.push_str(&format!(
+            "<article id=\"p{}\" style=\"margin-left:{}rem\">{}{}</article>",
+            r.id,
+            (depth - 1).min(8) * 2,
+            byline(r),
+            text(r)
+        ));
+        if let Some(list) = children.get(&r.id) {
+            stack.extend(list.iter().rev().map(|x| (*x, depth + 1)));
+        }
+    }
+    Ok(page(&topic.title, &body))
 }

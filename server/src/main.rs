@@ -19,6 +19,7 @@ commands:
   community update NAME [--title T] [--summary MD] [--purpose MD] [--rules MD]
                    [--decisions MD] [--languages TAGS] [--policy open|approval|invite]
                    [--welcome TEXT] [--welcome-mode public|direct|off]
+                   [--topics anyone|members|coordinators] [--replies anyone|members|coordinators]
                                           change a community's settings
 
 Configuration: config/defaults.toml lists every key; COPSE__SECTION__KEY overrides any of them.";
@@ -76,6 +77,18 @@ fn settings_from_flags(flags: &[&str]) -> Result<accounts::CommunitySettings, Us
                 s.welcome_mode = Some(
                     serde_json::from_value(serde_json::Value::String(value))
                         .map_err(|_| choice("public, direct, off"))?,
+                )
+            }
+            "--topics" => {
+                s.topic_policy = Some(
+                    serde_json::from_value(serde_json::Value::String(value))
+                        .map_err(|_| choice("anyone, members, coordinators"))?,
+                )
+            }
+            "--replies" => {
+                s.reply_policy = Some(
+                    serde_json::from_value(serde_json::Value::String(value))
+                        .map_err(|_| choice("anyone, members, coordinators"))?,
                 )
             }
             other => return Err(Usage(format!("unknown option {other}"))),

@@ -136,6 +136,8 @@ async fn http_put_settings(
         "membership_policy": updated.membership_policy,
         "welcome_template": updated.welcome_template,
         "welcome_mode": updated.welcome_mode,
+        "topic_policy": updated.topic_policy,
+        "reply_policy": updated.reply_policy,
     })))
 }
 

@@ -4,7 +4,7 @@
 use crate::{accounts, api, error::ApiError, html, wellknown, AppState};
 use axum::{
     body::Body,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
     middleware,
     response::{IntoResponse, Response},
@@ -15,8 +15,9 @@ use copse_entities::{
     activity, community, community_follower, community_follower::Role, person, post, DbUrl,
 };
 use copse_federation::{
+    activities::discussion,
     inbox::{ingest, IncomingRequest, Ingested},
-    objects::{group_of, instance_actor, note_of, person_of},
+    objects::{group_of, instance_actor, note_of, person_of, thread_context, tombstone_of},
     protocol::{OrderedCollection, WithContext},
     Data,
 };
@@ -47,6 +48,7 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
         .route("/u/{name}", get(http_get_person))
         .route("/u/{name}/outbox", get(http_get_person_outbox))
         .route("/post/{id}", get(http_get_post))
+        .route("/post/{id}/context", get(http_get_post_context))
         .route_layer(middleware::from_fn_with_state(cache, crate::cache::layer));
     Router::new()
         .merge(cached)
@@ -183,36 +185,74 @@ async fn http_get_community(
     html::community_page(&data, &community).await
 }
 
+/// Query of the outbox: `page=true` for a page, `before` an activity row id to page back from.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct OutboxQuery {
+    /// Ask for a page rather than the collection.
+    #[serde(default)]
+    pub page: Option<bool>,
+    /// Only activities older than this row id.
+    #[serde(default)]
+    pub before: Option<i64>,
+}
+
+/// Activities per outbox page (Lemmy reads the first 20).
+const OUTBOX_PAGE: u64 = 20;
+
 async fn http_get_community_outbox(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    Query(q): Query<OutboxQuery>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
-    let total = activity::Entity::find()
+    let outbox = data.urls.community_part(&name, "outbox");
+    let mut query = activity::Entity::find()
         .filter(activity::Column::CommunityId.eq(community.id))
-        .filter(activity::Column::Public.eq(true))
-        .count(&data.db)
-        .await?;
-    // Like Lemmy: the latest 20 activities the community sent, served as stored (each keeps
-    // its own @context) without being parsed and written again.
-    let items: Vec<String> = activity::Entity::find()
-        .filter(activity::Column::CommunityId.eq(community.id))
-        .filter(activity::Column::Public.eq(true))
+        .filter(activity::Column::Public.eq(true));
+    if let Some(before) = q.before {
+        query = query.filter(activity::Column::Id.lt(before));
+    }
+    // Served as stored (each keeps its own @context), without being parsed and written again.
+    let rows = query
         .order_by_desc(activity::Column::Id)
-        .limit(20)
+        .limit(OUTBOX_PAGE)
         .all(&data.db)
-        .await?
-        .into_iter()
-        .map(|a| a.data)
-        .collect();
-    let head = serde_json::to_string(&WithContext::new(OrderedCollection::<Value> {
-        id: data.urls.community_part(&name, "outbox"),
-        kind: "OrderedCollection".into(),
-        total_items: total,
-        ordered_items: None,
-    }))
-    .map_err(ApiError::internal)?;
+        .await?;
+    let items: Vec<&str> = rows.iter().map(|a| a.data.as_str()).collect();
+    let next = (rows.len() as u64 == OUTBOX_PAGE)
+        .then(|| rows.last().map(|a| a.id))
+        .flatten()
+        .map(|id| format!("{outbox}?page=true&before={id}"));
+    let head = if q.page.unwrap_or(false) || q.before.is_some() {
+        let mut id = outbox.clone();
+        id.set_query(Some(&format!(
+            "page=true{}",
+            q.before.map(|b| format!("&before={b}")).unwrap_or_default()
+        )));
+        json!({
+            "@context": copse_federation::protocol::context(),
+            "id": id,
+            "type": "OrderedCollectionPage",
+            "partOf": outbox,
+            "next": next,
+        })
+    } else {
+        let total = activity::Entity::find()
+            .filter(activity::Column::CommunityId.eq(community.id))
+            .filter(activity::Column::Public.eq(true))
+            .count(&data.db)
+            .await?;
+        // Like Lemmy, the latest activities are in the collection itself; `first` pages on.
+        json!({
+            "@context": copse_federation::protocol::context(),
+            "id": outbox,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": format!("{outbox}?page=true"),
+        })
+    };
+    let head = serde_json::to_string(&head).map_err(ApiError::internal)?;
     // `head` is a JSON object; splice the stored items in before its closing brace.
     let body = format!(
         "{},\"orderedItems\":[{}]}}",
@@ -247,20 +287,41 @@ async fn http_get_community_followers(
     )))
 }
 
+/// Pinned topics, as the objects themselves (Mastodon shows them on the profile).
 async fn http_get_community_featured(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    find_community(&data, &name).await?;
-    Ok(activity_json(WithContext::new(
-        OrderedCollection::<Value> {
-            id: data.urls.community_part(&name, "featured"),
-            kind: "OrderedCollection".into(),
-            total_items: 0,
-            ordered_items: Some(Vec::new()),
-        },
-    )))
+    let community = find_community(&data, &name).await?;
+    let pinned = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(community.id))
+        .filter(post::Column::TopicId.is_null())
+        .filter(post::Column::Pinned.eq(true))
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false))
+        .order_by_desc(post::Column::Id)
+        .limit(50)
+        .all(&data.db)
+        .await?;
+    let authors = accounts::people_by_id(&data.db, pinned.iter().map(|p| p.author_id)).await?;
+    let items: Vec<Value> = pinned
+        .iter()
+        .filter_map(|p| {
+            let author = authors.get(&p.author_id)?;
+            if p.local {
+                serde_json::to_value(note_of(p, &community, author, None)).ok()
+            } else {
+                Some(Value::String(p.ap_id.to_string()))
+            }
+        })
+        .collect();
+    Ok(activity_json(WithContext::new(OrderedCollection {
+        id: data.urls.community_part(&name, "featured"),
+        kind: "OrderedCollection".into(),
+        total_items: items.len() as u64,
+        ordered_items: Some(items),
+    })))
 }
 
 /// Accepted members: only moderators (facilitators and coordinators), or only those who agreed
@@ -378,7 +439,6 @@ async fn http_get_post(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let post = post::Entity::find_by_id(id)
-        .filter(post::Column::Local.eq(true))
         .one(&data.db)
         .await?
         .ok_or_else(|| ApiError::not_found("post"))?;
@@ -386,16 +446,75 @@ async fn http_get_post(
         .one(&data.db)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
-    let author = person::Entity::find_by_id(post.author_id)
-        .one(&data.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("author"))?;
     if wants_activity_json(&headers) {
+        // Other servers' posts are theirs to serve.
+        if !post.local {
+            return Err(ApiError::not_found("post"));
+        }
+        if !post.visible() {
+            let mut res = activity_json(WithContext::new(tombstone_of(&post)));
+            *res.status_mut() = StatusCode::GONE;
+            return Ok(res);
+        }
+        let author = person::Entity::find_by_id(post.author_id)
+            .one(&data.db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("author"))?;
+        let parent = discussion::parent_ap_id(&data.db, &post).await?;
         return Ok(activity_json(WithContext::new(note_of(
-            &post, &community, &author,
+            &post,
+            &community,
+            &author,
+            parent.as_ref(),
         ))));
     }
-    Ok(html::post_page(&post, &community, &author))
+    if !community.local && !post.local {
+        return Err(ApiError::not_found("post"));
+    }
+    html::thread_page(&data, &post, &community).await
+}
+
+/// A thread's collection (FEP-7888 `context`), so other servers can backfill it (FEP-f228).
+async fn http_get_post_context(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let topic = post::Entity::find_by_id(id)
+        .filter(post::Column::TopicId.is_null())
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("thread"))?;
+    let community = community::Entity::find_by_id(topic.community_id)
+        .filter(community::Column::Local.eq(true))
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("thread"))?;
+    let replies: Vec<DbUrl> = post::Entity::find()
+        .select_only()
+        .column(post::Column::ApId)
+        .filter(post::Column::TopicId.eq(topic.id))
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false))
+        .order_by_asc(post::Column::Id)
+        .limit(5000)
+        .into_tuple()
+        .all(&data.db)
+        .await?;
+    let items: Vec<Value> = std::iter::once(topic.ap_id.clone())
+        .filter(|_| topic.visible())
+        .chain(replies)
+        .map(|u| Value::String(u.to_string()))
+        .collect();
+    Ok(activity_json(json!({
+        "@context": copse_federation::protocol::context(),
+        "id": thread_context(&community, topic.id),
+        "type": "OrderedCollection",
+        "attributedTo": community.ap_id,
+        "audience": community.ap_id,
+        "totalItems": items.len(),
+        "orderedItems": items,
+    })))
 }
 
 async fn http_get_activity(

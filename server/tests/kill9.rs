@@ -122,15 +122,6 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
     .unwrap();
 
     assert!(copse(&config, &["migrate"]).status.success());
-    let out = copse(
-        &config,
-        &["community", "create", "net", "--title", "Networks"],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let out = copse(&config, &["user", "create", "ana"]);
     assert!(out.status.success());
     let token = String::from_utf8(out.stdout)
@@ -139,6 +130,24 @@ async fn sigkill_mid_fan_out_loses_no_delivery() {
         .last()
         .unwrap()
         .to_string();
+    // Ana coordinates the community, so she may post in it.
+    let out = copse(
+        &config,
+        &[
+            "community",
+            "create",
+            "net",
+            "--title",
+            "Networks",
+            "--owner",
+            "ana",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // Followers on many instances, each with its own inbox on the sink.
     let db = Database::connect(&db_url).await.unwrap();

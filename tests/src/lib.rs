@@ -205,13 +205,14 @@ impl TestInstance {
         token
     }
 
-    /// Creates a community.
+    /// Creates a community without a coordinator where anyone may post, so that a test can
+    /// post without joining first.
     pub async fn create_community(
         &self,
         name: &str,
         title: &str,
     ) -> copse_entities::community::Model {
-        copse_server::accounts::create_community(
+        let c = copse_server::accounts::create_community(
             &self.data(),
             copse_server::accounts::NewCommunity {
                 name: name.into(),
@@ -221,7 +222,15 @@ impl TestInstance {
             },
         )
         .await
-        .expect("create community")
+        .expect("create community");
+        let open = copse_server::accounts::CommunitySettings {
+            topic_policy: Some(copse_entities::community::PostingPolicy::Anyone),
+            reply_policy: Some(copse_entities::community::PostingPolicy::Anyone),
+            ..Default::default()
+        };
+        copse_server::accounts::update_community(self.db(), &c, open)
+            .await
+            .expect("open the community to posts")
     }
 
     /// Calls the REST API and returns status and JSON body.

@@ -9,8 +9,7 @@ use crate::{
     fetch::{cached_actor, ActorRef},
     objects::{escape_html, public, sanitize_html},
     protocol::{
-        AcceptFollow, AddRemove, Announce, Block, CreateNote, Follow, IdOr, Invite, Note, Undo,
-        WithContext,
+        AcceptFollow, AddRemove, Block, CreateNote, Follow, IdOr, Invite, Note, Undo, WithContext,
     },
     queue::enqueue,
     Data, Error,
@@ -229,6 +228,7 @@ pub async fn send_note(
         media_type: Some("text/html".into()),
         source: None,
         in_reply_to: None,
+        context: None,
         url: None,
         tag: vec![tag],
         sensitive: Some(false),
@@ -266,33 +266,28 @@ async fn to_followers(
     activity: Value,
     also: Option<Url>,
 ) -> Result<(), Error> {
-    let mut inboxes: Vec<Url> = super::post::follower_inboxes(txn, community.id)
-        .await?
-        .into_iter()
-        .collect();
-    inboxes.extend(also);
     let by_community =
         activity.get("actor").and_then(Value::as_str) == Some(community.ap_id.as_str());
-    let json = if by_community {
-        activity
-    } else {
-        let mut inner = activity;
-        enqueue(txn, &data.urls, &inner, None, true, []).await?;
-        if let Some(o) = inner.as_object_mut() {
-            o.remove("@context");
-        }
-        serde_json::to_value(WithContext::new(Announce {
-            id: data.urls.new_activity("Announce"),
-            kind: "Announce".into(),
-            actor: community.ap_id.0.clone(),
-            object: inner,
-            to: vec![public()],
-            cc: vec![data.urls.community_part(&community.name, "followers")],
-            published: Some(Utc::now()),
-        }))?
-    };
-    enqueue(txn, &data.urls, &json, Some(community.id), true, inboxes).await?;
-    Ok(())
+    if by_community {
+        let mut inboxes: Vec<Url> = super::post::follower_inboxes(txn, community.id)
+            .await?
+            .into_iter()
+            .collect();
+        inboxes.extend(also);
+        enqueue(
+            txn,
+            &data.urls,
+            &activity,
+            Some(community.id),
+            true,
+            inboxes,
+        )
+        .await?;
+        return Ok(());
+    }
+    // Stored so that its id dereferences.
+    enqueue(txn, &data.urls, &activity, None, true, []).await?;
+    super::post::announce(txn, data, community, &activity, None, also).await
 }
 
 fn add_remove(

@@ -1,5 +1,6 @@
 //! Activities we receive (`verify` then effects) and the domain events that make us send them.
 
+pub mod discussion;
 pub mod follow;
 pub mod membership;
 pub mod post;
@@ -12,6 +13,10 @@ use serde_json::Value;
 pub use follow::{follow_community, unfollow_community};
 pub use post::post_published;
 
+fn from<T: serde::de::DeserializeOwned>(json: Value) -> Result<T, serde_json::Error> {
+    serde_json::from_value(json)
+}
+
 /// Applies one stored activity. On success its effects and its `done` mark are committed.
 pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), Error> {
     let json: Value = serde_json::from_str(&row.data)?;
@@ -22,14 +27,33 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         .unwrap_or_default()
         .to_string();
     match (row.kind.as_str(), inner_kind.as_str()) {
-        ("Follow", _) => follow::receive_follow(data, row, serde_json::from_value(json)?).await,
-        ("Undo", "Follow" | "") => {
-            follow::receive_undo_follow(data, row, serde_json::from_value(json)?).await
+        ("Follow", _) => follow::receive_follow(data, row, from(json)?).await,
+        ("Undo", "Like" | "EmojiReact") => {
+            discussion::receive_undo_reaction(data, row, from(json)?).await
         }
-        ("Accept", _) => follow::receive_accept(data, row, serde_json::from_value(json)?).await,
-        ("Reject", _) => follow::receive_reject(data, row, serde_json::from_value(json)?).await,
-        ("Announce", _) => post::receive_announce(data, row, serde_json::from_value(json)?).await,
-        ("Create", "Note") => receive_direct_note(data, row, serde_json::from_value(json)?).await,
+        ("Undo", "Follow") => follow::receive_undo_follow(data, row, from(json)?).await,
+        ("Undo", "") => {
+            // Only the id of the undone activity: a reaction we store, or else a follow.
+            let undo: crate::protocol::Undo = from(json.clone())?;
+            match discussion::undone_id(&undo) {
+                Some(id) if discussion::is_reaction(&data.db, &id).await? => {
+                    discussion::receive_undo_reaction(data, row, undo).await
+                }
+                _ => follow::receive_undo_follow(data, row, from(json)?).await,
+            }
+        }
+        ("Accept", _) => follow::receive_accept(data, row, from(json)?).await,
+        ("Reject", _) => follow::receive_reject(data, row, from(json)?).await,
+        ("Announce", _) => post::receive_announce(data, row, from(json)?).await,
+        ("Create", "Note" | "Page" | "Article") => {
+            discussion::receive_create(data, row, from(json)?).await
+        }
+        ("Update", "Note" | "Page" | "Article") => {
+            discussion::receive_update(data, row, from(json)?).await
+        }
+        ("Delete", _) => discussion::receive_delete(data, row, from(json)?).await,
+        ("Like" | "EmojiReact", _) => discussion::receive_reaction(data, row, from(json)?).await,
+        ("Flag", _) => discussion::receive_flag(data, row, from(json)?).await,
         (kind, inner) => {
             let txn = crate::context::begin(&data.db).await?;
             mark_ignored(
@@ -42,33 +66,6 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
             Ok(())
         }
     }
-}
-
-/// A note addressed to a community. A direct one from a pending applicant is their reason for
-/// joining; topics and replies are not handled yet.
-async fn receive_direct_note(
-    data: &Data,
-    row: &received_activity::Model,
-    create: crate::protocol::CreateNote,
-) -> Result<(), Error> {
-    if create.actor != row.actor.0 || create.object.attributed_to != create.actor {
-        return Err(Error::InvalidActivity(
-            "note author is not the signer".into(),
-        ));
-    }
-    let Some(crate::fetch::ActorRef::Person(author)) =
-        crate::fetch::cached_actor(&data.db, &create.actor).await?
-    else {
-        return Err(Error::InvalidActivity("notes are written by people".into()));
-    };
-    let txn = crate::context::begin(&data.db).await?;
-    if membership::take_reason(&txn, &create.object, &author).await? {
-        crate::queue::inbox::mark_done(&txn, row.id).await?;
-    } else {
-        mark_ignored(&txn, row.id, "notes to communities are not handled yet").await?;
-    }
-    txn.commit().await?;
-    Ok(())
 }
 
 /// Commits a transaction that queued deliveries, then wakes the delivery workers.

@@ -3,17 +3,14 @@
 
 use crate::{
     fetch::{cached_actor, fetch_json, resolve_actor, ActorRef},
-    objects::{escape_html, note_of, public, sanitize_html},
+    objects::{note_of, public, sanitize_html},
     protocol::{same_origin, Announce, CreateNote, Note, WithContext},
     queue::{enqueue, inbox::mark_done},
     Data, Error,
 };
 use chrono::Utc;
 use copse_entities::{community, community_follower, person, post, received_activity, DbUrl};
-use sea_orm::{
-    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
-    QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use url::Url;
@@ -53,51 +50,41 @@ pub async fn follower_inboxes(
     Ok(inboxes)
 }
 
-/// A local post was published: send `Create{Note}` by the author, announced by the community
-/// to every follower in both forms real servers need.
+/// Announces an activity to every follower of a local community (FEP-1b12), and to `also`.
+/// With `bare`, the object itself is announced too, for microblog readers.
 ///
-/// Lemmy reads only `Announce{Create{Note}}` (FEP-1b12); Mastodon and GoToSocial show only a
-/// bare `Announce{Note}` as a boost. So top-level posts go out twice, as Lemmy itself does.
-/// Call inside the transaction that stored the post; wake the outbox after commit.
-pub async fn post_published(
+/// Lemmy reads only `Announce{Create{Note}}`; Mastodon and GoToSocial show only a bare
+/// `Announce{Note}` as a boost. So new topics go out in both forms, as Lemmy itself does, and
+/// everything else (replies, edits, reactions, moderation) only in the first, so that
+/// Mastodon timelines are not flooded (lemmy#2224, mastodon#18069).
+pub async fn announce(
     txn: &impl ConnectionTrait,
     data: &Data,
-    post: &post::Model,
     community: &community::Model,
-    author: &person::Model,
+    activity: &Value,
+    bare: Option<Value>,
+    also: impl IntoIterator<Item = Url>,
 ) -> Result<(), Error> {
-    let note = note_of(post, community, author);
-    let now = Utc::now();
-    let create = CreateNote {
-        id: data.urls.new_activity("Create"),
-        kind: "Create".into(),
-        actor: author.ap_id.0.clone(),
-        object: note.clone(),
-        to: note.to.clone(),
-        cc: note.cc.clone(),
-        audience: Some(community.ap_id.0.clone()),
-        published: Some(now),
-    };
-    let create_json = serde_json::to_value(WithContext::new(create))?;
-    // Stored so that its id dereferences; the community is its only addressee, and local.
-    enqueue(txn, &data.urls, &create_json, None, true, []).await?;
-
-    let inboxes = follower_inboxes(txn, community.id).await?;
+    let mut inboxes = follower_inboxes(txn, community.id).await?;
+    inboxes.extend(also);
     let followers = data.urls.community_part(&community.name, "followers");
-    let announce = |object: Value| Announce {
-        id: data.urls.new_activity("Announce"),
-        kind: "Announce".into(),
-        actor: community.ap_id.0.clone(),
-        object,
-        to: vec![public()],
-        cc: vec![followers.clone()],
-        published: Some(now),
+    let now = Utc::now();
+    let wrap = |object: Value| -> Result<Value, Error> {
+        Ok(serde_json::to_value(WithContext::new(Announce {
+            id: data.urls.new_activity("Announce"),
+            kind: "Announce".into(),
+            actor: community.ap_id.0.clone(),
+            object,
+            to: vec![public()],
+            cc: vec![followers.clone()],
+            published: Some(now),
+        }))?)
     };
-    let mut inner = create_json.clone();
+    let mut inner = activity.clone();
     if let Some(o) = inner.as_object_mut() {
         o.remove("@context");
     }
-    let wrapped = serde_json::to_value(WithContext::new(announce(inner)))?;
+    let wrapped = wrap(inner)?;
     enqueue(
         txn,
         &data.urls,
@@ -107,8 +94,53 @@ pub async fn post_published(
         inboxes.iter().cloned(),
     )
     .await?;
-    let bare = serde_json::to_value(WithContext::new(announce(serde_json::to_value(&note)?)))?;
-    enqueue(txn, &data.urls, &bare, None, true, inboxes).await?;
+    if let Some(object) = bare {
+        enqueue(txn, &data.urls, &wrap(object)?, None, true, inboxes).await?;
+    }
+    Ok(())
+}
+
+/// A local post was published: `Create{Note}` by the author. In a local community it is
+/// announced to every follower (a topic in both forms, a reply in the FEP-1b12 form only) and
+/// sent to the author of the post it answers; in a remote one it goes to that community, which
+/// announces it. Call inside the transaction that stored the post; wake the outbox after commit.
+pub async fn post_published(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    post: &post::Model,
+    community: &community::Model,
+    author: &person::Model,
+    parent: Option<(&post::Model, &person::Model)>,
+) -> Result<(), Error> {
+    let note = note_of(post, community, author, parent.map(|(p, _)| &p.ap_id.0));
+    let create = CreateNote {
+        id: data.urls.new_activity("Create"),
+        kind: "Create".into(),
+        actor: author.ap_id.0.clone(),
+        object: note.clone(),
+        to: note.to.clone(),
+        cc: note.cc.clone(),
+        audience: Some(community.ap_id.0.clone()),
+        published: Some(Utc::now()),
+    };
+    let create_json = serde_json::to_value(WithContext::new(create))?;
+    // Mastodon shows a reply to its user only when the Create itself reaches them.
+    let mut direct: Vec<Url> = parent
+        .filter(|(_, a)| !a.local)
+        .map(|(_, a)| a.shared_inbox.clone().unwrap_or_else(|| a.inbox.clone()).0)
+        .into_iter()
+        .collect();
+    if !community.local {
+        direct.push(community.inbox.0.clone());
+    }
+    enqueue(txn, &data.urls, &create_json, None, true, direct).await?;
+    if community.local {
+        let bare = match parent {
+            None => Some(serde_json::to_value(&note)?),
+            Some(_) => None,
+        };
+        announce(txn, data, community, &create_json, bare, []).await?;
+    }
     Ok(())
 }
 
@@ -157,28 +189,6 @@ async fn announced_note(
     Ok(Some(note))
 }
 
-/// Title and HTML body of a received post: `name`, or the first line of the text.
-fn title_and_body(note: &Note) -> (String, String) {
-    let html = sanitize_html(note.content.as_deref().unwrap_or_default());
-    if let Some(name) = note.name.as_ref().filter(|n| !n.trim().is_empty()) {
-        let name: String = name.trim().chars().take(200).collect();
-        // Our own posts open with the title for Mastodon; do not show it twice.
-        let heading = format!("<p><strong>{}</strong></p>", escape_html(&name));
-        let body = html
-            .strip_prefix(&heading)
-            .unwrap_or(&html)
-            .trim_start()
-            .to_string();
-        return (name, body);
-    }
-    let text = ammonia::Builder::empty().clean(&html).to_string();
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("Untitled");
-    (first.trim().chars().take(200).collect(), html)
-}
-
 /// A community we follow announced something: store the post it carries.
 pub async fn receive_announce(
     data: &Data,
@@ -212,42 +222,62 @@ pub async fn receive_announce(
         txn.commit().await?;
         return Ok(());
     };
-    if note.in_reply_to.is_some() {
-        let txn = crate::context::begin(&data.db).await?;
-        crate::queue::inbox::mark_ignored(&txn, row.id, "replies are not stored yet").await?;
-        txn.commit().await?;
-        return Ok(());
-    }
+    let parent = match &note.in_reply_to {
+        Some(id) => match super::discussion::post_by_ap_id(&data.db, id).await? {
+            Some(p) if p.community_id == community.id => Some(p),
+            _ => {
+                let txn = crate::context::begin(&data.db).await?;
+                crate::queue::inbox::mark_ignored(
+                    &txn,
+                    row.id,
+                    "a reply to a post not stored here",
+                )
+                .await?;
+                txn.commit().await?;
+                return Ok(());
+            }
+        },
+        None => None,
+    };
     let ActorRef::Person(author) = resolve_actor(data, &note.attributed_to).await? else {
         return Err(Error::InvalidActivity("posts are written by people".into()));
     };
-    let (title, content) = title_and_body(&note);
-    let now = Utc::now();
     let txn = crate::context::begin(&data.db).await?;
-    post::Entity::insert(post::ActiveModel {
-        id: NotSet,
-        ap_id: Set(DbUrl(note.id.clone())),
-        community_id: Set(community.id),
-        author_id: Set(author.id),
-        title: Set(title),
-        content: Set(content),
-        source: Set(note.source.as_ref().map(|s| s.content.clone())),
-        local: Set(false),
-        published: Set(note.published.unwrap_or(now)),
-        updated: Set(note.updated),
-    })
-    .on_conflict(
-        OnConflict::column(post::Column::ApId)
-            .update_columns([
-                post::Column::Title,
-                post::Column::Content,
-                post::Column::Source,
-                post::Column::Updated,
-            ])
-            .to_owned(),
-    )
-    .exec(&txn)
-    .await?;
+    match super::discussion::post_by_ap_id(&txn, &note.id).await? {
+        Some(existing) if existing.author_id == author.id => {
+            let (title, content) = match existing.topic_id {
+                None => super::discussion::title_and_body(&note),
+                Some(_) => (
+                    String::new(),
+                    sanitize_html(note.content.as_deref().unwrap_or_default()),
+                ),
+            };
+            post::Entity::update(post::ActiveModel {
+                id: Set(existing.id),
+                title: Set(title),
+                content: Set(content),
+                source: Set(note.source.as_ref().map(|s| s.content.clone())),
+                updated: Set(note.updated),
+                ..Default::default()
+            })
+            .exec(&txn)
+            .await?;
+        }
+        Some(_) => {
+            return Err(Error::Forbidden("that post has another author".into()));
+        }
+        None => {
+            super::discussion::store_post(
+                &txn,
+                community.id,
+                author.id,
+                &note,
+                parent.as_ref(),
+                false,
+            )
+            .await?;
+        }
+    }
     mark_done(&txn, row.id).await?;
     txn.commit().await?;
     Ok(())

@@ -5,7 +5,7 @@ use crate::{
     protocol::{Endpoints, Group, PropertyValue, PublicKey},
     urls::Urls,
 };
-use copse_entities::community::{self, MembershipPolicy};
+use copse_entities::community::{self, MembershipPolicy, PostingPolicy};
 
 fn field(name: &str, value: String) -> PropertyValue {
     PropertyValue {
@@ -81,7 +81,7 @@ pub fn group_of(urls: &Urls, c: &community::Model) -> Group {
         // Mastodon shows a lock for communities that approve or invite.
         manually_approves_followers: c.membership_policy != MembershipPolicy::Open,
         discoverable: Some(c.discoverable),
-        posting_restricted_to_mods: Some(false),
+        posting_restricted_to_mods: Some(c.topic_policy == PostingPolicy::Coordinators),
         url: Some(c.ap_id.0.clone()),
         published: Some(c.published),
         attachment: profile_fields(urls, c),

@@ -7,7 +7,7 @@ mod post;
 
 pub use community::group_of;
 pub use person::{instance_actor, person_of};
-pub use post::{note_of, public};
+pub use post::{note_of, public, thread_context, tombstone_of};
 
 /// Cleans HTML from anywhere: no scripts, event handlers, `javascript:` links, iframes or
 /// styles; links get `rel="nofollow noopener noreferrer"`.

@@ -252,3 +252,86 @@ pub struct Undo {
     #[serde(default, deserialize_with = "one_or_many")]
     pub cc: Vec<Url>,
 }
+
+/// `Delete`, `Like`, `EmojiReact`, `Lock`, `Flag`: an activity about objects named by id.
+///
+/// `object` is read as an id, an embedded object with an id (Mastodon's `Tombstone`), or a
+/// list of either (a `Flag` names a person and their posts); one id is sent as a plain URL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectActivity {
+    /// Activity id.
+    pub id: Url,
+    /// The activity type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who acts.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The objects acted upon.
+    #[serde(deserialize_with = "ids", serialize_with = "serialize_ids")]
+    pub object: Vec<Url>,
+    /// The emoji of an `EmojiReact`, or a report's text (Mastodon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// A reason (Lemmy puts a removal's or a report's reason here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Custom emoji of an `EmojiReact`.
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub tag: Vec<Value>,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+    /// The group (FEP-1b12).
+    #[serde(
+        default,
+        deserialize_with = "super::opt_first_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audience: Option<Url>,
+    /// When it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+}
+
+fn ids<'de, D>(d: D) -> Result<Vec<Url>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    fn collect(v: &Value, out: &mut Vec<Url>) {
+        match v {
+            Value::String(s) => out.extend(Url::parse(s).ok()),
+            Value::Object(o) => out.extend(
+                o.get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|s| Url::parse(s).ok()),
+            ),
+            Value::Array(a) => a.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    collect(&Value::deserialize(d)?, &mut out);
+    if out.is_empty() {
+        return Err(serde::de::Error::custom("object names no id"));
+    }
+    Ok(out)
+}
+
+fn serialize_ids<S>(ids: &[Url], s: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+{
+    match ids {
+        [one] => one.serialize(s),
+        many => many.serialize(s),
+    }
+}

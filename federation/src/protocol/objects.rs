@@ -53,8 +53,15 @@ pub struct Note {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
     /// Parent, for replies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "super::opt_first_id",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub in_reply_to: Option<Url>,
+    /// The thread (FEP-7888): for posts in our communities, a collection of the thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<serde_json::Value>,
     /// HTML page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<serde_json::Value>,

@@ -80,10 +80,11 @@ async fn build(db: &DatabaseConnection, rows: usize) {
     i = 0;
     while i < rows {
         let end = (i + chunk).min(rows);
+        // Every fourth post is a topic; the three after it are replies in its thread.
         post::Entity::insert_many((i..end).map(|n| post::ActiveModel {
             id: NotSet,
             ap_id: Set(url(format!("http://g.localhost/post/{n}"))),
-            community_id: Set((n % communities) as i64 + 1),
+            community_id: Set(((n / 4) % communities) as i64 + 1),
             author_id: Set((n % people) as i64 + 1),
             title: Set(format!("Post {n}")),
             content: Set(
@@ -93,6 +94,14 @@ async fn build(db: &DatabaseConnection, rows: usize) {
             local: Set(true),
             published: Set(now - ChronoDuration::seconds(n as i64)),
             updated: Set(None),
+            parent_id: Set((n % 4 != 0).then_some((n - n % 4) as i64 + 1)),
+            topic_id: Set((n % 4 != 0).then_some((n - n % 4) as i64 + 1)),
+            last_activity: Set(Some(now - ChronoDuration::seconds(n as i64))),
+            locked: Set(false),
+            pinned: Set(false),
+            deleted: Set(false),
+            removed: Set(false),
+            tags: Set(None),
         }))
         .exec(db)
         .await
@@ -157,7 +166,12 @@ async fn time_queries(
                 "topic list" => {
                     let page = post::Entity::find()
                         .filter(post::Column::CommunityId.eq(c))
-                        .order_by_desc(post::Column::Published)
+                        .filter(post::Column::TopicId.is_null())
+                        .filter(post::Column::Deleted.eq(false))
+                        .filter(post::Column::Removed.eq(false))
+                        .order_by_desc(post::Column::Pinned)
+                        .order_by_desc(post::Column::LastActivity)
+                        .order_by_desc(post::Column::Id)
                         .limit(20)
                         .all(db)
                         .await
@@ -165,13 +179,21 @@ async fn time_queries(
                     assert!(!page.is_empty());
                 }
                 "thread" => {
-                    let id = url(format!("http://g.localhost/post/{}", rng.next(rows)));
-                    post::Entity::find()
+                    let n = rng.next(rows);
+                    let id = url(format!("http://g.localhost/post/{}", n - n % 4));
+                    let topic = post::Entity::find()
                         .filter(post::Column::ApId.eq(id))
                         .one(db)
                         .await
                         .expect("thread")
                         .expect("post exists");
+                    post::Entity::find()
+                        .filter(post::Column::TopicId.eq(topic.id))
+                        .order_by_asc(post::Column::Id)
+                        .limit(2000)
+                        .all(db)
+                        .await
+                        .expect("replies");
                 }
                 "follower inboxes" => {
                     copse_federation::activities::post::follower_inboxes(db, c)

@@ -1,0 +1,810 @@
+//! The discussion API: topics and replies (markdown in, sanitised HTML out), edits and
+//! deletions by authors, moderation by facilitators (removal, locks, pins, the report queue),
+//! reactions, and reading: topic lists, threads and a person's posts.
+
+use crate::{
+    accounts,
+    api::{render_markdown, resolve_community, resolve_handle, ApiJson, AuthUser, PageQuery},
+    error::ApiError,
+    AppState,
+};
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post, put},
+    Json, Router,
+};
+use copse_entities::{
+    community, person, post, reaction,
+    report::{self, ReportStatus},
+};
+use copse_federation::{
+    activities::discussion::{self, NewPost},
+    fetch::ActorRef,
+    Data,
+};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait},
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// Most replies shown in one thread.
+const THREAD_MAX: u64 = 2000;
+
+/// The discussion routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/communities/{name}/posts",
+            post(http_post_topic).get(http_get_topics),
+        )
+        .route("/api/v1/communities/{name}/topics", get(http_get_topics))
+        .route("/api/v1/communities/{name}/reports", get(http_get_reports))
+        .route(
+            "/api/v1/posts/{id}",
+            get(http_get_thread)
+                .patch(http_patch_post)
+                .delete(http_delete_post),
+        )
+        .route("/api/v1/posts/{id}/replies", post(http_post_reply))
+        .route("/api/v1/posts/{id}/remove", post(http_post_remove))
+        .route("/api/v1/posts/{id}/lock", put(http_put_lock))
+        .route("/api/v1/posts/{id}/pin", put(http_put_pin))
+        .route(
+            "/api/v1/posts/{id}/reactions",
+            post(http_post_reaction).delete(http_delete_reaction),
+        )
+        .route("/api/v1/posts/{id}/reports", post(http_post_report))
+        .route("/api/v1/reports/{id}/resolve", post(http_post_resolve))
+        .route("/api/v1/people/{handle}/posts", get(http_get_person_posts))
+}
+
+/// Request body of `POST /api/v1/communities/{name}/posts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicForm {
+    /// Title.
+    pub title: String,
+    /// Markdown body.
+    pub content: String,
+}
+
+/// Request body of `POST /api/v1/posts/{id}/replies`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyForm {
+    /// Markdown body.
+    pub content: String,
+}
+
+/// Request body of `PATCH /api/v1/posts/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditForm {
+    /// New title (topics only).
+    #[serde(default)]
+    pub title: Option<String>,
+    /// New markdown body.
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// Request body of `POST /api/v1/posts/{id}/remove` and `.../reports`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonForm {
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Request body of `PUT /api/v1/posts/{id}/lock`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockForm {
+    /// Locked or not.
+    pub locked: bool,
+}
+
+/// Request body of `PUT /api/v1/posts/{id}/pin`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinForm {
+    /// Pinned or not.
+    pub pinned: bool,
+}
+
+/// Request body (or query) of the reaction endpoints.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReactionForm {
+    /// An emoji; a plain like when absent.
+    #[serde(default)]
+    pub emoji: Option<String>,
+}
+
+/// Request body of `POST /api/v1/reports/{id}/resolve`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveForm {
+    /// `resolved` or `dismissed`.
+    pub status: ReportStatus,
+    /// What was decided.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Query of the topic list.
+#[derive(Debug, Deserialize)]
+pub struct TopicQuery {
+    /// `active` (last activity, the default) or `new`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// 1-based page.
+    #[serde(default)]
+    pub page: Option<u64>,
+    /// Items per page, at most 100.
+    #[serde(default)]
+    pub limit: Option<u64>,
+}
+
+/// Query of the report queue.
+#[derive(Debug, Deserialize)]
+pub struct ReportQuery {
+    /// `open` (the default), `resolved`, `dismissed` or `all`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+fn paging(page: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), ApiError> {
+    let limit = limit.unwrap_or(20);
+    if limit == 0 || limit > 100 {
+        return Err(ApiError::invalid("limit", "limit must be 1 to 100"));
+    }
+    let page = page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::invalid("page", "pages start at 1"));
+    }
+    Ok((page, limit))
+}
+
+fn check_title(title: &str) -> Result<String, ApiError> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(ApiError::invalid(
+            "title",
+            "title must be 1 to 200 characters",
+        ));
+    }
+    Ok(title.to_string())
+}
+
+fn check_body(content: &str) -> Result<(), ApiError> {
+    if content.trim().is_empty() {
+        return Err(ApiError::invalid("content", "content must not be empty"));
+    }
+    if content.len() > 100_000 {
+        return Err(ApiError::invalid(
+            "content",
+            "content must be at most 100000 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// Hashtags (`#word`) and mentions of people this server knows (`@name`, `@name@domain`) in a
+/// markdown text, as `tag` objects.
+async fn tags_in(data: &Data, c: &community::Model, text: &str) -> Result<Vec<Value>, ApiError> {
+    let mut tags = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let words = text.split(|ch: char| ch.is_whitespace() || ",;:!?()[]".contains(ch));
+    for word in words.take(10_000) {
+        let word = word.trim_end_matches('.');
+        if let Some(tag) = word.strip_prefix('#') {
+            let ok = !tag.is_empty()
+                && tag.chars().count() <= 64
+                && tag.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+            if ok && seen.insert(word.to_lowercase()) {
+                let mut href = c.ap_id.0.clone();
+                href.set_query(Some(&format!("tag={}", tag.to_lowercase())));
+                tags.push(json!({ "type": "Hashtag", "href": href, "name": word }));
+            }
+        } else if let Some(handle) = word.strip_prefix('@') {
+            if handle.is_empty() || !seen.insert(word.to_lowercase()) || tags.len() > 50 {
+                continue;
+            }
+            if let Some(p) = known_person(data, handle).await? {
+                let domain = p.ap_id.host_str().unwrap_or_default().to_string();
+                tags.push(json!({
+                    "type": "Mention",
+                    "href": p.ap_id,
+                    "name": format!("@{}@{domain}", p.name),
+                }));
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// A person by `name` (local) or `name@domain` (already known here), without fetching.
+async fn known_person(data: &Data, handle: &str) -> Result<Option<person::Model>, ApiError> {
+    let (name, domain) = match handle.split_once('@') {
+        Some((n, d)) => (n, d),
+        None => (handle, data.settings.domain.as_str()),
+    };
+    if domain == data.settings.domain {
+        return Ok(accounts::local_person(&data.db, name).await?);
+    }
+    Ok(person::Entity::find()
+        .filter(person::Column::Name.eq(name))
+        .filter(person::Column::ApId.like(format!("%://{domain}/%")))
+        .one(&data.db)
+        .await?)
+}
+
+async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {
+    post::Entity::find_by_id(id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("post"))
+}
+
+async fn community_of(data: &Data, p: &post::Model) -> Result<community::Model, ApiError> {
+    community::Entity::find_by_id(p.community_id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))
+}
+
+/// Requires a facilitator or coordinator of the post's community (instance admins pass).
+async fn require_moderator(
+    data: &Data,
+    c: &community::Model,
+    auth: &AuthUser,
+) -> Result<(), ApiError> {
+    if auth.user.admin || discussion::moderates(&data.db, c, &auth.person).await? {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "only facilitators and coordinators may do this",
+    ))
+}
+
+fn author_json(a: &person::Model) -> Value {
+    json!({
+        "id": a.ap_id,
+        "local_id": a.id,
+        "name": a.name,
+        "display_name": a.display_name,
+        "avatar": a.avatar,
+        "local": a.local,
+    })
+}
+
+/// Reply counts of topics and reaction counts of posts.
+struct Counts {
+    replies: HashMap<i64, i64>,
+    reactions: HashMap<i64, BTreeMap<String, i64>>,
+}
+
+async fn counts(db: &impl ConnectionTrait, posts: &[post::Model]) -> Result<Counts, ApiError> {
+    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
+    let replies: Vec<(Option<i64>, i64)> = post::Entity::find()
+        .select_only()
+        .column(post::Column::TopicId)
+        .column_as(Expr::col(post::Column::Id).count(), "n")
+        .filter(post::Column::TopicId.is_in(ids.clone()))
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false))
+        .group_by(post::Column::TopicId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let rows: Vec<(i64, String, i64)> = reaction::Entity::find()
+        .select_only()
+        .column(reaction::Column::PostId)
+        .column(reaction::Column::Emoji)
+        .column_as(Expr::col(reaction::Column::Id).count(), "n")
+        .filter(reaction::Column::PostId.is_in(ids))
+        .group_by(reaction::Column::PostId)
+        .group_by(reaction::Column::Emoji)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut reactions: HashMap<i64, BTreeMap<String, i64>> = HashMap::new();
+    for (post_id, emoji, n) in rows {
+        reactions.entry(post_id).or_default().insert(emoji, n);
+    }
+    Ok(Counts {
+        replies: replies
+            .into_iter()
+            .filter_map(|(t, n)| t.map(|t| (t, n)))
+            .collect(),
+        reactions,
+    })
+}
+
+fn post_json(
+    p: &post::Model,
+    c: &community::Model,
+    author: Option<&person::Model>,
+    counts: &Counts,
+) -> Value {
+    let visible = p.visible();
+    let reactions = counts.reactions.get(&p.id).cloned().unwrap_or_default();
+    let mut v = json!({
+        "id": p.ap_id,
+        "local_id": p.id,
+        "community": c.ap_id,
+        "author": author.map(author_json),
+        "title": p.title,
+        "content": if visible { p.content.as_str() } else { "" },
+        "source": if visible { p.source.as_deref() } else { None },
+        "published": p.published,
+        "updated": p.updated,
+        "parent": p.parent_id,
+        "topic": p.topic_id,
+        "deleted": p.deleted,
+        "removed": p.removed,
+        "tags": p.tags.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(json!([])),
+        "reaction_count": reactions.values().sum::<i64>(),
+        "reactions": reactions,
+    });
+    if p.topic_id.is_none() {
+        if let Some(o) = v.as_object_mut() {
+            o.insert("locked".into(), p.locked.into());
+            o.insert("pinned".into(), p.pinned.into());
+            o.insert("last_activity".into(), json!(p.last_activity));
+            o.insert(
+                "reply_count".into(),
+                counts.replies.get(&p.id).copied().unwrap_or(0).into(),
+            );
+        }
+    }
+    v
+}
+
+async fn http_post_topic(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(name): Path<String>,
+    ApiJson(form): ApiJson<TopicForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let title = check_title(&form.title)?;
+    check_body(&form.content)?;
+    let c = if name.contains('@') {
+        resolve_community(&data, &name).await?
+    } else {
+        accounts::local_community(&data.db, &name)
+            .await?
+            .ok_or_else(|| ApiError::not_found("community"))?
+    };
+    let new = NewPost {
+        title,
+        html: render_markdown(&form.content),
+        tags: tags_in(&data, &c, &form.content).await?,
+        source: form.content,
+    };
+    let row = discussion::publish(&data, &c, &auth.person, None, new).await?;
+    let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(post_json(&row, &c, Some(&auth.person), &counts)),
+    )
+        .into_response())
+}
+
+async fn http_post_reply(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<ReplyForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    check_body(&form.content)?;
+    let parent = find_post(&data, id).await?;
+    if !parent.visible() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "that post was deleted or removed",
+        ));
+    }
+    let c = community_of(&data, &parent).await?;
+    let new = NewPost {
+        title: String::new(),
+        html: render_markdown(&form.content),
+        tags: tags_in(&data, &c, &form.content).await?,
+        source: form.content,
+    };
+    let row = discussion::publish(&data, &c, &auth.person, Some(&parent), new).await?;
+    let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(post_json(&row, &c, Some(&auth.person), &counts)),
+    )
+        .into_response())
+}
+
+async fn http_patch_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<EditForm>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let p = find_post(&data, id).await?;
+    if form.title.is_none() && form.content.is_none() {
+        return Err(ApiError::invalid(
+            "content",
+            "send a title, a content or both",
+        ));
+    }
+    let title = match &form.title {
+        Some(t) if p.topic_id.is_some() => {
+            let _ = t;
+            return Err(ApiError::invalid("title", "replies have no title"));
+        }
+        Some(t) => Some(check_title(t)?),
+        None => None,
+    };
+    if let Some(c) = &form.content {
+        check_body(c)?;
+    }
+    let body = form.content.map(|md| (render_markdown(&md), md));
+    let row = discussion::edit(&data, &p, &auth.person, title, body).await?;
+    let c = community_of(&data, &row).await?;
+    let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
+    Ok(Json(post_json(&row, &c, Some(&auth.person), &counts)))
+}
+
+async fn http_delete_post(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    let p = find_post(&data, id).await?;
+    discussion::delete(&data, &p, &auth.person).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn http_post_remove(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<ReasonForm>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    let p = find_post(&data, id).await?;
+    let c = community_of(&data, &p).await?;
+    require_moderator(&data, &c, &auth).await?;
+    check_reason(&form.reason)?;
+    discussion::remove(&data, &p, &auth.person, form.reason).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn check_reason(reason: &Option<String>) -> Result<(), ApiError> {
+    if reason.as_ref().is_some_and(|r| r.len() > 5000) {
+        return Err(ApiError::invalid("reason", "at most 5000 bytes"));
+    }
+    Ok(())
+}
+
+async fn http_put_lock(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<LockForm>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    let p = find_post(&data, id).await?;
+    let c = community_of(&data, &p).await?;
+    require_moderator(&data, &c, &auth).await?;
+    discussion::set_locked(&data, &p, &auth.person, form.locked).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn http_put_pin(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<PinForm>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    let p = find_post(&data, id).await?;
+    let c = community_of(&data, &p).await?;
+    require_moderator(&data, &c, &auth).await?;
+    discussion::set_pinned(&data, &p, &auth.person, form.pinned).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn emoji_of(form: &ReactionForm) -> Result<String, ApiError> {
+    match form.emoji.as_deref().map(str::trim) {
+        None | Some("") => Ok(reaction::LIKE.to_string()),
+        Some(e) if e.chars().count() <= 32 && !e.contains(['<', '>', '&']) => Ok(e.to_string()),
+        Some(_) => Err(ApiError::invalid(
+            "emoji",
+            "one emoji, at most 32 characters",
+        )),
+    }
+}
+
+async fn http_post_reaction(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<ReactionForm>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    let emoji = emoji_of(&form)?;
+    let p = find_post(&data, id).await?;
+    discussion::react(&data, &p, &auth.person, &emoji).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn http_delete_reaction(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    Query(form): Query<ReactionForm>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    let emoji = emoji_of(&form)?;
+    let p = find_post(&data, id).await?;
+    if discussion::unreact(&data, &p, &auth.person, &emoji).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("reaction"))
+    }
+}
+
+async fn http_post_report(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<ReasonForm>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    check_reason(&form.reason)?;
+    let p = find_post(&data, id).await?;
+    discussion::report_post(&data, &p, &auth.person, form.reason).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn http_get_reports(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let c = accounts::local_community(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    require_moderator(&data, &c, &auth).await?;
+    let mut query = report::Entity::find().filter(report::Column::CommunityId.eq(c.id));
+    query = match q.status.as_deref().unwrap_or("open") {
+        "all" => query,
+        "open" => query.filter(report::Column::Status.eq(ReportStatus::Open)),
+        "resolved" => query.filter(report::Column::Status.eq(ReportStatus::Resolved)),
+        "dismissed" => query.filter(report::Column::Status.eq(ReportStatus::Dismissed)),
+        _ => {
+            return Err(ApiError::invalid(
+                "status",
+                "status is open, resolved, dismissed or all",
+            ))
+        }
+    };
+    let rows = query
+        .order_by_desc(report::Column::Id)
+        .limit(200)
+        .all(&data.db)
+        .await?;
+    let posts: HashMap<i64, post::Model> = post::Entity::find()
+        .filter(post::Column::Id.is_in(rows.iter().filter_map(|r| r.post_id)))
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let people = accounts::people_by_id(&data.db, rows.iter().filter_map(|r| r.person_id)).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id,
+                "reporter": r.reporter,
+                "reason": r.reason,
+                "status": r.status,
+                "post": r.post_id.and_then(|id| posts.get(&id)).map(|p| json!({
+                    "id": p.ap_id, "local_id": p.id, "title": p.title, "content": p.content,
+                })),
+                "person": r.person_id.and_then(|id| people.get(&id)).map(author_json),
+                "resolver": r.resolver,
+                "resolution": r.resolution,
+                "created_at": r.created_at,
+                "resolved_at": r.resolved_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn http_post_resolve(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    Path(id): Path<i64>,
+    ApiJson(form): ApiJson<ResolveForm>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    if form.status == ReportStatus::Open {
+        return Err(ApiError::invalid(
+            "status",
+            "status is resolved or dismissed",
+        ));
+    }
+    check_reason(&form.note)?;
+    let r = report::Entity::find_by_id(id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("report"))?;
+    let c = community::Entity::find_by_id(r.community_id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    require_moderator(&data, &c, &auth).await?;
+    discussion::resolve_report(&data, &r, &auth.person, form.status, form.note).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn http_get_topics(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(q): Query<TopicQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let (page, limit) = paging(q.page, q.limit)?;
+    let c = accounts::local_community(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let sort = q.sort.as_deref().unwrap_or("active");
+    let query = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(c.id))
+        .filter(post::Column::TopicId.is_null())
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false))
+        .order_by_desc(post::Column::Pinned);
+    let query = match sort {
+        "active" => query.order_by_desc(post::Column::LastActivity),
+        "new" => query.order_by_desc(post::Column::Published),
+        _ => return Err(ApiError::invalid("sort", "sort is active or new")),
+    };
+    let rows = query
+        .order_by_desc(post::Column::Id)
+        .paginate(&data.db, limit)
+        .fetch_page(page - 1)
+        .await?;
+    let authors = accounts::people_by_id(&data.db, rows.iter().map(|p| p.author_id)).await?;
+    let counts = counts(&data.db, &rows).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|p| post_json(p, &c, authors.get(&p.author_id), &counts))
+        .collect();
+    Ok(Json(json!({ "page": page, "sort": sort, "items": items })))
+}
+
+/// A topic with its replies nested under the posts they answer.
+async fn http_get_thread(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let p = find_post(&data, id).await?;
+    let topic = discussion::topic_of(&data.db, &p).await?;
+    let c = community_of(&data, &topic).await?;
+    let mut posts = post::Entity::find()
+        .filter(post::Column::TopicId.eq(topic.id))
+        .order_by_asc(post::Column::Id)
+        .limit(THREAD_MAX)
+        .all(&data.db)
+        .await?;
+    posts.insert(0, topic.clone());
+    let authors = accounts::people_by_id(&data.db, posts.iter().map(|p| p.author_id)).await?;
+    let counts = counts(&data.db, &posts).await?;
+    let mut children: HashMap<i64, Vec<&post::Model>> = HashMap::new();
+    let known: std::collections::HashSet<i64> = posts.iter().map(|p| p.id).collect();
+    for r in posts.iter().skip(1) {
+        // A reply whose parent is missing hangs from the topic.
+        let parent = r
+            .parent_id
+            .filter(|id| known.contains(id))
+            .unwrap_or(topic.id);
+        children.entry(parent).or_default().push(r);
+    }
+    fn nest(
+        p: &post::Model,
+        c: &community::Model,
+        authors: &HashMap<i64, person::Model>,
+        counts: &Counts,
+        children: &HashMap<i64, Vec<&post::Model>>,
+        depth: usize,
+    ) -> Value {
+        let mut v = post_json(p, c, authors.get(&p.author_id), counts);
+        let replies: Vec<Value> = if depth > 64 {
+            Vec::new()
+        } else {
+            children
+                .get(&p.id)
+                .map(|list| {
+                    list.iter()
+                        .map(|r| nest(r, c, authors, counts, children, depth + 1))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        if let Some(o) = v.as_object_mut() {
+            o.insert("replies".into(), Value::Array(replies));
+        }
+        v
+    }
+    let mut out = nest(&topic, &c, &authors, &counts, &children, 0);
+    if let Some(o) = out.as_object_mut() {
+        o.insert("requested".into(), json!(p.id));
+    }
+    Ok(Json(out))
+}
+
+async fn http_get_person_posts(
+    State(state): State<AppState>,
+    Path(handle): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let (page, limit) = paging(q.page, q.limit)?;
+    let person = match known_person(&data, handle.trim_start_matches('@')).await? {
+        Some(p) => p,
+        None => match resolve_handle(&data, &handle, "handle").await? {
+            ActorRef::Person(p) => p,
+            ActorRef::Community(_) => {
+                return Err(ApiError::invalid("handle", "that handle is a community"))
+            }
+        },
+    };
+    let rows = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(person.id))
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false))
+        .order_by_desc(post::Column::Published)
+        .order_by_desc(post::Column::Id)
+        .paginate(&data.db, limit)
+        .fetch_page(page - 1)
+        .await?;
+    let communities: HashMap<i64, community::Model> = community::Entity::find()
+        .filter(community::Column::Id.is_in(rows.iter().map(|p| p.community_id)))
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let counts = counts(&data.db, &rows).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .filter_map(|p| {
+            communities
+                .get(&p.community_id)
+                .map(|c| post_json(p, c, Some(&person), &counts))
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("person".into(), author_json(&person));
+    out.insert("page".into(), page.into());
+    out.insert("items".into(), Value::Array(items));
+    Ok(Json(Value::Object(out)))
+}
