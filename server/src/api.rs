@@ -236,11 +236,35 @@ pub async fn resolve_handle(
             None => Err(ApiError::not_found(field).with_field(field)),
         };
     }
+    if let Some(p) = known_person(data, handle).await? {
+        return Ok(fetch::ActorRef::Person(p));
+    }
     fetch::webfinger(data, handle).await.map_err(|e| match e {
         copse_federation::Error::NotFound => ApiError::not_found(field).with_field(field),
         copse_federation::Error::Url(m) => ApiError::invalid(field, m),
         e => ApiError::from(e).with_field(field),
     })
+}
+
+/// A person by `name` (local) or `name@domain` (already known here), without fetching.
+pub async fn known_person(data: &Data, handle: &str) -> Result<Option<person::Model>, ApiError> {
+    let handle = handle.trim().trim_start_matches('@');
+    let (name, domain) = match handle.split_once('@') {
+        Some((n, d)) => (n, d),
+        None => (handle, data.settings.domain.as_str()),
+    };
+    if domain == data.settings.domain {
+        return Ok(accounts::local_person(&data.db, name).await?);
+    }
+    if domain.contains(['%', '_', '/']) {
+        return Ok(None);
+    }
+    Ok(person::Entity::find()
+        .filter(person::Column::Name.eq(name))
+        .filter(person::Column::Local.eq(false))
+        .filter(person::Column::ApId.like(format!("%://{domain}/%")))
+        .one(&data.db)
+        .await?)
 }
 
 async fn http_post_follow(

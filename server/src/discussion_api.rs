@@ -4,7 +4,10 @@
 
 use crate::{
     accounts,
-    api::{render_markdown, resolve_community, resolve_handle, ApiJson, AuthUser, PageQuery},
+    api::{
+        known_person, render_markdown, resolve_community, resolve_handle, ApiJson, AuthUser,
+        PageQuery,
+    },
     error::ApiError,
     AppState,
 };
@@ -229,22 +232,6 @@ async fn tags_in(data: &Data, c: &community::Model, text: &str) -> Result<Vec<Va
         }
     }
     Ok(tags)
-}
-
-/// A person by `name` (local) or `name@domain` (already known here), without fetching.
-async fn known_person(data: &Data, handle: &str) -> Result<Option<person::Model>, ApiError> {
-    let (name, domain) = match handle.split_once('@') {
-        Some((n, d)) => (n, d),
-        None => (handle, data.settings.domain.as_str()),
-    };
-    if domain == data.settings.domain {
-        return Ok(accounts::local_person(&data.db, name).await?);
-    }
-    Ok(person::Entity::find()
-        .filter(person::Column::Name.eq(name))
-        .filter(person::Column::ApId.like(format!("%://{domain}/%")))
-        .one(&data.db)
-        .await?)
 }
 
 async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {

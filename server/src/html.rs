@@ -15,7 +15,8 @@ fn page(title: &str, body: &str) -> Response {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · Copse</title>\
          <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
-         article{{border-top:1px solid #ccc;padding:.5rem 0}}.meta{{color:#555;font-size:.9rem}}</style></head>\
+         article{{border-top:1px solid #ccc;padding:.5rem 0}}.meta{{color:#555;font-size:.9rem}}\
+         .d1{{margin-left:2rem}}.d2{{margin-left:4rem}}.d3{{margin-left:6rem}}.d4{{margin-left:8rem}}</style></head>\
          <body>{body}</body></html>",
         escape_html(title)
     ))
@@ -200,9 +201,9 @@ pub async fn thread_page(
     }
     while let Some((r, depth)) = stack.pop() {
         body.push_str(&format!(
-            "<article id=\"p{}\" style=\"margin-left:{}rem\">{}{}</article>",
+            "<article id=\"p{}\" class=\"d{}\">{}{}</article>",
             r.id,
-            (depth - 1).min(8) * 2,
+            (depth - 1).min(4),
             byline(r),
             text(r)
         ));

@@ -199,3 +199,59 @@ fn lemmy_bans_and_moderator_changes_parse() {
         assert!(a.target.as_str().ends_with("/moderators"), "{path}");
     }
 }
+
+#[test]
+fn posts_replies_reactions_deletions_and_reports_from_many_servers_parse() {
+    use copse_federation::protocol::ObjectActivity;
+    for path in [
+        "mastodon/activities/create_note.json",
+        "lemmy/activities/create_or_update/create_page.json",
+        "lemmy/activities/create_or_update/create_comment.json",
+        "lemmy/activities/create_or_update/update_page.json",
+        "friendica/activities/create_note.json",
+        "friendica/activities/create_page_1.json",
+        "friendica/activities/create_page_2.json",
+        "friendica/activities/update_note.json",
+        "gnusocial/activities/create_note.json",
+        "gnusocial/activities/create_page.json",
+        "pleroma/activities/create_note.json",
+        "lotide/activities/create_note_reply.json",
+        "lotide/activities/create_page.json",
+        "smithereen/activities/create_note.json",
+        "mitra/activities/create_post.json",
+    ] {
+        let Some(v) = load(path) else { continue };
+        let create: CreateNote =
+            serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(create.object.attributed_to, create.actor, "{path}");
+    }
+    for path in [
+        "mastodon/activities/like_page.json",
+        "mastodon/activities/delete.json",
+        "mastodon/activities/flag.json",
+        "mbin/activities/flag.json",
+        "lemmy/activities/voting/like_note.json",
+        "lemmy/activities/voting/dislike_page.json",
+        "lemmy/activities/deletion/delete_page.json",
+        "lemmy/activities/deletion/remove_note.json",
+        "lemmy/activities/community/lock_page.json",
+        "lemmy/activities/community/report_page.json",
+        "friendica/activities/like_page.json",
+        "friendica/activities/dislike_page.json",
+        "friendica/activities/delete.json",
+        "gnusocial/activities/like_note.json",
+        "pleroma/activities/delete.json",
+        "lotide/activities/delete_note.json",
+    ] {
+        let Some(v) = load(path) else { continue };
+        let act: ObjectActivity =
+            serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(!act.object.is_empty(), "{path}");
+    }
+    // Mastodon's Flag names the account and its statuses; Mbin's names post and person.
+    if let Some(v) = load("mastodon/activities/flag.json") {
+        let flag: ObjectActivity = serde_json::from_value(v).unwrap();
+        assert_eq!(flag.object.len(), 3);
+        assert!(flag.content.is_some());
+    }
+}

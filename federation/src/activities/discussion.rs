@@ -565,6 +565,43 @@ pub async fn receive_delete(
     commit_and_wake(data, txn).await
 }
 
+/// A community we follow announced a `Delete` of one of its posts: its author's deletion, or a
+/// removal by one of its moderators. The community is the authority for its own content.
+pub async fn receive_announced_delete(
+    data: &Data,
+    row: &received_activity::Model,
+    community: &community::Model,
+    delete: ObjectActivity,
+) -> Result<(), Error> {
+    let Some(target) = delete.object.first() else {
+        return Err(Error::InvalidActivity("Delete of nothing".into()));
+    };
+    let Some(p) = post_by_ap_id(&data.db, target).await? else {
+        return ignore(data, row, "a deletion of a post not stored here").await;
+    };
+    if p.community_id != community.id {
+        return Err(Error::Forbidden(
+            "a community deletes only its own posts".into(),
+        ));
+    }
+    let author = person_by_id(&data.db, p.author_id).await?;
+    let txn = crate::context::begin(&data.db).await?;
+    if author.ap_id.0 == delete.actor {
+        tombstone(&txn, p.id).await?;
+    } else {
+        post::Entity::update(post::ActiveModel {
+            id: Set(p.id),
+            removed: Set(true),
+            ..Default::default()
+        })
+        .exec(&txn)
+        .await?;
+    }
+    mark_done(&txn, row.id).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn tombstone(db: &impl ConnectionTrait, id: i64) -> Result<(), Error> {
     post::Entity::update(post::ActiveModel {
         id: Set(id),
@@ -685,14 +722,29 @@ pub async fn receive_undo_reaction(
     let Some(id) = undone_id(&undo) else {
         return Err(Error::InvalidActivity("Undo of nothing".into()));
     };
-    let Some(r) = reaction::Entity::find()
+    let person = signer_person(data, &undo.actor).await?;
+    let mut found = reaction::Entity::find()
         .filter(reaction::Column::ApId.eq(DbUrl(id)))
         .one(&data.db)
-        .await?
-    else {
+        .await?;
+    if found.is_none() {
+        // Lemmy may undo a vote under another id than the vote's: match person, post and kind.
+        if let Ok(inner) = serde_json::from_value::<ObjectActivity>(undo.object.clone()) {
+            if let (Some(target), Ok(emoji)) = (inner.object.first(), emoji_of(&inner)) {
+                if let Some(p) = post_by_ap_id(&data.db, target).await? {
+                    found = reaction::Entity::find()
+                        .filter(reaction::Column::PostId.eq(p.id))
+                        .filter(reaction::Column::PersonId.eq(person.id))
+                        .filter(reaction::Column::Emoji.eq(emoji))
+                        .one(&data.db)
+                        .await?;
+                }
+            }
+        }
+    }
+    let Some(r) = found else {
         return ignore(data, row, "no such reaction").await;
     };
-    let person = signer_person(data, &undo.actor).await?;
     if r.person_id != person.id {
         return Err(Error::Forbidden(
             "only the person who reacted undoes it".into(),

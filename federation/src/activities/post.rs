@@ -216,6 +216,11 @@ pub async fn receive_announce(
             "nobody here follows this community".into(),
         ));
     }
+    if announce.object.get("type").and_then(Value::as_str) == Some("Delete") {
+        let delete = serde_json::from_value(announce.object.clone())
+            .map_err(|e| Error::InvalidActivity(format!("announced Delete: {e}")))?;
+        return super::discussion::receive_announced_delete(data, row, &community, delete).await;
+    }
     let Some(note) = announced_note(data, &announce.actor, &announce.object).await? else {
         let txn = crate::context::begin(&data.db).await?;
         crate::queue::inbox::mark_ignored(&txn, row.id, "announced object is not a post").await?;

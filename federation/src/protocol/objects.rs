@@ -49,8 +49,12 @@ pub struct Note {
     /// `text/html`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
-    /// Markdown source.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Markdown source (Pleroma sends a plain string).
+    #[serde(
+        default,
+        deserialize_with = "lenient_source",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source: Option<Source>,
     /// Parent, for replies.
     #[serde(
@@ -97,4 +101,19 @@ pub struct OrderedCollection<T> {
     /// Items, newest first; absent where only the count is public.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordered_items: Option<Vec<T>>,
+}
+
+/// Reads `source` as Lemmy's object or Pleroma's plain string; anything else reads as absent.
+fn lenient_source<'de, D>(d: D) -> Result<Option<Source>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(content)) => Some(Source {
+            content,
+            media_type: "text/plain".into(),
+        }),
+        Some(v @ serde_json::Value::Object(_)) => serde_json::from_value(v).ok(),
+        _ => None,
+    })
 }
