@@ -889,7 +889,13 @@ pub async fn ban(
         answer_follow(&txn, data, "Reject", &m.follow_id.0, target, community).await?;
     }
     if remove_content {
-        copse_entities::post::Entity::delete_many()
+        // Removed rather than deleted rows: threads keep their shape, reports their post, and
+        // the Block's `removeData` tells other servers to remove their copies too.
+        copse_entities::post::Entity::update_many()
+            .col_expr(
+                copse_entities::post::Column::Removed,
+                sea_orm::sea_query::Expr::value(true),
+            )
             .filter(copse_entities::post::Column::CommunityId.eq(community.id))
             .filter(copse_entities::post::Column::AuthorId.eq(target.id))
             .exec(&txn)
