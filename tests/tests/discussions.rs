@@ -224,6 +224,34 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
         "a reply must not be boosted bare"
     );
 
+    // A reply to a status that never reached us: its parent is fetched from Mastodon, and
+    // the reply hangs from the nearest stored ancestor in the same thread.
+    let (unseen, _) = status(
+        &fake,
+        &mia,
+        7,
+        &group,
+        "<p>A reply we never received</p>",
+        Some(&reply_id),
+    );
+    let (deep, create) = status(
+        &fake,
+        &leo,
+        8,
+        &group,
+        "<p>Answering the one we missed</p>",
+        unseen["id"].as_str(),
+    );
+    let deep_id = deep["id"].as_str().unwrap().to_string();
+    assert_eq!(leo.deliver(&a.client, &inbox, &create).await, 202);
+    wait_for("the deep reply", T, || async {
+        stored(&a, &deep_id).await.is_some()
+    })
+    .await;
+    let deep_row = stored(&a, &deep_id).await.unwrap();
+    assert_eq!(deep_row.topic_id, Some(topic.id));
+    assert_eq!(deep_row.parent_id, Some(stored_reply.id));
+
     // Ana replies to Leo from the API: nested under his reply, sent to his server too.
     let (s, mine) = a
         .api(
@@ -269,19 +297,25 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
         )
         .await;
     assert_eq!(thread["title"], "Sharing budgets openly");
-    assert_eq!(thread["reply_count"], 2);
+    assert_eq!(thread["reply_count"], 3);
     assert_eq!(thread["replies"][0]["id"], reply_id.as_str());
-    assert_eq!(thread["replies"][0]["replies"][0]["id"], mine_id.as_str());
+    let nested: Vec<&Value> = thread["replies"][0]["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(nested, [&json!(deep_id), &json!(mine_id)]);
     let (_, ctx) = a
         .get_ap(&a.url(&format!("/post/{}/context", topic.id)))
         .await;
-    assert_eq!(ctx["totalItems"], 3);
+    assert_eq!(ctx["totalItems"], 4);
     assert_eq!(ctx["attributedTo"], group.as_str());
     let (_, topics) = a
         .api(Method::GET, "/api/v1/communities/net/topics", None, None)
         .await;
     assert_eq!(topics["items"].as_array().unwrap().len(), 1);
-    assert_eq!(topics["items"][0]["reply_count"], 2);
+    assert_eq!(topics["items"][0]["reply_count"], 3);
     let page = a
         .client
         .get(a.url(&format!("/post/{}", topic.id)))
