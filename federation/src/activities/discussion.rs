@@ -1121,10 +1121,26 @@ pub async fn remove(
         reason.clone(),
         None,
     )?;
-    enqueue(&txn, &data.urls, &json, None, true, []).await?;
-    announce(&txn, data, &c, &json, None, []).await?;
-    log(&txn, &c, &by.ap_id.0, "remove_post", &p.ap_id.0, reason).await?;
+    moderation_sent(&txn, data, &c, by, &p.ap_id.0, &json, "remove_post", reason).await?;
     commit_and_wake(data, txn).await
+}
+
+/// Stores a facilitator's activity (so its id dereferences), announces it to the community's
+/// followers and records the decision in the moderation log.
+#[allow(clippy::too_many_arguments)]
+async fn moderation_sent(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    c: &community::Model,
+    by: &person::Model,
+    target: &Url,
+    activity: &Value,
+    action: &str,
+    reason: Option<String>,
+) -> Result<(), Error> {
+    enqueue(txn, &data.urls, activity, None, true, []).await?;
+    announce(txn, data, c, activity, None, []).await?;
+    log(txn, c, &by.ap_id.0, action, target, reason).await
 }
 
 /// A facilitator locks or unlocks a topic (`Lock` / `Undo{Lock}`, announced).
@@ -1152,10 +1168,8 @@ pub async fn set_locked(
     } else {
         undo_of(data, &by.ap_id.0, &c, lock)?
     };
-    enqueue(&txn, &data.urls, &json, None, true, []).await?;
-    announce(&txn, data, &c, &json, None, []).await?;
     let action = if locked { "lock" } else { "unlock" };
-    log(&txn, &c, &by.ap_id.0, action, &topic.ap_id.0, None).await?;
+    moderation_sent(&txn, data, &c, by, &topic.ap_id.0, &json, action, None).await?;
     commit_and_wake(data, txn).await
 }
 
@@ -1229,10 +1243,8 @@ pub async fn set_pinned(
         cc: vec![c.ap_id.0.clone()],
         audience: Some(c.ap_id.0.clone()),
     }))?;
-    enqueue(&txn, &data.urls, &json, None, true, []).await?;
-    announce(&txn, data, &c, &json, None, []).await?;
     let action = if pinned { "pin" } else { "unpin" };
-    log(&txn, &c, &by.ap_id.0, action, &topic.ap_id.0, None).await?;
+    moderation_sent(&txn, data, &c, by, &topic.ap_id.0, &json, action, None).await?;
     commit_and_wake(data, txn).await
 }
 

@@ -249,6 +249,11 @@ pub async fn receive_announce(
     };
     let txn = crate::context::begin(&data.db).await?;
     match super::discussion::post_by_ap_id(&txn, &note.id).await? {
+        // Deliveries can arrive out of order: an older version never overwrites a newer one.
+        Some(existing)
+            if existing.author_id == author.id
+                && note.updated.or(note.published)
+                    < existing.updated.or(Some(existing.published)) => {}
         Some(existing) if existing.author_id == author.id => {
             let (title, content) = match existing.topic_id {
                 None => super::discussion::title_and_body(&note),
