@@ -202,7 +202,63 @@ impl FakeActor {
     }
 }
 
+impl FakeActor {
+    /// A Mastodon-shaped public status number `n` mentioning `group` (served by `fake`), and
+    /// its `Create`, as Mastodon sends them.
+    pub fn status(
+        &self,
+        fake: &FakeServer,
+        n: u32,
+        group: &Url,
+        html: &str,
+        reply_to: Option<&str>,
+    ) -> (Value, Value) {
+        let id = format!("{}/statuses/{n}", self.id);
+        let note = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": id, "type": "Note", "attributedTo": self.id,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [format!("{}/followers", self.id), group],
+            "inReplyTo": reply_to,
+            "published": "2026-11-22T10:00:00Z",
+            "content": html,
+            "tag": [{ "type": "Mention", "href": group, "name": "@net@alpha" }]
+        });
+        fake.serve(&Url::parse(&id).expect("status url"), note.clone());
+        let mut object = note.clone();
+        if let Some(o) = object.as_object_mut() {
+            o.remove("@context");
+        }
+        let create = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{id}/activity"), "type": "Create", "actor": self.id,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "cc": [format!("{}/followers", self.id), group],
+            "object": object
+        });
+        (note, create)
+    }
+}
+
 impl FakeServer {
+    /// JSON bodies POSTed anywhere under `label`.
+    pub fn posted(&self, label: &str) -> Vec<Value> {
+        self.requests_to(label)
+            .into_iter()
+            .filter(|r| r.method == "POST")
+            .filter_map(|r| serde_json::from_slice(&r.body).ok())
+            .collect()
+    }
+
+    /// JSON bodies POSTed to the shared inbox (`/inbox`) under `label`.
+    pub fn shared_inbox(&self, label: &str) -> Vec<Value> {
+        self.requests_to(label)
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path == "/inbox")
+            .filter_map(|r| serde_json::from_slice(&r.body).ok())
+            .collect()
+    }
+
     /// JSON bodies POSTed to one actor's inbox (`/users/NAME/inbox` under `label`).
     pub fn inbox_of(&self, label: &str, name: &str) -> Vec<Value> {
         self.requests_to(label)

@@ -233,6 +233,62 @@ impl TestInstance {
             .expect("open the community to posts")
     }
 
+    /// Creates a community titled "The NAME" through the API, coordinated by the account with
+    /// `token`, and applies `settings` (`PUT .../settings`). Returns the community's JSON.
+    pub async fn community_with(&self, token: &str, name: &str, settings: Value) -> Value {
+        use reqwest::Method;
+        let (s, c) = self
+            .api(
+                Method::POST,
+                "/api/v1/communities",
+                Some(token),
+                Some(serde_json::json!({ "name": name, "title": format!("The {name}") })),
+            )
+            .await;
+        assert_eq!(s, 201, "{c}");
+        let (s, body) = self
+            .api(
+                Method::PUT,
+                &format!("/api/v1/communities/{name}/settings"),
+                Some(token),
+                Some(settings),
+            )
+            .await;
+        assert_eq!(s, 200, "{body}");
+        c
+    }
+
+    /// Has a fake actor (served under `label`) follow a community here, and waits for the
+    /// community's `Accept`.
+    pub async fn follow_as(
+        &self,
+        fake: &fake::FakeServer,
+        who: &fake::FakeActor,
+        label: &str,
+        group: &Url,
+    ) {
+        let name = who
+            .id
+            .path()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let follow = serde_json::json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/follows/{name}", fake.base(label)),
+            "type": "Follow", "actor": who.id, "object": group
+        });
+        let inbox = Url::parse(&format!("{group}/inbox")).expect("inbox url");
+        assert_eq!(who.deliver(&self.client, &inbox, &follow).await, 202);
+        wait_for("the Accept", Duration::from_secs(20), || async {
+            fake.posted(label)
+                .iter()
+                .any(|v| v["type"] == "Accept" && v["object"]["actor"] == who.id.as_str())
+        })
+        .await;
+    }
+
     /// Calls the REST API and returns status and JSON body.
     pub async fn api(
         &self,

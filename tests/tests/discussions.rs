@@ -6,10 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use copse_entities::post;
-use copse_tests::{
-    fake::{FakeActor, FakeServer},
-    fixture, wait_for, TestInstance,
-};
+use copse_tests::{fake::FakeServer, fixture, wait_for, TestInstance};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
@@ -17,24 +14,6 @@ use std::time::Duration;
 use url::Url;
 
 const T: Duration = Duration::from_secs(20);
-
-/// JSON bodies POSTed to the shared inbox of a fake server label.
-fn shared_inbox(fake: &FakeServer, label: &str) -> Vec<Value> {
-    fake.requests_to(label)
-        .into_iter()
-        .filter(|r| r.method == "POST" && r.path == "/inbox")
-        .filter_map(|r| serde_json::from_slice(&r.body).ok())
-        .collect()
-}
-
-/// Everything a fake server label received, in any inbox.
-fn all_inboxes(fake: &FakeServer, label: &str) -> Vec<Value> {
-    fake.requests_to(label)
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .filter_map(|r| serde_json::from_slice(&r.body).ok())
-        .collect()
-}
 
 async fn stored(i: &TestInstance, ap_id: &str) -> Option<post::Model> {
     post::Entity::find()
@@ -46,76 +25,8 @@ async fn stored(i: &TestInstance, ap_id: &str) -> Option<post::Model> {
 
 /// A community on `a` coordinated by `ana`, with `settings`.
 async fn community(a: &TestInstance, ana: &str, name: &str, settings: Value) -> Url {
-    let (s, c) = a
-        .api(
-            Method::POST,
-            "/api/v1/communities",
-            Some(ana),
-            Some(json!({ "name": name, "title": format!("The {name} network") })),
-        )
-        .await;
-    assert_eq!(s, 201, "{c}");
-    let (s, body) = a
-        .api(
-            Method::PUT,
-            &format!("/api/v1/communities/{name}/settings"),
-            Some(ana),
-            Some(settings),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
+    a.community_with(ana, name, settings).await;
     a.url(&format!("/c/{name}"))
-}
-
-/// Follows (joins) the community as a fake actor and waits for the Accept.
-async fn join(a: &TestInstance, fake: &FakeServer, who: &FakeActor, label: &str, group: &Url) {
-    let name = who.id.path().rsplit('/').next().unwrap().to_string();
-    let follow = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{}/follows/{name}", fake.base(label)),
-        "type": "Follow", "actor": who.id, "object": group
-    });
-    let inbox = Url::parse(&format!("{group}/inbox")).unwrap();
-    assert_eq!(who.deliver(&a.client, &inbox, &follow).await, 202);
-    wait_for("the Accept", T, || async {
-        all_inboxes(fake, label)
-            .iter()
-            .any(|v| v["type"] == "Accept" && v["object"]["actor"] == who.id.as_str())
-    })
-    .await;
-}
-
-/// A Mastodon-shaped public status, and its Create, as Mastodon sends them.
-fn status(
-    fake: &FakeServer,
-    who: &FakeActor,
-    n: u32,
-    group: &Url,
-    html: &str,
-    reply_to: Option<&str>,
-) -> (Value, Value) {
-    let id = format!("{}/statuses/{n}", who.id);
-    let note = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": id, "type": "Note", "attributedTo": who.id,
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "cc": [format!("{}/followers", who.id), group],
-        "inReplyTo": reply_to,
-        "published": "2026-11-22T10:00:00Z",
-        "content": html,
-        "tag": [{ "type": "Mention", "href": group, "name": "@net@alpha" }]
-    });
-    fake.serve(&Url::parse(&id).unwrap(), note.clone());
-    let mut object = note.clone();
-    object.as_object_mut().unwrap().remove("@context");
-    let create = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{id}/activity"), "type": "Create", "actor": who.id,
-        "to": ["https://www.w3.org/ns/activitystreams#Public"],
-        "cc": [format!("{}/followers", who.id), group],
-        "object": object
-    });
-    (note, create)
 }
 
 fn mention(group: &Url, text: &str) -> String {
@@ -139,9 +50,9 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
     let mia = fake.actor("masto", "mia");
     let leo = fake.actor("masto", "leo");
     let reader = fake.actor("reader", "rita");
-    join(&a, &fake, &mia, "masto", &group).await;
-    join(&a, &fake, &leo, "masto", &group).await;
-    join(&a, &fake, &reader, "reader", &group).await;
+    a.follow_as(&fake, &mia, "masto", &group).await;
+    a.follow_as(&fake, &leo, "masto", &group).await;
+    a.follow_as(&fake, &reader, "reader", &group).await;
     wait_for("bob's membership", T, || async {
         b.received("Accept").await.len() == 1
     })
@@ -149,7 +60,7 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
 
     // Mia mentions the group: a titled topic.
     let html = mention(&group, "Sharing budgets openly<br>We tried it in Hackney.");
-    let (note, create) = status(&fake, &mia, 1, &group, &html, None);
+    let (note, create) = mia.status(&fake, 1, &group, &html, None);
     let inbox = a.url("/c/net/inbox");
     assert_eq!(mia.deliver(&a.client, &inbox, &create).await, 202);
     let note_id = note["id"].as_str().unwrap().to_string();
@@ -164,7 +75,7 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
 
     // The microblog reader gets both forms; the Copse follower stores it with its title.
     wait_for("both Announce forms at the reader", T, || async {
-        let got = shared_inbox(&fake, "reader");
+        let got = fake.shared_inbox("reader");
         got.iter()
             .any(|v| v["type"] == "Announce" && v["object"] == note_id.as_str())
             && got.iter().any(|v| {
@@ -187,9 +98,8 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
     ));
 
     // Leo replies: it joins the thread and goes out only in the FEP-1b12 form.
-    let (reply, create) = status(
+    let (reply, create) = leo.status(
         &fake,
-        &leo,
         2,
         &group,
         &mention(&group, "We publish ours every quarter."),
@@ -212,13 +122,14 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
     })
     .await;
     wait_for("the wrapped reply at the reader", T, || async {
-        shared_inbox(&fake, "reader")
+        fake.shared_inbox("reader")
             .iter()
             .any(|v| v["object"]["object"]["id"] == reply_id.as_str())
     })
     .await;
     assert!(
-        !shared_inbox(&fake, "reader")
+        !fake
+            .shared_inbox("reader")
             .iter()
             .any(|v| v["type"] == "Announce" && v["object"] == reply_id.as_str()),
         "a reply must not be boosted bare"
@@ -226,17 +137,15 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
 
     // A reply to a status that never reached us: its parent is fetched from Mastodon, and
     // the reply hangs from the nearest stored ancestor in the same thread.
-    let (unseen, _) = status(
+    let (unseen, _) = mia.status(
         &fake,
-        &mia,
         7,
         &group,
         "<p>A reply we never received</p>",
         Some(&reply_id),
     );
-    let (deep, create) = status(
+    let (deep, create) = leo.status(
         &fake,
-        &leo,
         8,
         &group,
         "<p>Answering the one we missed</p>",
@@ -264,7 +173,7 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
     assert_eq!(s, 201, "{mine}");
     let mine_id = mine["id"].as_str().unwrap().to_string();
     wait_for("ana's reply at leo's server", T, || async {
-        shared_inbox(&fake, "masto").iter().any(|v| {
+        fake.shared_inbox("masto").iter().any(|v| {
             v["type"] == "Create"
                 && v["object"]["id"] == mine_id.as_str()
                 && v["object"]["inReplyTo"] == reply_id.as_str()
@@ -357,24 +266,17 @@ async fn posting_policy_bans_and_locks_refuse_with_a_note() {
     let leo = fake.actor("masto", "leo");
     let eve = fake.actor("else", "eve");
     let reader = fake.actor("reader", "rita");
-    join(&a, &fake, &mia, "masto", &group).await;
-    join(&a, &fake, &leo, "masto", &group).await;
-    join(&a, &fake, &reader, "reader", &group).await;
+    a.follow_as(&fake, &mia, "masto", &group).await;
+    a.follow_as(&fake, &leo, "masto", &group).await;
+    a.follow_as(&fake, &reader, "reader", &group).await;
     let inbox = a.url("/c/net/inbox");
 
     // A non-member's topic in a members-only community: refused, not announced, one note.
-    let (note, create) = status(
-        &fake,
-        &eve,
-        1,
-        &group,
-        &mention(&group, "Buy my course"),
-        None,
-    );
+    let (note, create) = eve.status(&fake, 1, &group, &mention(&group, "Buy my course"), None);
     let eve_note = note["id"].as_str().unwrap().to_string();
     assert_eq!(eve.deliver(&a.client, &inbox, &create).await, 202);
     wait_for("eve's refusal note", T, || async {
-        all_inboxes(&fake, "else").iter().any(|v| {
+        fake.posted("else").iter().any(|v| {
             v["type"] == "Create"
                 && v["object"]["to"] == json!([eve.id])
                 && v["object"]["content"]
@@ -384,21 +286,15 @@ async fn posting_policy_bans_and_locks_refuse_with_a_note() {
     })
     .await;
     assert!(stored(&a, &eve_note).await.is_none());
-    let refusals = all_inboxes(&fake, "else")
+    let refusals = fake
+        .posted("else")
         .iter()
         .filter(|v| v["type"] == "Create")
         .count();
     assert_eq!(refusals, 1);
 
     // Mia's topic is accepted.
-    let (note, create) = status(
-        &fake,
-        &mia,
-        1,
-        &group,
-        &mention(&group, "Our first topic"),
-        None,
-    );
+    let (note, create) = mia.status(&fake, 1, &group, &mention(&group, "Our first topic"), None);
     let topic_id = note["id"].as_str().unwrap().to_string();
     assert_eq!(mia.deliver(&a.client, &inbox, &create).await, 202);
     wait_for("mia's topic", T, || async {
@@ -419,11 +315,11 @@ async fn posting_policy_bans_and_locks_refuse_with_a_note() {
         )
         .await;
     assert!(s == 201 || s == 204 || s == 200, "{s} {body}");
-    let (note, create) = status(&fake, &mia, 2, &group, "<p>Still here</p>", Some(&topic_id));
+    let (note, create) = mia.status(&fake, 2, &group, "<p>Still here</p>", Some(&topic_id));
     let banned_reply = note["id"].as_str().unwrap().to_string();
     assert_eq!(mia.deliver(&a.client, &inbox, &create).await, 202);
     wait_for("mia's ban note", T, || async {
-        all_inboxes(&fake, "masto").iter().any(|v| {
+        fake.posted("masto").iter().any(|v| {
             v["type"] == "Create"
                 && v["object"]["to"] == json!([mia.id])
                 && v["object"]["content"]
@@ -445,16 +341,16 @@ async fn posting_policy_bans_and_locks_refuse_with_a_note() {
         .await;
     assert_eq!(s, 204, "{body}");
     wait_for("the Lock at the reader", T, || async {
-        shared_inbox(&fake, "reader")
+        fake.shared_inbox("reader")
             .iter()
             .any(|v| v["object"]["type"] == "Lock" && v["object"]["object"] == topic_id.as_str())
     })
     .await;
-    let (note, create) = status(&fake, &leo, 3, &group, "<p>Late reply</p>", Some(&topic_id));
+    let (note, create) = leo.status(&fake, 3, &group, "<p>Late reply</p>", Some(&topic_id));
     let late = note["id"].as_str().unwrap().to_string();
     assert_eq!(leo.deliver(&a.client, &inbox, &create).await, 202);
     wait_for("leo's locked note", T, || async {
-        all_inboxes(&fake, "masto").iter().any(|v| {
+        fake.posted("masto").iter().any(|v| {
             v["object"]["to"] == json!([leo.id])
                 && v["object"]["content"]
                     .as_str()
@@ -464,7 +360,7 @@ async fn posting_policy_bans_and_locks_refuse_with_a_note() {
     .await;
     assert!(stored(&a, &late).await.is_none());
     // Nothing refused was announced.
-    for v in shared_inbox(&fake, "reader") {
+    for v in fake.shared_inbox("reader") {
         let s = v.to_string();
         assert!(
             !s.contains(&eve_note) && !s.contains(&banned_reply) && !s.contains(&late),
@@ -506,16 +402,15 @@ async fn authors_edit_and_delete_facilitators_moderate_and_reports_queue() {
     let fake = FakeServer::start().await;
     let mia = fake.actor("masto", "mia");
     let leo = fake.actor("masto", "leo");
-    join(&a, &fake, &mia, "masto", &group).await;
-    join(&a, &fake, &leo, "masto", &group).await;
+    a.follow_as(&fake, &mia, "masto", &group).await;
+    a.follow_as(&fake, &leo, "masto", &group).await;
     wait_for("bob's membership", T, || async {
         b.received("Accept").await.len() == 1
     })
     .await;
     let inbox = a.url("/c/net/inbox");
-    let (note, create) = status(
+    let (note, create) = mia.status(
         &fake,
-        &mia,
         1,
         &group,
         &mention(&group, "Draft title<br>Draft body"),
@@ -850,7 +745,7 @@ async fn hostile_html_never_reaches_storage_or_pages() {
     ]
     .join("\n");
     let html = format!("{}<br>{hostile}", mention(&group, "Hostile topic"));
-    let (note, create) = status(&fake, &mia, 1, &group, &html, None);
+    let (note, create) = mia.status(&fake, 1, &group, &html, None);
     let id = note["id"].as_str().unwrap().to_string();
     assert_eq!(
         mia.deliver(&a.client, &a.url("/c/net/inbox"), &create)
@@ -916,7 +811,7 @@ async fn lemmy_and_friendica_payloads_are_handled() {
     let group = community(&a, &ana, "main", json!({ "membership_policy": "open" })).await;
     let fake = FakeServer::start().await;
     let alpha = fake.actor("lemmy", "lemmy_alpha");
-    join(&a, &fake, &alpha, "lemmy", &group).await;
+    a.follow_as(&fake, &alpha, "lemmy", &group).await;
     let base = fake.base("lemmy");
     // Lemmy's ids moved onto the fake server, its community onto ours.
     let rewrite = |path: &std::path::Path| -> Value {

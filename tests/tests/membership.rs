@@ -43,29 +43,6 @@ async fn accepted_follows(i: &TestInstance) -> u64 {
         .unwrap()
 }
 
-/// Creates a community through the API, so `token`'s owner is its coordinator.
-async fn community(a: &TestInstance, token: &str, name: &str, settings: Value) -> Value {
-    let (s, c) = a
-        .api(
-            Method::POST,
-            "/api/v1/communities",
-            Some(token),
-            Some(json!({ "name": name, "title": format!("The {name}") })),
-        )
-        .await;
-    assert_eq!(s, 201, "{c}");
-    let (s, body) = a
-        .api(
-            Method::PUT,
-            &format!("/api/v1/communities/{name}/settings"),
-            Some(token),
-            Some(settings),
-        )
-        .await;
-    assert_eq!(s, 200, "{body}");
-    c
-}
-
 async fn member_id(a: &TestInstance, community: &str, actor: &str) -> i64 {
     let (_, members) = a
         .api(
@@ -94,7 +71,7 @@ async fn open_join_welcome_roles_and_bans_federate() {
     let max = a.create_user("max").await;
     let bob = b.create_user("bob").await;
     let cyd = c.create_user("cyd").await;
-    community(&a, &ana, "net", json!({ "rules": "Be kind.", "purpose": "Share practice.", "welcome_template": "Hello {name}, welcome to {title}! Rules: {rules}" })).await;
+    a.community_with(&ana, "net", json!({ "rules": "Be kind.", "purpose": "Share practice.", "welcome_template": "Hello {name}, welcome to {title}! Rules: {rules}" })).await;
     let handle = format!("net@{}", a.domain);
 
     // Mastodon shows the key facts as profile fields, and no lock for an open community.
@@ -313,8 +290,7 @@ async fn open_join_welcome_roles_and_bans_federate() {
 async fn approval_captures_the_reason_then_approves_or_declines() {
     let a = TestInstance::spawn("alpha").await;
     let ana = a.create_user("ana").await;
-    community(
-        &a,
+    a.community_with(
         &ana,
         "circle",
         json!({ "membership_policy": "approval", "rules": "Be kind." }),
@@ -494,8 +470,7 @@ async fn invitations_admit_the_invited_and_refuse_the_rest() {
     let ana = a.create_user("ana").await;
     let max = a.create_user("max").await;
     let bob = b.create_user("bob").await;
-    community(
-        &a,
+    a.community_with(
         &ana,
         "inner",
         json!({ "membership_policy": "invite", "welcome_mode": "direct" }),
