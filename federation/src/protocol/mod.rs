@@ -3,10 +3,12 @@
 
 mod activities;
 mod actors;
+mod event;
 mod objects;
 
 pub use activities::*;
 pub use actors::*;
+pub use event::*;
 pub use objects::*;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -35,7 +37,26 @@ pub fn context() -> Value {
             "featured": { "@id": "toot:featured", "@type": "@id" },
             "postingRestrictedToMods": "lemmy:postingRestrictedToMods",
             "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value"
+            "value": "schema:value",
+            "mz": "https://joinmobilizon.org/ns#",
+            "ical": "http://www.w3.org/2002/12/cal/ical#",
+            "timezone": { "@id": "mz:timezone", "@type": "schema:Text" },
+            "isOnline": { "@id": "mz:isOnline", "@type": "schema:Boolean" },
+            "joinMode": { "@id": "mz:joinMode", "@type": "mz:joinModeType" },
+            "externalParticipationUrl": { "@id": "mz:externalParticipationUrl", "@type": "schema:URL" },
+            "participantCount": { "@id": "mz:participantCount", "@type": "schema:Integer" },
+            "participationMessage": { "@id": "mz:participationMessage", "@type": "schema:Text" },
+            "maximumAttendeeCapacity": "schema:maximumAttendeeCapacity",
+            "remainingAttendeeCapacity": "schema:remainingAttendeeCapacity",
+            "inLanguage": "schema:inLanguage",
+            "category": "schema:category",
+            "address": { "@id": "schema:address", "@type": "schema:PostalAddress" },
+            "PostalAddress": "schema:PostalAddress",
+            "streetAddress": "schema:streetAddress",
+            "addressLocality": "schema:addressLocality",
+            "postalCode": "schema:postalCode",
+            "addressRegion": "schema:addressRegion",
+            "addressCountry": "schema:addressCountry"
         }
     ])
 }
@@ -71,23 +92,21 @@ pub enum IdOr<T> {
     Object(Box<T>),
 }
 
-/// Deserializes a field that may be one value or an array of them (`to`, `cc`...).
+/// Deserializes a field that may be one value or an array of them (`to`, `cc`, `tag`...).
+///
+/// The array is looked at first: an untagged "one or many" would read a whole array as one
+/// item whenever the item type is itself any JSON value (`tag: Vec<Value>`).
 pub fn one_or_many<'de, T, D>(d: D) -> Result<Vec<T>, D::Error>
 where
-    T: Deserialize<'de>,
+    T: serde::de::DeserializeOwned,
     D: Deserializer<'de>,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany<T> {
-        One(T),
-        Many(Vec<T>),
+    let item = |v: Value| serde_json::from_value::<T>(v).map_err(serde::de::Error::custom);
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items.into_iter().map(item).collect(),
+        Some(one) => Ok(vec![item(one)?]),
     }
-    Ok(match Option::<OneOrMany<T>>::deserialize(d)? {
-        None => Vec::new(),
-        Some(OneOrMany::One(t)) => vec![t],
-        Some(OneOrMany::Many(v)) => v,
-    })
 }
 
 /// Reads an `actor`/`attributedTo` that may be a URL, an embedded object, or a list of either
