@@ -6,6 +6,8 @@ pub mod community_ban;
 pub mod community_follower;
 pub mod community_invite;
 pub mod delivery;
+pub mod event;
+pub mod event_participant;
 pub mod instance;
 pub mod local_user;
 pub mod moderation_log;

@@ -36,6 +36,8 @@ pub struct FederationSettings {
     pub poll_interval: Duration,
     /// Timeout of every outgoing request.
     pub request_timeout: Duration,
+    /// How long before an event starts its participants get a reminder.
+    pub reminder_lead: Duration,
 }
 
 impl FederationSettings {
@@ -55,6 +57,7 @@ impl FederationSettings {
             dead_pause: Duration::from_secs(24 * 3600),
             poll_interval: Duration::from_secs(2),
             request_timeout: Duration::from_secs(10),
+            reminder_lead: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -76,6 +79,8 @@ pub struct FederationContext {
     pub outbox_wake: Arc<Notify>,
     /// Wakes inbox workers when activities arrive.
     pub inbox_wake: Arc<Notify>,
+    /// The time, which tests can fix.
+    pub clock: crate::clock::Clock,
     /// Private keys of local actors, by actor id, read once from the database.
     pub(crate) signing_keys: Arc<RwLock<HashMap<Url, SigningKey>>>,
     /// Domains whose last delivery succeeded, and when that was recorded in the database, so a
@@ -109,6 +114,7 @@ impl FederationContext {
             instance_key,
             outbox_wake: Arc::new(Notify::new()),
             inbox_wake: Arc::new(Notify::new()),
+            clock: crate::clock::Clock::default(),
             signing_keys: Arc::default(),
             healthy: Arc::default(),
             public_keys: Arc::default(),

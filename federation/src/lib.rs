@@ -2,6 +2,7 @@
 //! inbox pipeline, the activities we send and receive, and the durable queues behind them.
 
 pub mod activities;
+pub mod clock;
 pub mod context;
 pub mod error;
 pub mod fetch;

@@ -6,6 +6,7 @@ mod m20261122_000001_initial;
 mod m20261122_000002_membership;
 mod m20261122_000003_covering_indexes;
 mod m20261122_000004_discussions;
+mod m20261122_000005_events;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_membership::Migration),
             Box::new(m20261122_000003_covering_indexes::Migration),
             Box::new(m20261122_000004_discussions::Migration),
+            Box::new(m20261122_000005_events::Migration),
         ]
     }
 }

@@ -164,7 +164,7 @@ pub struct ReportQuery {
     pub status: Option<String>,
 }
 
-fn paging(page: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), ApiError> {
+pub(crate) fn paging(page: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), ApiError> {
     let limit = limit.unwrap_or(20);
     if limit == 0 || limit > 100 {
         return Err(ApiError::invalid("limit", "limit must be 1 to 100"));
@@ -176,7 +176,7 @@ fn paging(page: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), ApiError>
     Ok((page, limit))
 }
 
-fn check_title(title: &str) -> Result<String, ApiError> {
+pub(crate) fn check_title(title: &str) -> Result<String, ApiError> {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > 200 {
         return Err(ApiError::invalid(
@@ -202,7 +202,11 @@ fn check_body(content: &str) -> Result<(), ApiError> {
 
 /// Hashtags (`#word`) and mentions of people this server knows (`@name`, `@name@domain`) in a
 /// markdown text, as `tag` objects.
-async fn tags_in(data: &Data, c: &community::Model, text: &str) -> Result<Vec<Value>, ApiError> {
+pub(crate) async fn tags_in(
+    data: &Data,
+    c: &community::Model,
+    text: &str,
+) -> Result<Vec<Value>, ApiError> {
     let mut tags = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let words = text.split(|ch: char| ch.is_whitespace() || ",;:!?()[]".contains(ch));
@@ -234,14 +238,17 @@ async fn tags_in(data: &Data, c: &community::Model, text: &str) -> Result<Vec<Va
     Ok(tags)
 }
 
-async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {
+pub(crate) async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {
     post::Entity::find_by_id(id)
         .one(&data.db)
         .await?
         .ok_or_else(|| ApiError::not_found("post"))
 }
 
-async fn community_of(data: &Data, p: &post::Model) -> Result<community::Model, ApiError> {
+pub(crate) async fn community_of(
+    data: &Data,
+    p: &post::Model,
+) -> Result<community::Model, ApiError> {
     community::Entity::find_by_id(p.community_id)
         .one(&data.db)
         .await?
@@ -249,7 +256,7 @@ async fn community_of(data: &Data, p: &post::Model) -> Result<community::Model, 
 }
 
 /// Requires a facilitator or coordinator of the post's community (instance admins pass).
-async fn require_moderator(
+pub(crate) async fn require_moderator(
     data: &Data,
     c: &community::Model,
     auth: &AuthUser,
@@ -263,7 +270,7 @@ async fn require_moderator(
     ))
 }
 
-fn author_json(a: &person::Model) -> Value {
+pub(crate) fn author_json(a: &person::Model) -> Value {
     json!({
         "id": a.ap_id,
         "local_id": a.id,

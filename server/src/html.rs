@@ -5,8 +5,18 @@ use axum::{
     extract::State,
     response::{Html, IntoResponse, Response},
 };
-use copse_entities::{community, person, post};
-use copse_federation::{objects::escape_html, Data};
+use copse_entities::{
+    community,
+    event::{self, EventStatus, JoinMode},
+    person, post,
+};
+use copse_federation::{
+    objects::{
+        escape_html,
+        event::{place_in_words, when_in_words},
+    },
+    Data,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 fn page(title: &str, body: &str) -> Response {
@@ -68,7 +78,7 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         copse_entities::community::MembershipPolicy::Invite => "by invitation",
     };
     let mut body = format!(
-        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{} · membership {policy} · <a href=\"{}/rules\">how we work</a></p><div>{}</div><h2>Topics</h2>",
+        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{} · membership {policy} · <a href=\"{}/rules\">how we work</a></p><div>{}</div>",
         escape_html(&c.title),
         escape_html(&c.name),
         escape_html(&data.settings.domain),
@@ -77,6 +87,7 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         escape_html(c.ap_id.as_str()),
         c.summary.as_deref().unwrap_or_default()
     );
+    body.push_str(&events_section(data, c).await?);
     if posts.is_empty() {
         body.push_str("<p>No posts yet.</p>");
     }
@@ -92,6 +103,91 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         ));
     }
     Ok(page(&c.title, &body))
+}
+
+/// Download and subscribe links of an iCalendar feed at `path`.
+fn calendar_links(data: &Data, path: &str) -> String {
+    let domain = &data.settings.domain;
+    format!(
+        "<p class=\"meta\"><a href=\"{path}\" download>Download calendar (.ics)</a> · \
+         <a href=\"webcal://{}{path}\">Subscribe in your calendar</a></p>",
+        escape_html(domain)
+    )
+}
+
+/// The upcoming events of a community, with its calendar links, before its topics.
+async fn events_section(data: &Data, c: &community::Model) -> Result<String, ApiError> {
+    let list = crate::event_api::community_events(data, c, false, 0, 10).await?;
+    let mut html = String::from("<h2>Upcoming events</h2>");
+    if list.is_empty() {
+        html.push_str("<p>No events planned.</p>");
+    }
+    html.push_str("<ul>");
+    for (p, e) in &list {
+        html.push_str(&format!(
+            "<li><a href=\"/post/{}\">{}</a> — {}{}</li>",
+            p.id,
+            escape_html(&p.title),
+            escape_html(&when_in_words(e.starts_at, e.ends_at, &e.timezone)),
+            if e.status == EventStatus::Cancelled {
+                " <strong>(cancelled)</strong>"
+            } else {
+                ""
+            }
+        ));
+    }
+    html.push_str("</ul>");
+    if c.local {
+        html.push_str(&calendar_links(data, &format!("/c/{}/events.ics", c.name)));
+    }
+    html.push_str("<h2>Topics</h2>");
+    Ok(html)
+}
+
+/// The details of an event, above its comments.
+fn event_details(data: &Data, p: &post::Model, e: &event::Model) -> String {
+    let mut html = String::from("<section class=\"event\"><dl>");
+    let mut row = |k: &str, v: String| {
+        html.push_str(&format!("<dt>{}</dt><dd>{v}</dd>", escape_html(k)));
+    };
+    if e.status != EventStatus::Confirmed {
+        row("Status", escape_html(e.status.ical()));
+    }
+    row(
+        "When",
+        escape_html(&when_in_words(e.starts_at, e.ends_at, &e.timezone)),
+    );
+    if let Some(place) = place_in_words(e) {
+        row("Where", escape_html(&place));
+    }
+    if let Some(link) = &e.online_url {
+        row(
+            "Online",
+            format!(
+                "<a href=\"{0}\" rel=\"nofollow noopener\">{0}</a>",
+                escape_html(link)
+            ),
+        );
+    }
+    let places = match e.remaining() {
+        Some(left) => format!("{} going, {left} places left", e.participant_count),
+        None => format!("{} going", e.participant_count),
+    };
+    row("Participants", escape_html(&places));
+    if let (JoinMode::External, Some(u)) = (e.join_mode, &e.external_url) {
+        row(
+            "Register",
+            format!(
+                "<a href=\"{0}\" rel=\"nofollow noopener\">{0}</a>",
+                escape_html(u)
+            ),
+        );
+    }
+    html.push_str("</dl></section>");
+    if p.local {
+        html.push_str(&calendar_links(data, &format!("/post/{}/event.ics", p.id)));
+    }
+    html
 }
 
 /// A community's purpose, code of conduct and ways of deciding.
@@ -182,8 +278,13 @@ pub async fn thread_page(
             p.content.clone()
         }
     };
+    let details =
+        match copse_federation::activities::events::event_of_post(&data.db, topic.id).await? {
+            Some(e) if topic.visible() => event_details(data, &topic, &e),
+            _ => String::new(),
+        };
     let mut body = format!(
-        "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>{}{}</h1>{}{}",
+        "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>{}{}</h1>{}{details}{}",
         escape_html(c.ap_id.as_str()),
         escape_html(&c.title),
         escape_html(&topic.title),

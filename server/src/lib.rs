@@ -8,7 +8,9 @@ pub mod cache;
 pub mod db;
 pub mod discussion_api;
 pub mod error;
+pub mod event_api;
 pub mod html;
+pub mod ical;
 pub mod membership_api;
 pub mod routes;
 pub mod settings;
@@ -102,6 +104,12 @@ pub fn spawn_workers(tasks: &mut JoinSet<()>, config: &AppState, settings: &Sett
     }
     for _ in 0..settings.federation.inbox_workers {
         tasks.spawn(queue::inbox::run_worker(config.clone()));
+    }
+    // Reminders go with the inbox workers: processes that only serve HTTP send none.
+    if settings.federation.inbox_workers > 0 {
+        tasks.spawn(copse_federation::activities::events::run_reminders(
+            config.clone(),
+        ));
     }
 }
 

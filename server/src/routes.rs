@@ -15,7 +15,7 @@ use copse_entities::{
     activity, community, community_follower, community_follower::Role, person, post, DbUrl,
 };
 use copse_federation::{
-    activities::discussion,
+    activities::{discussion, events},
     inbox::{ingest, IncomingRequest, Ingested},
     objects::{group_of, instance_actor, note_of, person_of, thread_context, tombstone_of},
     protocol::{OrderedCollection, WithContext},
@@ -49,6 +49,14 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
         .route("/u/{name}/outbox", get(http_get_person_outbox))
         .route("/post/{id}", get(http_get_post))
         .route("/post/{id}/context", get(http_get_post_context))
+        .route(
+            "/post/{id}/event.ics",
+            get(crate::event_api::http_get_event_calendar),
+        )
+        .route(
+            "/c/{name}/events.ics",
+            get(crate::event_api::http_get_community_calendar),
+        )
         .route_layer(middleware::from_fn_with_state(cache, crate::cache::layer));
     Router::new()
         .merge(cached)
@@ -452,7 +460,11 @@ async fn http_get_post(
             return Err(ApiError::not_found("post"));
         }
         if !post.visible() {
-            let mut res = activity_json(WithContext::new(tombstone_of(&post)));
+            let tombstone = match events::event_of_post(&data.db, post.id).await? {
+                Some(_) => events::event_tombstone(&post),
+                None => tombstone_of(&post),
+            };
+            let mut res = activity_json(WithContext::new(tombstone));
             *res.status_mut() = StatusCode::GONE;
             return Ok(res);
         }
@@ -460,6 +472,10 @@ async fn http_get_post(
             .one(&data.db)
             .await?
             .ok_or_else(|| ApiError::not_found("author"))?;
+        if let Some(e) = events::event_of_post(&data.db, post.id).await? {
+            let object = events::event_object(&data.db, &post, &e).await?;
+            return Ok(activity_json(WithContext::new(object)));
+        }
         let parent = discussion::parent_ap_id(&data.db, &post).await?;
         return Ok(activity_json(WithContext::new(note_of(
             &post,

@@ -21,6 +21,24 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Federation and its queues.
     pub federation: FederationSection,
+    /// Events.
+    pub events: EventSettings,
+}
+
+/// `[events]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventSettings {
+    /// Minutes before an event starts that its participants get a reminder.
+    pub reminder_lead_minutes: u64,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        Self {
+            reminder_lead_minutes: 24 * 60,
+        }
+    }
 }
 
 /// `[database]`
@@ -87,6 +105,7 @@ impl Default for Settings {
             database: DatabaseSettings::default(),
             http: HttpSettings::default(),
             federation: FederationSection::default(),
+            events: EventSettings::default(),
         }
     }
 }
@@ -287,6 +306,14 @@ impl Settings {
         if f.poll_interval_ms == 0 {
             return bad("federation.poll_interval_ms", "must be at least 1");
         }
+        if self.events.reminder_lead_minutes == 0
+            || self.events.reminder_lead_minutes > 60 * 24 * 30
+        {
+            return bad(
+                "events.reminder_lead_minutes",
+                "must be between 1 and 43200 (30 days)",
+            );
+        }
         if self.http.header_read_timeout_seconds == 0 {
             return bad("http.header_read_timeout_seconds", "must be at least 1");
         }
@@ -308,6 +335,7 @@ impl Settings {
         s.dead_pause = Duration::from_secs(f.dead_pause_hours * 3600);
         s.poll_interval = Duration::from_millis(f.poll_interval_ms);
         s.request_timeout = Duration::from_secs(f.request_timeout_seconds);
+        s.reminder_lead = Duration::from_secs(self.events.reminder_lead_minutes * 60);
         s
     }
 }

@@ -138,12 +138,12 @@ fn is_public(urls: &[&Vec<Url>]) -> bool {
 }
 
 /// The text of an HTML fragment, tags dropped and entities decoded.
-fn text_of(html: &str) -> String {
+pub(crate) fn text_of(html: &str) -> String {
     unescape_html(&ammonia::Builder::empty().clean(html).to_string())
 }
 
 /// Drops the leading `@mentions` Mastodon puts before the text.
-fn strip_mentions(text: &str) -> &str {
+pub(crate) fn strip_mentions(text: &str) -> &str {
     let mut text = text.trim();
     while text.starts_with('@') {
         text = text
@@ -438,6 +438,12 @@ pub async fn receive_create(
             None => return ignore(data, row, "not addressed to a community here").await,
         },
     };
+    if let Some(p) = &parent {
+        // Mastodon cannot send `Join`: a short "going" in reply to an event is the answer.
+        if super::events::receive_reply_answer(data, row, note, &author, p).await? {
+            return Ok(());
+        }
+    }
     let topic = match &parent {
         Some(p) => Some(topic_of(&data.db, p).await?),
         None => None,
@@ -551,11 +557,20 @@ pub async fn receive_delete(
     let Some(existing) = post_by_ap_id(&data.db, target).await? else {
         return ignore(data, row, "a deletion of a post not stored here").await;
     };
+    let community = community_by_id(&data.db, existing.community_id).await?;
+    if !community.local && community.ap_id.0 == delete.actor {
+        // A remote community is the authority for its own content; it deletes the events it
+        // holds itself (Mobilizon, Copse).
+        let txn = crate::context::begin(&data.db).await?;
+        tombstone(&txn, existing.id).await?;
+        mark_done(&txn, row.id).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
     let author = signer_person(data, &delete.actor).await?;
     if existing.author_id != author.id {
         return Err(Error::Forbidden("only its author deletes a post".into()));
     }
-    let community = community_by_id(&data.db, existing.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     tombstone(&txn, existing.id).await?;
     if community.local {
@@ -586,7 +601,10 @@ pub async fn receive_announced_delete(
     }
     let author = person_by_id(&data.db, p.author_id).await?;
     let txn = crate::context::begin(&data.db).await?;
-    if author.ap_id.0 == delete.actor {
+    // The group deletes the events it holds; for anything else its Delete is a removal.
+    let group_event = delete.actor == community.ap_id.0
+        && super::events::event_of_post(&txn, p.id).await?.is_some();
+    if author.ap_id.0 == delete.actor || group_event {
         tombstone(&txn, p.id).await?;
     } else {
         post::Entity::update(post::ActiveModel {
@@ -884,6 +902,60 @@ pub struct NewPost {
     pub tags: Vec<Value>,
 }
 
+/// What a local post is made of.
+pub(crate) struct LocalPost {
+    pub community_id: i64,
+    pub author_id: i64,
+    pub title: String,
+    pub html: String,
+    pub source: String,
+    pub tags: Option<String>,
+}
+
+/// Inserts a post written here (a topic, a reply or an event) and gives it its URL, which is
+/// known only after the insert.
+pub(crate) async fn insert_local_post(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    draft: LocalPost,
+    parent: Option<&post::Model>,
+    now: chrono::DateTime<Utc>,
+) -> Result<post::Model, Error> {
+    // A placeholder keeps the unique column unique until the id is known.
+    let placeholder = data.urls.new_activity("pending-post");
+    let mut row = post::Entity::insert(post::ActiveModel {
+        id: NotSet,
+        ap_id: Set(DbUrl(placeholder)),
+        community_id: Set(draft.community_id),
+        author_id: Set(draft.author_id),
+        title: Set(draft.title),
+        content: Set(draft.html),
+        source: Set(Some(draft.source)),
+        local: Set(true),
+        published: Set(now),
+        updated: Set(None),
+        parent_id: Set(parent.map(|p| p.id)),
+        topic_id: Set(parent.map(post::Model::thread_id)),
+        last_activity: Set(Some(now)),
+        locked: Set(false),
+        pinned: Set(false),
+        deleted: Set(false),
+        removed: Set(false),
+        tags: Set(draft.tags),
+    })
+    .exec_with_returning(txn)
+    .await?;
+    row.ap_id = DbUrl(data.urls.post(row.id));
+    post::Entity::update(post::ActiveModel {
+        id: Set(row.id),
+        ap_id: Set(row.ap_id.clone()),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    Ok(row)
+}
+
 /// Publishes a local person's topic (no `parent`) or reply, checking who may post.
 pub async fn publish(
     data: &Data,
@@ -906,43 +978,21 @@ pub async fn publish(
             return Err(Error::Forbidden(why));
         }
     }
-    let now = Utc::now();
-    // The id is known only after the insert; a placeholder keeps the unique column unique.
-    let placeholder = data.urls.new_activity("pending-post");
-    let mut row = post::Entity::insert(post::ActiveModel {
-        id: NotSet,
-        ap_id: Set(DbUrl(placeholder)),
-        community_id: Set(c.id),
-        author_id: Set(author.id),
-        title: Set(if parent.is_none() {
-            new.title
-        } else {
-            String::new()
-        }),
-        content: Set(new.html),
-        source: Set(Some(new.source)),
-        local: Set(true),
-        published: Set(now),
-        updated: Set(None),
-        parent_id: Set(parent.map(|p| p.id)),
-        topic_id: Set(parent.map(post::Model::thread_id)),
-        last_activity: Set(Some(now)),
-        locked: Set(false),
-        pinned: Set(false),
-        deleted: Set(false),
-        removed: Set(false),
-        tags: Set((!new.tags.is_empty()).then(|| Value::Array(new.tags).to_string())),
-    })
-    .exec_with_returning(&txn)
-    .await?;
-    row.ap_id = DbUrl(data.urls.post(row.id));
-    post::Entity::update(post::ActiveModel {
-        id: Set(row.id),
-        ap_id: Set(row.ap_id.clone()),
-        ..Default::default()
-    })
-    .exec(&txn)
-    .await?;
+    let title = if parent.is_none() {
+        new.title
+    } else {
+        String::new()
+    };
+    let tags = (!new.tags.is_empty()).then(|| Value::Array(new.tags).to_string());
+    let draft = LocalPost {
+        community_id: c.id,
+        author_id: author.id,
+        title,
+        html: new.html,
+        source: new.source,
+        tags,
+    };
+    let row = insert_local_post(&txn, data, draft, parent, Utc::now()).await?;
     if let Some(p) = parent {
         touch_topic(&txn, p.thread_id()).await?;
     }
@@ -993,6 +1043,7 @@ pub async fn edit(
     if !p.visible() {
         return Err(Error::Conflict("the post was deleted or removed".into()));
     }
+    not_an_event(data, p).await?;
     let c = community_by_id(&data.db, p.community_id).await?;
     let mut row = p.clone();
     if let (Some(t), None) = (title, p.topic_id) {
@@ -1030,6 +1081,19 @@ pub async fn edit(
     send_about(&txn, data, &c, &row, json).await?;
     commit_and_wake(data, txn).await?;
     Ok(row)
+}
+
+/// Events change through their own API, which keeps their details and the Group's `Update`.
+async fn not_an_event(data: &Data, p: &post::Model) -> Result<(), Error> {
+    if super::events::event_of_post(&data.db, p.id)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Conflict(
+            "this post is an event: change or delete it through /api/v1/events".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The id of the post a reply answers.
@@ -1078,6 +1142,7 @@ pub async fn delete(data: &Data, p: &post::Model, author: &person::Model) -> Res
     if p.deleted {
         return Ok(());
     }
+    not_an_event(data, p).await?;
     let c = community_by_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     tombstone(&txn, p.id).await?;

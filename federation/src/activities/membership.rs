@@ -205,6 +205,19 @@ pub async fn send_note(
     html_body: &str,
     direct: bool,
 ) -> Result<(), Error> {
+    send_note_replying(txn, data, community, person, html_body, direct, None).await
+}
+
+/// [`send_note`], as a reply to one of the person's posts.
+pub async fn send_note_replying(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    html_body: &str,
+    direct: bool,
+    in_reply_to: Option<&Url>,
+) -> Result<(), Error> {
     let (mention_html, tag) = mention(person);
     let followers = data.urls.community_part(&community.name, "followers");
     let id = data.urls.new_activity("note");
@@ -227,7 +240,7 @@ pub async fn send_note(
         content: Some(format!("<p>{mention_html}</p>{html_body}")),
         media_type: Some("text/html".into()),
         source: None,
-        in_reply_to: None,
+        in_reply_to: in_reply_to.cloned(),
         context: None,
         url: None,
         tag: vec![tag],

@@ -1,6 +1,7 @@
 //! Activities we receive (`verify` then effects) and the domain events that make us send them.
 
 pub mod discussion;
+pub mod events;
 pub mod follow;
 pub mod membership;
 pub mod post;
@@ -28,16 +29,30 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         .to_string();
     match (row.kind.as_str(), inner_kind.as_str()) {
         ("Follow", _) => follow::receive_follow(data, row, from(json)?).await,
+        ("Join", _) => events::receive_join(data, row, from(json)?).await,
+        ("Leave", _) => events::receive_leave(data, row, from(json)?).await,
+        ("Undo", "Join") => {
+            let undo: crate::protocol::Undo = from(json)?;
+            events::receive_undo_join(data, row, &undo.actor, &undo.object).await
+        }
+        ("Accept" | "Reject", "Join") => events::receive_join_answer(data, row, from(json)?).await,
+        ("Accept" | "Reject", "") if is_join_answer(data, &json).await? => {
+            events::receive_join_answer(data, row, from(json)?).await
+        }
+        ("Create" | "Update", "Event") => events::receive_event(data, row, from(json)?).await,
         ("Undo", "Like" | "EmojiReact") => {
             discussion::receive_undo_reaction(data, row, from(json)?).await
         }
         ("Undo", "Follow") => follow::receive_undo_follow(data, row, from(json)?).await,
         ("Undo", "") => {
-            // Only the id of the undone activity: a reaction we store, or else a follow.
+            // Only the id of the undone activity: a reaction or a join we store, or a follow.
             let undo: crate::protocol::Undo = from(json.clone())?;
             match discussion::undone_id(&undo) {
                 Some(id) if discussion::is_reaction(&data.db, &id).await? => {
                     discussion::receive_undo_reaction(data, row, undo).await
+                }
+                Some(id) if events::is_stored_join(&data.db, &id).await? => {
+                    events::receive_undo_join(data, row, &undo.actor, &undo.object).await
                 }
                 _ => follow::receive_undo_follow(data, row, from(json)?).await,
             }
@@ -65,6 +80,19 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
             txn.commit().await?;
             Ok(())
         }
+    }
+}
+
+/// An `Accept` or `Reject` naming its object by id only: about an event when the id is a
+/// `Join` one of our people sent.
+async fn is_join_answer(data: &Data, json: &Value) -> Result<bool, Error> {
+    match json
+        .get("object")
+        .and_then(Value::as_str)
+        .and_then(|s| url::Url::parse(s).ok())
+    {
+        Some(id) => events::is_stored_join(&data.db, &id).await,
+        None => Ok(false),
     }
 }
 

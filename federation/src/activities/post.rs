@@ -144,13 +144,14 @@ pub async fn post_published(
     Ok(())
 }
 
-/// The post inside an announced activity: trusted as embedded only when it comes from the
-/// announcing community's own server; anything else is fetched from its origin by id.
-async fn announced_note(
+/// The object inside an announced activity (a post or an event): trusted as embedded only
+/// when it comes from the announcing community's own server; anything else is fetched from its
+/// origin by id. `None` for anything else.
+async fn announced_object(
     data: &Data,
     announcer: &Url,
     object: &Value,
-) -> Result<Option<Note>, Error> {
+) -> Result<Option<Value>, Error> {
     let object = match object {
         Value::String(id) => fetch_json(data, &Url::parse(id)?).await?,
         other => other.clone(),
@@ -159,12 +160,12 @@ async fn announced_note(
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let note_value = match kind {
+    let inner = match kind {
         "Create" | "Update" => object.get("object").cloned().unwrap_or(Value::Null),
-        "Note" | "Page" | "Article" => object,
+        "Note" | "Page" | "Article" | "Event" => object,
         _ => return Ok(None),
     };
-    let note_value = match note_value {
+    Ok(Some(match inner {
         Value::String(id) => fetch_json(data, &Url::parse(&id)?).await?,
         v => {
             let id = v
@@ -178,15 +179,7 @@ async fn announced_note(
                 fetch_json(data, &id).await?
             }
         }
-    };
-    let note: Note = serde_json::from_value(note_value)
-        .map_err(|e| Error::InvalidActivity(format!("announced object: {e}")))?;
-    if !same_origin(&note.id, &note.attributed_to) {
-        return Err(Error::InvalidActivity(
-            "post and author are on different origins".into(),
-        ));
-    }
-    Ok(Some(note))
+    }))
 }
 
 /// A community we follow announced something: store the post it carries.
@@ -221,12 +214,30 @@ pub async fn receive_announce(
             .map_err(|e| Error::InvalidActivity(format!("announced Delete: {e}")))?;
         return super::discussion::receive_announced_delete(data, row, &community, delete).await;
     }
-    let Some(note) = announced_note(data, &announce.actor, &announce.object).await? else {
+    let object = announced_object(data, &announce.actor, &announce.object).await?;
+    let Some(object) = object.filter(|o| {
+        matches!(
+            o.get("type").and_then(Value::as_str),
+            Some("Note" | "Page" | "Article" | "Event")
+        )
+    }) else {
         let txn = crate::context::begin(&data.db).await?;
         crate::queue::inbox::mark_ignored(&txn, row.id, "announced object is not a post").await?;
         txn.commit().await?;
         return Ok(());
     };
+    if object.get("type").and_then(Value::as_str) == Some("Event") {
+        let event = serde_json::from_value(object)
+            .map_err(|e| Error::InvalidActivity(format!("announced Event: {e}")))?;
+        return super::events::store_remote(data, row, &community, event).await;
+    }
+    let note: Note = serde_json::from_value(object)
+        .map_err(|e| Error::InvalidActivity(format!("announced object: {e}")))?;
+    if !same_origin(&note.id, &note.attributed_to) {
+        return Err(Error::InvalidActivity(
+            "post and author are on different origins".into(),
+        ));
+    }
     let parent = match &note.in_reply_to {
         Some(id) => match super::discussion::post_by_ap_id(&data.db, id).await? {
             Some(p) if p.community_id == community.id => Some(p),

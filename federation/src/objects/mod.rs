@@ -2,6 +2,7 @@
 //! passes through before it is stored.
 
 mod community;
+pub mod event;
 mod person;
 mod post;
 
@@ -16,6 +17,19 @@ pub fn sanitize_html(html: &str) -> String {
         .link_rel(Some("nofollow noopener noreferrer"))
         .clean(html)
         .to_string()
+}
+
+/// The text of an HTML fragment with paragraphs and line breaks kept as new lines (for
+/// iCalendar descriptions and other plain-text readers).
+pub fn plain_text(html: &str) -> String {
+    let spaced = html
+        .replace("</p>", "</p>\n\n")
+        .replace("<br>", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br />", "\n")
+        .replace("</li>", "</li>\n");
+    let text = unescape_html(&ammonia::Builder::empty().clean(&spaced).to_string());
+    text.trim().to_string()
 }
 
 /// Undoes the escaping `escape_html` (and ammonia's text output) applies.

@@ -104,7 +104,7 @@ pub struct OrderedCollection<T> {
 }
 
 /// Reads `source` as Lemmy's object or Pleroma's plain string; anything else reads as absent.
-fn lenient_source<'de, D>(d: D) -> Result<Option<Source>, D::Error>
+pub(super) fn lenient_source<'de, D>(d: D) -> Result<Option<Source>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
