@@ -34,7 +34,7 @@ use copse_entities::{
 };
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ActiveValue::NotSet, ColumnTrait, ConnectionTrait,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 use url::Url;
@@ -347,7 +347,7 @@ pub async fn change(
     let c = community_by_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     require_local(&c)?;
-    let old = event_of_post(&txn, p.id).await?.ok_or(Error::NotFound)?;
+    let old = locked_event(&txn, p.id).await?;
     if !p.visible() {
         return Err(Error::Conflict("the event was deleted".into()));
     }
@@ -450,6 +450,17 @@ pub async fn delete(data: &Data, p: &post::Model, by: &person::Model) -> Result<
     })))?;
     send_change(&txn, data, &c, &delete).await?;
     commit_and_wake(data, txn).await
+}
+
+/// The event row, locked until the transaction ends, so that answers to one event are
+/// decided one at a time (two people never take the last place, and counts never go stale).
+/// SQLite's write transactions are already serial.
+async fn locked_event(db: &impl ConnectionTrait, post_id: i64) -> Result<event::Model, Error> {
+    event::Entity::find_by_id(post_id)
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
 /// What a deleted event dereferences to.
@@ -864,7 +875,7 @@ pub async fn receive_join(
     join: Join,
 ) -> Result<(), Error> {
     let who = signer(data, row, &join.actor).await?;
-    let Some((p, mut e, c)) = local_event(&data.db, &join.object).await? else {
+    let Some((p, _, c)) = local_event(&data.db, &join.object).await? else {
         return ignore(data, row, "a Join of nothing we hold").await;
     };
     let message = join.participation_message.as_deref().map(|m| {
@@ -874,6 +885,7 @@ pub async fn receive_join(
             .collect::<String>()
     });
     let txn = crate::context::begin(&data.db).await?;
+    let mut e = locked_event(&txn, p.id).await?;
     let outcome = admit(&txn, data, &c, &mut e, &who, Some(&join.id), message, false).await?;
     tell(&txn, data, &c, &p, &e, &who, Some(&join.id), &outcome, None).await?;
     mark_done(&txn, row.id).await?;
@@ -887,10 +899,11 @@ pub async fn receive_leave(
     leave: Join,
 ) -> Result<(), Error> {
     let who = signer(data, row, &leave.actor).await?;
-    let Some((p, mut e, c)) = local_event(&data.db, &leave.object).await? else {
+    let Some((p, _, c)) = local_event(&data.db, &leave.object).await? else {
         return ignore(data, row, "a Leave of nothing we hold").await;
     };
     let txn = crate::context::begin(&data.db).await?;
+    let mut e = locked_event(&txn, p.id).await?;
     withdraw(&txn, data, &c, &p, &mut e, &who).await?;
     mark_done(&txn, row.id).await?;
     commit_and_wake(data, txn).await
@@ -1000,9 +1013,9 @@ pub async fn receive_reply_answer(
     if parent.topic_id.is_some() {
         return Ok(false);
     }
-    let Some(mut e) = event_of_post(&data.db, parent.id).await? else {
+    if event_of_post(&data.db, parent.id).await?.is_none() {
         return Ok(false);
-    };
+    }
     let c = community_by_id(&data.db, parent.community_id).await?;
     if !c.local {
         return Ok(false);
@@ -1011,6 +1024,7 @@ pub async fn receive_reply_answer(
         return Ok(false);
     };
     let txn = crate::context::begin(&data.db).await?;
+    let mut e = locked_event(&txn, parent.id).await?;
     let outcome = if going {
         admit(&txn, data, &c, &mut e, who, None, None, false).await?
     } else {
@@ -1043,14 +1057,12 @@ pub async fn answer_locally(
     going: bool,
     message: Option<String>,
 ) -> Result<Outcome, Error> {
-    let mut e = event_of_post(&data.db, p.id)
-        .await?
-        .ok_or(Error::NotFound)?;
     if !p.visible() {
         return Err(Error::Conflict("the event was deleted".into()));
     }
     let c = community_by_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
+    let mut e = locked_event(&txn, p.id).await?;
     let outcome = if c.local {
         if going {
             admit(&txn, data, &c, &mut e, who, None, message, false).await?
@@ -1112,10 +1124,8 @@ pub async fn decide(
     accept: bool,
 ) -> Result<Outcome, Error> {
     let c = community_by_id(&data.db, p.community_id).await?;
-    let mut e = event_of_post(&data.db, p.id)
-        .await?
-        .ok_or(Error::NotFound)?;
     let txn = crate::context::begin(&data.db).await?;
+    let mut e = locked_event(&txn, p.id).await?;
     require_local(&c)?;
     let Some(row) = participant(&txn, p.id, who.id).await? else {
         return Err(Error::NotFound);
