@@ -415,9 +415,7 @@ async fn event_json(data: &Data, p: &post::Model, e: &event::Model) -> Result<Va
         .one(&data.db)
         .await?;
     let tz = zone(&e.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let waiting = events::participants(&data.db, p.id, &[ParticipantStatus::Waiting])
-        .await?
-        .len();
+    let waiting = events::count_with(&data.db, p.id, ParticipantStatus::Waiting).await?;
     let place = e.has_place().then(|| {
         json!({
             "name": e.place_name,

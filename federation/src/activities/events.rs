@@ -508,7 +508,8 @@ async fn participant(
         .await?)
 }
 
-async fn count_with(
+/// How many people have `status` for an event.
+pub async fn count_with(
     db: &impl ConnectionTrait,
     event_id: i64,
     status: ParticipantStatus,
