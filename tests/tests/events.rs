@@ -90,6 +90,13 @@ fn notes_to(fake: &FakeServer, label: &str) -> Vec<Value> {
         .collect()
 }
 
+/// True when `label` got an `Accept` or `Reject` (`kind`) of `join`.
+fn answered(fake: &FakeServer, label: &str, kind: &str, join: &Value) -> bool {
+    fake.posted(label)
+        .iter()
+        .any(|v| v["type"] == kind && v["object"]["id"] == join["id"])
+}
+
 fn join_of(fake: &FakeServer, who: &FakeActor, label: &str, n: u32, event: &str) -> Value {
     json!({
         "@context": "https://www.w3.org/ns/activitystreams",
@@ -521,9 +528,7 @@ async fn joins_leaves_waiting_list_and_replies_from_anywhere() {
         .await;
     assert_eq!((s, answer["status"].as_str()), (200, Some("not_going")));
     wait_for("kai's Accept", T, || async {
-        fake.posted("fri")
-            .iter()
-            .any(|v| v["type"] == "Accept" && v["object"]["id"] == kai_join["id"])
+        answered(&fake, "fri", "Accept", &kai_join)
     })
     .await;
 
@@ -627,9 +632,7 @@ async fn joins_leaves_waiting_list_and_replies_from_anywhere() {
         .await;
     assert_eq!(s, 200);
     wait_for("the Accept and the Reject", T, || async {
-        fake.posted("mobi")
-            .iter()
-            .any(|v| v["type"] == "Accept" && v["object"]["id"] == zoe_ask["id"])
+        answered(&fake, "mobi", "Accept", &zoe_ask)
             && fake
                 .posted("fri")
                 .iter()
@@ -646,9 +649,7 @@ async fn joins_leaves_waiting_list_and_replies_from_anywhere() {
     let first = join_of(&fake, &kai, "fri", 3, &table_id);
     assert_eq!(kai.deliver(&a.client, &inbox, &first).await, 202);
     wait_for("the Reject of an uninvited join", T, || async {
-        fake.posted("fri")
-            .iter()
-            .any(|v| v["type"] == "Reject" && v["object"]["id"] == first["id"])
+        answered(&fake, "fri", "Reject", &first)
     })
     .await;
     let (s, _) = a
@@ -663,9 +664,21 @@ async fn joins_leaves_waiting_list_and_replies_from_anywhere() {
     let second = join_of(&fake, &kai, "fri", 4, &table_id);
     assert_eq!(kai.deliver(&a.client, &inbox, &second).await, 202);
     wait_for("the Accept of an invited join", T, || async {
-        fake.posted("fri")
-            .iter()
-            .any(|v| v["type"] == "Accept" && v["object"]["id"] == second["id"])
+        answered(&fake, "fri", "Accept", &second)
+    })
+    .await;
+
+    // Kai takes it back with an Undo of his Join (as some servers do instead of Leave).
+    let undo = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/undos/1", fake.base("fri")),
+        "type": "Undo", "actor": kai.id, "object": second
+    });
+    assert_eq!(kai.deliver(&a.client, &inbox, &undo).await, 202);
+    let turl = format!("/api/v1/events/{}/participants", table["id"]);
+    wait_for("kai withdrawn", T, || async {
+        let (_, l) = a.api(Method::GET, &turl, Some(&ana), None).await;
+        l["items"].as_array().is_some_and(Vec::is_empty)
     })
     .await;
 
@@ -678,9 +691,7 @@ async fn joins_leaves_waiting_list_and_replies_from_anywhere() {
     let conf_join = join_of(&fake, &zoe, "mobi", 3, conf["ap_id"].as_str().unwrap());
     assert_eq!(zoe.deliver(&a.client, &inbox, &conf_join).await, 202);
     wait_for("the Reject of an external event", T, || async {
-        fake.posted("mobi")
-            .iter()
-            .any(|v| v["type"] == "Reject" && v["object"]["id"] == conf_join["id"])
+        answered(&fake, "mobi", "Reject", &conf_join)
     })
     .await;
 }
