@@ -91,7 +91,7 @@ pub async fn run(
     ] {
         let n = batch.len();
         let sw = Stopwatch::start();
-        let mut res = load::run(&a.client, batch, 64).await;
+        let mut res = load::run(&load::client_for(a), batch, 64).await;
         assert_eq!(res.ok as usize, n, "ingest refused some: {:?}", res.errors);
         rows.push(
             Row::new(

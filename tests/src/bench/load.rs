@@ -27,6 +27,29 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
 }
 
+/// The load generator's client: like a busy remote server or a browser, it keeps its connections
+/// open (one per concurrent request), and it resolves `host` (a test instance's `name.localhost`)
+/// to `addr`. The raw-axum ceiling uses the same client, so the two rates compare like for like.
+pub fn client(host: Option<(&str, std::net::SocketAddr)>) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(usize::MAX);
+    if let Some((host, addr)) = host {
+        b = b.resolve(host, addr);
+    }
+    b.build().expect("load client")
+}
+
+/// The load generator's client for one test instance.
+pub fn client_for(a: &crate::TestInstance) -> reqwest::Client {
+    let (host, port) = a.domain.rsplit_once(':').expect("name.localhost:PORT");
+    let port: u16 = port.parse().expect("port");
+    client(Some((
+        host,
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+    )))
+}
+
 /// GETs every URL, `concurrency` at a time.
 pub async fn get_many(
     client: &reqwest::Client,

@@ -59,7 +59,7 @@ pub async fn run(
             })
             .collect();
         let sw = Stopwatch::start();
-        let mut res = load::run(&a.client, reqs, 64).await;
+        let mut res = load::run(&load::client_for(a), reqs, 64).await;
         assert_eq!(res.ok as usize, per_endpoint, "{name}: {:?}", res.errors);
         rows.push(
             Row::new(
