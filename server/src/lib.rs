@@ -77,6 +77,21 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
     Ok(ctx.into_config().await?)
 }
 
+/// Binds a listening socket with a deep accept queue. Tokio's `bind` asks for 128 pending
+/// connections; a post announced to a thousand servers brings them all back for the object in
+/// the same second, and connections beyond the queue are dropped and retried a second later.
+/// The kernel caps the figure at `net.core.somaxconn`.
+pub fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(4096)
+}
+
 /// Starts an instance on a bound listener: serves HTTP and runs the configured queue workers.
 pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance, StartError> {
     let config = prepare(&settings).await?;

@@ -222,8 +222,7 @@ async fn run(settings: Settings, command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Serve => {
-            let listener = tokio::net::TcpListener::bind(settings.bind)
-                .await
+            let listener = copse_server::listen(settings.bind)
                 .map_err(|e| format!("cannot listen on {}: {e}", settings.bind))?;
             let url = settings.database.url.clone();
             let domain = settings.domain.clone();

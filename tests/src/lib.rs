@@ -128,9 +128,8 @@ impl TestInstance {
 
     /// Starts an instance after adjusting its settings.
     pub async fn spawn_with(name: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener =
+            copse_server::listen(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let domain = format!("{name}.localhost:{port}");
         let db = TestDb::new().await;
@@ -182,9 +181,9 @@ impl TestInstance {
     /// Starts it again on the same port and database.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
-            .await
-            .expect("rebind");
+        let listener =
+            copse_server::listen(std::net::SocketAddr::from(([127, 0, 0, 1], self.port)))
+                .expect("rebind");
         self.instance = Some(
             copse_server::start(self.settings.clone(), listener)
                 .await

@@ -7,7 +7,7 @@ use chrono::Utc;
 use copse_entities::{received_activity, received_activity::InboxStatus, DbUrl};
 use copse_federation::signatures::{generate_keypair, PublicKey, SigningKey};
 use sea_orm::{ActiveValue::NotSet, EntityTrait, Set, TransactionTrait};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use url::Url;
 
 /// The ceilings, in operations per second.
@@ -112,9 +112,8 @@ pub async fn measure(db: &TestDb, scale: f64) -> Ceilings {
 }
 
 async fn raw_axum(requests: usize) -> f64 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener =
+        copse_server::listen(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
     let addr = listener.local_addr().expect("addr");
     let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
     let server = tokio::spawn(async move {
@@ -122,7 +121,7 @@ async fn raw_axum(requests: usize) -> f64 {
     });
     let url = format!("http://{addr}/");
     let sw = Stopwatch::start();
-    let result = load::get_many(&reqwest::Client::new(), vec![url; requests], 64).await;
+    let result = load::get_many(&load::client(None), vec![url; requests], 64).await;
     let rate = result.ok as f64 / sw.wall().as_secs_f64();
     server.abort();
     rate
@@ -174,6 +173,5 @@ async fn inserts(db: &TestDb, scale: f64) -> (f64, f64) {
         txn.commit().await.expect("commit");
     }
     let batched_rate = batched as f64 / start.elapsed().as_secs_f64();
-    let _ = Duration::ZERO;
     (single_rate, batched_rate)
 }

@@ -86,9 +86,8 @@ async fn receive(
 impl Sink {
     /// Starts a sink on a free loopback port.
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener =
+            copse_server::listen(std::net::SocketAddr::from(([127, 0, 0, 1], 0))).expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let sink = Self {
             port,
