@@ -31,6 +31,27 @@ struct Entry {
 pub struct ResponseCache {
     ttl: Duration,
     entries: Arc<Mutex<HashMap<String, Entry>>>,
+    // Keys being computed now. When a post is announced to a thousand servers they all fetch it
+    // in the same second; the first request computes it and the others wait for its answer
+    // instead of each running the same queries.
+    filling: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+/// Held by the one request computing a key; forgets the key when dropped, even if the request
+/// is abandoned half way.
+struct Filling {
+    key: String,
+    filling: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Filling {
+    fn drop(&mut self) {
+        self.filling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
 }
 
 impl ResponseCache {
@@ -39,6 +60,30 @@ impl ResponseCache {
         Self {
             ttl,
             entries: Arc::default(),
+            filling: Arc::default(),
+        }
+    }
+
+    /// Becomes the one request computing `key`, or waits for the one that is and returns
+    /// `None` (the caller then looks in the cache again).
+    async fn fill_or_wait(&self, key: &str) -> Option<Filling> {
+        let flight = self
+            .filling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_string())
+            .or_default()
+            .clone();
+        match flight.clone().try_lock_owned() {
+            Ok(guard) => Some(Filling {
+                key: key.to_string(),
+                filling: self.filling.clone(),
+                _guard: guard,
+            }),
+            Err(_) => {
+                drop(flight.lock().await);
+                None
+            }
         }
     }
 
@@ -88,12 +133,17 @@ pub async fn layer(State(cache): State<ResponseCache>, req: Request, next: Next)
     if let Some(hit) = cache.get(&key) {
         return hit;
     }
+    let filling = cache.fill_or_wait(&key).await;
+    // Whoever filled it may have finished between our first look and now.
+    if let Some(hit) = cache.get(&key) {
+        return hit;
+    }
     let res = next.run(req).await;
     if res.status() != StatusCode::OK {
         return res;
     }
     let (parts, body) = res.into_parts();
-    match axum::body::to_bytes(body, MAX_BODY).await {
+    let res = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => {
             cache.put(
                 key,
@@ -103,7 +153,9 @@ pub async fn layer(State(cache): State<ResponseCache>, req: Request, next: Next)
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    }
+    };
+    drop(filling);
+    res
 }
 
 #[cfg(test)]
@@ -121,5 +173,46 @@ mod tests {
             cache.put(format!("k{i}"), None, Bytes::new());
         }
         assert!(cache.entries.lock().unwrap().len() <= MAX_ENTRIES);
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_compute_a_document_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tower::ServiceExt;
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let app = axum::Router::new()
+            .route(
+                "/doc",
+                axum::routing::get(move || {
+                    let counted = counted.clone();
+                    async move {
+                        counted.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        "the document"
+                    }
+                }),
+            )
+            .route_layer(axum::middleware::from_fn_with_state(
+                ResponseCache::new(Duration::from_secs(5)),
+                layer,
+            ));
+        let requests: Vec<_> = (0..20)
+            .map(|_| {
+                let app = app.clone();
+                tokio::spawn(async move {
+                    let res = app
+                        .oneshot(Request::get("/doc").body(Body::empty()).unwrap())
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), StatusCode::OK);
+                    axum::body::to_bytes(res.into_body(), 1024).await.unwrap()
+                })
+            })
+            .collect();
+        for request in requests {
+            assert_eq!(&request.await.unwrap()[..], b"the document");
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 }
