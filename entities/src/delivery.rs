@@ -1,18 +1,15 @@
-//! The durable outbox: one row per (activity, target inbox).
+//! The durable outbox: one row per (activity, target inbox) still to be sent or given up.
 
 use crate::DbUrl;
 use sea_orm::entity::prelude::*;
 
-/// Where a delivery stands.
+/// Where a delivery stands. A delivered row is deleted, so it has no status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum DeliveryStatus {
     /// Not yet delivered; due at `next_attempt_at`.
     #[sea_orm(string_value = "pending")]
     Pending,
-    /// The receiver answered 2xx.
-    #[sea_orm(string_value = "delivered")]
-    Delivered,
     /// Given up: a permanent 4xx or too many attempts.
     #[sea_orm(string_value = "failed")]
     Failed,

@@ -7,6 +7,7 @@ mod m20261122_000002_membership;
 mod m20261122_000003_covering_indexes;
 mod m20261122_000004_discussions;
 mod m20261122_000005_events;
+mod m20261122_000006_prune_delivered;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_covering_indexes::Migration),
             Box::new(m20261122_000004_discussions::Migration),
             Box::new(m20261122_000005_events::Migration),
+            Box::new(m20261122_000006_prune_delivered::Migration),
         ]
     }
 }

@@ -122,26 +122,18 @@ async fn follow_post_and_leave_across_three_instances() {
         assert!(content.contains("Notes follow."), "{content}");
     }
 
-    // One delivery per distinct shared inbox: beta's two followers share one.
+    // Both Announce forms were stored once; their deliveries (one per distinct shared inbox,
+    // which the benchmark smoke run counts at a sink) are deleted once delivered.
     let announces: Vec<activity::Model> = activity::Entity::find()
         .filter(activity::Column::Kind.eq("Announce"))
         .all(a.db())
         .await
         .unwrap();
     assert_eq!(announces.len(), 2);
-    for an in &announces {
-        let targets: Vec<String> = delivery::Entity::find()
-            .filter(delivery::Column::ActivityId.eq(an.id))
-            .all(a.db())
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|d| d.inbox.to_string())
-            .collect();
-        assert_eq!(targets.len(), 2, "{targets:?}");
-        assert!(targets.contains(&format!("http://{}/inbox", b.domain)));
-        assert!(targets.contains(&format!("http://{}/inbox", c.domain)));
-    }
+    wait_for("delivered rows removed", T, || async {
+        delivery::Entity::find().count(a.db()).await.unwrap() == 0
+    })
+    .await;
 
     // The post dereferences at its id, for AP clients and browsers.
     let (status, note) = b.get_ap(&post_id.parse().unwrap()).await;

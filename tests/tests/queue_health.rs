@@ -62,3 +62,81 @@ async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
     assert_eq!(d.status, delivery::DeliveryStatus::Pending);
     assert_eq!(d.attempts, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_sends_to_each_host_in_turn_and_stops_at_a_failing_one() {
+    let a = TestInstance::spawn_with("alpha", |s| {
+        s.federation.delivery_workers = 0;
+        s.federation.inbox_workers = 0;
+    })
+    .await;
+    a.create_community("net", "London Networks").await;
+    let site = copse_server::db::site(a.db()).await.unwrap();
+    let mut settings = a.settings.federation_settings();
+    settings.request_timeout = Duration::from_secs(2);
+    let ctx = FederationContext::new(a.db().clone(), settings, &site.private_key_pem).unwrap();
+    let live = copse_tests::fake::FakeServer::start().await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dead = format!("dead.localhost:{port}");
+    let inboxes: Vec<url::Url> = (0..3)
+        .flat_map(|i| {
+            [
+                format!("http://{dead}/u/{i}/inbox"),
+                format!("{}/u/{i}/inbox", live.base("live")),
+            ]
+        })
+        .map(|u| u.parse().unwrap())
+        .collect();
+    let activity = json!({
+        "id": ctx.urls.new_activity("Announce"), "type": "Announce",
+        "actor": ctx.urls.community("net"), "object": "http://dead.localhost/x"
+    });
+    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
+        .await
+        .unwrap();
+
+    assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 6);
+    // The live host got all three, and their rows are gone.
+    assert_eq!(live.posted("live").len(), 3);
+    let left = delivery::Entity::find().all(a.db()).await.unwrap();
+    assert_eq!(left.len(), 3, "only the dead host's deliveries are kept");
+    // The dead host was tried once: one attempt counted, the other two put back untried.
+    let mut attempts: Vec<i32> = left.iter().map(|d| d.attempts).collect();
+    attempts.sort();
+    assert_eq!(attempts, [0, 0, 1]);
+    for d in &left {
+        assert_eq!(d.status, delivery::DeliveryStatus::Pending);
+        assert!(d.next_attempt_at > chrono::Utc::now());
+        if d.attempts == 0 {
+            assert!(
+                d.last_error
+                    .as_deref()
+                    .unwrap_or("")
+                    .starts_with("not tried"),
+                "{:?}",
+                d.last_error
+            );
+        }
+    }
+    let failing = instance::Entity::find()
+        .filter(instance::Column::Domain.eq(dead))
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        failing.failure_count, 1,
+        "one failure per batch, not per delivery"
+    );
+    let healthy = instance::Entity::find()
+        .filter(instance::Column::Domain.eq(format!("live.localhost:{}", live.port)))
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(healthy.last_success_at.is_some());
+    assert_eq!(healthy.failure_count, 0);
+}

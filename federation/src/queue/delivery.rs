@@ -11,8 +11,9 @@ use copse_entities::{
     instance, person, DbUrl,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    Set,
+    sea_query::{Expr, OnConflict},
+    ActiveValue::NotSet,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use serde_json::Value;
 use std::{
@@ -109,6 +110,9 @@ pub enum DeliveryOutcome {
     Retry(String, Option<std::time::Duration>),
     /// The receiver refused it for good (other 4xx) or it cannot be sent.
     Permanent(String),
+    /// Not tried: an earlier delivery to the same host failed in this batch. It waits as long
+    /// as its own next retry would (or as the host asked), without counting an attempt.
+    Deferred(String, Option<std::time::Duration>),
 }
 
 /// Returns the signing key of a local actor, reading it from the database once.
@@ -274,32 +278,63 @@ pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
             (a.id, key.map(|k| (bytes::Bytes::from(a.data), k)))
         })
         .collect();
-    // Each send is its own task, so signing runs on every core of the runtime.
+    // One task per host, so signing runs on every core of the runtime while each host gets its
+    // deliveries one after another over one kept-alive connection (one TLS handshake, not one
+    // per delivery).
+    let mut by_host: BTreeMap<String, Vec<delivery::Model>> = BTreeMap::new();
+    for row in rows {
+        by_host.entry(row.domain.clone()).or_default().push(row);
+    }
     let permits = Arc::new(tokio::sync::Semaphore::new(s.delivery_concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for row in rows {
-        let payload = payloads.get(&row.activity_id).cloned();
+    for (_, host_rows) in by_host {
+        let payloads: Vec<_> = host_rows
+            .iter()
+            .map(|r| payloads.get(&r.activity_id).cloned())
+            .collect();
         let ctx = ctx.clone();
         let permits = permits.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let outcome = match payload {
-                Some(Ok((body, key))) => send(&ctx, &key, &row.inbox.0, body).await,
-                Some(Err(e)) => DeliveryOutcome::Permanent(e),
-                None => DeliveryOutcome::Permanent("activity is gone".into()),
-            };
-            (row, outcome)
+            send_to_host(&ctx, host_rows, payloads).await
         });
     }
     let mut results = Vec::new();
     while let Some(done) = tasks.join_next().await {
         if let Ok(r) = done {
-            results.push(r);
+            results.extend(r);
         }
     }
     let claimed = results.len();
     record(ctx, results).await?;
     Ok(claimed)
+}
+
+/// Sends one host's deliveries in turn. Once the host fails to answer (or answers 5xx), the
+/// rest are put back for the next attempt unsent: waiting out a timeout once per delivery
+/// would hold the whole batch.
+async fn send_to_host(
+    ctx: &FederationContext,
+    rows: Vec<delivery::Model>,
+    payloads: Vec<Option<Result<(bytes::Bytes, SigningKey), String>>>,
+) -> Vec<(delivery::Model, DeliveryOutcome)> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut failing: Option<(String, Option<std::time::Duration>)> = None;
+    for (row, payload) in rows.into_iter().zip(payloads) {
+        let outcome = match (&failing, payload) {
+            (Some((why, after)), _) => {
+                DeliveryOutcome::Deferred(format!("not tried: {why}"), *after)
+            }
+            (None, Some(Ok((body, key)))) => send(ctx, &key, &row.inbox.0, body).await,
+            (None, Some(Err(e))) => DeliveryOutcome::Permanent(e),
+            (None, None) => DeliveryOutcome::Permanent("activity is gone".into()),
+        };
+        if let DeliveryOutcome::Retry(why, after) = &outcome {
+            failing.get_or_insert_with(|| (why.clone(), *after));
+        }
+        out.push((row, outcome));
+    }
+    out
 }
 
 async fn record(
@@ -327,6 +362,22 @@ async fn record(
                         Expr::value(DeliveryStatus::Failed),
                     )
                     .col_expr(delivery::Column::Attempts, Expr::value(row.attempts + 1))
+                    .col_expr(delivery::Column::LastError, Expr::value(Some(err)))
+                    .col_expr(
+                        delivery::Column::LockedUntil,
+                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
+                    )
+                    .filter(delivery::Column::Id.eq(row.id))
+                    .exec(&ctx.db)
+                    .await?;
+            }
+            DeliveryOutcome::Deferred(err, after) => {
+                let wait = backoff(s.retry_initial, s.retry_max, row.attempts + 1)
+                    .max(after.unwrap_or_default());
+                let next =
+                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                delivery::Entity::update_many()
+                    .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
                     .col_expr(delivery::Column::LastError, Expr::value(Some(err)))
                     .col_expr(
                         delivery::Column::LockedUntil,
@@ -364,52 +415,78 @@ async fn record(
         }
     }
     for chunk in delivered.chunks(1000) {
-        delivery::Entity::update_many()
-            .col_expr(
-                delivery::Column::Status,
-                Expr::value(DeliveryStatus::Delivered),
-            )
-            .col_expr(
-                delivery::Column::Attempts,
-                sea_orm::sea_query::ExprTrait::add(Expr::col(delivery::Column::Attempts), 1),
-            )
-            .col_expr(
-                delivery::Column::LockedUntil,
-                Expr::value(Option::<chrono::DateTime<Utc>>::None),
-            )
+        delivery::Entity::delete_many()
             .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
             .exec(&ctx.db)
             .await?;
     }
+    let mut answered = Vec::new();
     for (domain, (alive, failures)) in health {
-        note_health(ctx, &domain, alive, failures).await?;
+        if alive {
+            answered.push(domain);
+        } else {
+            note_failures(ctx, &domain, failures).await?;
+        }
+    }
+    note_alive(ctx, answered).await
+}
+
+/// Marks hosts that answered as healthy: clears their failures and pause. Hosts marked in the
+/// last minute are skipped; the rest are written in one statement, since a first fan-out meets
+/// hundreds of hosts in one batch.
+async fn note_alive(ctx: &FederationContext, domains: Vec<String>) -> Result<(), Error> {
+    let fresh: Vec<String> = {
+        let healthy = ctx.healthy.lock().unwrap_or_else(|e| e.into_inner());
+        domains
+            .into_iter()
+            .filter(|d| {
+                healthy
+                    .get(d)
+                    .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60))
+            })
+            .collect()
+    };
+    let now = Utc::now();
+    // Seven columns a row, well under SQLite's bound-value limit.
+    for chunk in fresh.chunks(1000) {
+        instance::Entity::insert_many(chunk.iter().map(|domain| instance::ActiveModel {
+            id: NotSet,
+            domain: Set(domain.clone()),
+            blocked: Set(false),
+            failure_count: Set(0),
+            failing_since: Set(None),
+            paused_until: Set(None),
+            last_success_at: Set(Some(now)),
+        }))
+        .on_conflict(
+            OnConflict::column(instance::Column::Domain)
+                .update_columns([
+                    instance::Column::FailureCount,
+                    instance::Column::FailingSince,
+                    instance::Column::PausedUntil,
+                    instance::Column::LastSuccessAt,
+                ])
+                .to_owned(),
+        )
+        .exec(&ctx.db)
+        .await?;
+    }
+    let mut healthy = ctx.healthy.lock().unwrap_or_else(|e| e.into_inner());
+    for domain in fresh {
+        healthy.insert(domain, std::time::Instant::now());
     }
     Ok(())
 }
 
-/// Updates an instance's health: a success revives it; failures count up, and an instance that
-/// has failed for longer than `dead_after` is paused for `dead_pause`.
-async fn note_health(
-    ctx: &FederationContext,
-    domain: &str,
-    alive: bool,
-    failures: i32,
-) -> Result<(), Error> {
+/// Counts failures against a host that did not answer; a host that has failed for longer than
+/// `dead_after` is paused for `dead_pause`.
+async fn note_failures(ctx: &FederationContext, domain: &str, failures: i32) -> Result<(), Error> {
     let s = &ctx.settings;
     let now = Utc::now();
-    {
-        let mut healthy = ctx.healthy.lock().unwrap_or_else(|e| e.into_inner());
-        if alive
-            && healthy
-                .get(domain)
-                .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(60))
-        {
-            return Ok(());
-        }
-        if !alive {
-            healthy.remove(domain);
-        }
-    }
+    ctx.healthy
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(domain);
     instance::Entity::insert(instance::ActiveModel {
         id: NotSet,
         domain: Set(domain.to_string()),
@@ -429,52 +506,23 @@ async fn note_health(
     else {
         return Ok(());
     };
-    let mut update = instance::Entity::update_many().filter(instance::Column::Id.eq(row.id));
-    if alive {
-        if row.failure_count == 0
-            && row.paused_until.is_none()
-            && row
-                .last_success_at
-                .is_some_and(|t| now - t < chrono::Duration::minutes(1))
-        {
-            return Ok(());
-        }
-        update = update
-            .col_expr(instance::Column::FailureCount, Expr::value(0))
-            .col_expr(
-                instance::Column::FailingSince,
-                Expr::value(Option::<chrono::DateTime<Utc>>::None),
-            )
-            .col_expr(
-                instance::Column::PausedUntil,
-                Expr::value(Option::<chrono::DateTime<Utc>>::None),
-            )
-            .col_expr(instance::Column::LastSuccessAt, Expr::value(Some(now)));
-    } else {
-        let since = row.failing_since.unwrap_or(now);
-        let dead_after =
-            chrono::Duration::from_std(s.dead_after).unwrap_or(chrono::Duration::days(3));
-        let pause = chrono::Duration::from_std(s.dead_pause).unwrap_or(chrono::Duration::days(1));
-        update = update
-            .col_expr(
-                instance::Column::FailureCount,
-                Expr::value(row.failure_count.saturating_add(failures)),
-            )
-            .col_expr(instance::Column::FailingSince, Expr::value(Some(since)));
-        if now - since >= dead_after {
-            tracing::warn!("{domain} has failed since {since}; pausing deliveries to it");
-            update = update.col_expr(
-                instance::Column::PausedUntil,
-                Expr::value(Some(now + pause)),
-            );
-        }
+    let since = row.failing_since.unwrap_or(now);
+    let dead_after = chrono::Duration::from_std(s.dead_after).unwrap_or(chrono::Duration::days(3));
+    let pause = chrono::Duration::from_std(s.dead_pause).unwrap_or(chrono::Duration::days(1));
+    let mut update = instance::Entity::update_many()
+        .filter(instance::Column::Id.eq(row.id))
+        .col_expr(
+            instance::Column::FailureCount,
+            Expr::value(row.failure_count.saturating_add(failures)),
+        )
+        .col_expr(instance::Column::FailingSince, Expr::value(Some(since)));
+    if now - since >= dead_after {
+        tracing::warn!("{domain} has failed since {since}; pausing deliveries to it");
+        update = update.col_expr(
+            instance::Column::PausedUntil,
+            Expr::value(Some(now + pause)),
+        );
     }
     update.exec(&ctx.db).await?;
-    if alive {
-        ctx.healthy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(domain.to_string(), std::time::Instant::now());
-    }
     Ok(())
 }
