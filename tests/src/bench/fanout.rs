@@ -133,12 +133,14 @@ pub async fn copse_fanout(
         )
         .await;
     assert_eq!(status, 201, "{body}");
+    let posted = started.elapsed();
     let done = sink.wait_for(expected, Duration::from_secs(600)).await;
     let mut lat: Vec<Duration> = sink
         .arrivals()
         .iter()
         .map(|t| t.duration_since(started))
         .collect();
+    let first = lat.iter().min().copied().unwrap_or_default();
     let mut row = Row::new(
         db_name,
         &format!(
@@ -155,10 +157,12 @@ pub async fn copse_fanout(
     .against("sign(all cores)", sign_ceiling)
     .latencies(&mut lat)
     .note(format!(
-        "{} deliveries expected{}; duplicates {}",
+        "{} deliveries expected{}; duplicates {}; post stored in {} ms, first delivery at {} ms",
         expected,
         if done { "" } else { ", NOT ALL ARRIVED" },
-        sink.duplicates()
+        sink.duplicates(),
+        posted.as_millis(),
+        first.as_millis(),
     ));
     row.ops = sink.distinct() as u64;
     assert!(
