@@ -29,6 +29,11 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
+                // Reads through a memory map rather than a read() call per page, and a 16 MB page
+                // cache per connection rather than 2 MB: a database of a million posts keeps
+                // its index pages hot.
+                .pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-16384")
                 .create_if_missing(true)
         });
     Database::connect(opts).await
