@@ -74,7 +74,7 @@ pub struct FederationSection {
     pub delivery_workers: usize,
     /// Inbox worker tasks in this process.
     pub inbox_workers: usize,
-    /// Concurrent requests per delivery worker.
+    /// Hosts each delivery worker sends to at once; a host gets its deliveries in turn.
     pub delivery_concurrency: usize,
     /// Queue rows a worker claims at once.
     pub claim_batch: u64,
