@@ -234,7 +234,9 @@ async fn time_queries(
 /// has reached a table yet decides the plan, and the timings swing by 2x between runs.
 async fn settle(db: &DatabaseConnection) {
     let sql = match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => "VACUUM (ANALYZE)",
+        sea_orm::DatabaseBackend::Postgres => {
+            "VACUUM (ANALYZE) post, community, person, community_follower, activity"
+        }
         _ => "ANALYZE",
     };
     db.execute_unprepared(sql).await.expect("analyze");
