@@ -8,6 +8,7 @@ mod m20261122_000003_covering_indexes;
 mod m20261122_000004_discussions;
 mod m20261122_000005_events;
 mod m20261122_000006_prune_delivered;
+mod m20261122_000007_topic_list_index;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_discussions::Migration),
             Box::new(m20261122_000005_events::Migration),
             Box::new(m20261122_000006_prune_delivered::Migration),
+            Box::new(m20261122_000007_topic_list_index::Migration),
         ]
     }
 }
