@@ -11,9 +11,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
-    // Workers off: this test drives the queue by hand.
+/// An instance with a community `net` and its workers off, and a queue context on its
+/// database, so that a test drives the queue by hand.
+async fn driven_by_hand(
+    adjust: impl FnOnce(&mut copse_federation::context::FederationSettings),
+) -> (TestInstance, FederationContext) {
     let a = TestInstance::spawn_with("alpha", |s| {
         s.federation.delivery_workers = 0;
         s.federation.inbox_workers = 0;
@@ -22,17 +24,29 @@ async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
     a.create_community("net", "London Networks").await;
     let site = copse_server::db::site(a.db()).await.unwrap();
     let mut settings = a.settings.federation_settings();
-    settings.dead_after = Duration::ZERO;
-    settings.retry_initial = Duration::ZERO;
     settings.request_timeout = Duration::from_secs(2);
+    adjust(&mut settings);
     let ctx = FederationContext::new(a.db().clone(), settings, &site.private_key_pem).unwrap();
+    (a, ctx)
+}
 
-    // Nothing listens on this port.
+/// `dead.localhost:PORT`, a port nothing listens on.
+fn dead_host() -> String {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let dead = format!("dead.localhost:{port}");
+    format!("dead.localhost:{port}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
+    let (a, ctx) = driven_by_hand(|s| {
+        s.dead_after = Duration::ZERO;
+        s.retry_initial = Duration::ZERO;
+    })
+    .await;
+    let dead = dead_host();
     let inbox: url::Url = format!("http://{dead}/inbox").parse().unwrap();
     let actor = ctx.urls.community("net");
     let activity = json!({
@@ -65,22 +79,9 @@ async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_sends_to_each_host_in_turn_and_stops_at_a_failing_one() {
-    let a = TestInstance::spawn_with("alpha", |s| {
-        s.federation.delivery_workers = 0;
-        s.federation.inbox_workers = 0;
-    })
-    .await;
-    a.create_community("net", "London Networks").await;
-    let site = copse_server::db::site(a.db()).await.unwrap();
-    let mut settings = a.settings.federation_settings();
-    settings.request_timeout = Duration::from_secs(2);
-    let ctx = FederationContext::new(a.db().clone(), settings, &site.private_key_pem).unwrap();
+    let (a, ctx) = driven_by_hand(|_| {}).await;
     let live = copse_tests::fake::FakeServer::start().await;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let dead = format!("dead.localhost:{port}");
+    let dead = dead_host();
     let inboxes: Vec<url::Url> = (0..3)
         .flat_map(|i| {
             [

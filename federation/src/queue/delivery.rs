@@ -368,36 +368,15 @@ async fn record(
             DeliveryOutcome::Permanent(err) => {
                 // The server answered: it is alive, it just refused this one.
                 entry.0 = true;
-                delivery::Entity::update_many()
-                    .col_expr(
-                        delivery::Column::Status,
-                        Expr::value(DeliveryStatus::Failed),
-                    )
-                    .col_expr(delivery::Column::Attempts, Expr::value(row.attempts + 1))
-                    .col_expr(delivery::Column::LastError, Expr::value(Some(err)))
-                    .col_expr(
-                        delivery::Column::LockedUntil,
-                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
-                    )
-                    .filter(delivery::Column::Id.eq(row.id))
-                    .exec(&ctx.db)
-                    .await?;
+                let failed = DeliveryStatus::Failed;
+                set_outcome(ctx, row.id, failed, row.attempts + 1, None, err).await?;
             }
             DeliveryOutcome::Deferred(err, after) => {
                 let wait = backoff(s.retry_initial, s.retry_max, row.attempts + 1)
                     .max(after.unwrap_or_default());
-                let next =
-                    now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-                delivery::Entity::update_many()
-                    .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
-                    .col_expr(delivery::Column::LastError, Expr::value(Some(err)))
-                    .col_expr(
-                        delivery::Column::LockedUntil,
-                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
-                    )
-                    .filter(delivery::Column::Id.eq(row.id))
-                    .exec(&ctx.db)
-                    .await?;
+                let next = now + chrono_wait(wait);
+                let pending = DeliveryStatus::Pending;
+                set_outcome(ctx, row.id, pending, row.attempts, Some(next), err).await?;
             }
             DeliveryOutcome::Retry(err, after) => {
                 entry.1 += 1;
@@ -407,22 +386,9 @@ async fn record(
                 } else {
                     let wait = backoff(s.retry_initial, s.retry_max, attempts)
                         .max(after.unwrap_or_default());
-                    let wait =
-                        chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
-                    (DeliveryStatus::Pending, now + wait)
+                    (DeliveryStatus::Pending, now + chrono_wait(wait))
                 };
-                delivery::Entity::update_many()
-                    .col_expr(delivery::Column::Status, Expr::value(status))
-                    .col_expr(delivery::Column::Attempts, Expr::value(attempts))
-                    .col_expr(delivery::Column::NextAttemptAt, Expr::value(next))
-                    .col_expr(delivery::Column::LastError, Expr::value(Some(err)))
-                    .col_expr(
-                        delivery::Column::LockedUntil,
-                        Expr::value(Option::<chrono::DateTime<Utc>>::None),
-                    )
-                    .filter(delivery::Column::Id.eq(row.id))
-                    .exec(&ctx.db)
-                    .await?;
+                set_outcome(ctx, row.id, status, attempts, Some(next), err).await?;
             }
         }
     }
@@ -441,6 +407,37 @@ async fn record(
         }
     }
     note_alive(ctx, answered).await
+}
+
+fn chrono_wait(wait: std::time::Duration) -> chrono::Duration {
+    chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
+}
+
+/// Writes what became of a delivery that was not delivered, and releases its lease.
+async fn set_outcome(
+    ctx: &FederationContext,
+    id: i64,
+    status: DeliveryStatus,
+    attempts: i32,
+    next_attempt_at: Option<chrono::DateTime<Utc>>,
+    error: String,
+) -> Result<(), Error> {
+    let mut update = delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(status))
+        .col_expr(delivery::Column::Attempts, Expr::value(attempts))
+        .col_expr(delivery::Column::LastError, Expr::value(Some(error)))
+        .col_expr(
+            delivery::Column::LockedUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        );
+    if let Some(next) = next_attempt_at {
+        update = update.col_expr(delivery::Column::NextAttemptAt, Expr::value(next));
+    }
+    update
+        .filter(delivery::Column::Id.eq(id))
+        .exec(&ctx.db)
+        .await?;
+    Ok(())
 }
 
 /// Marks hosts that answered as healthy: clears their failures and pause. Hosts marked in the
