@@ -380,17 +380,29 @@ async fn http_post_topic(
             .await?
             .ok_or_else(|| ApiError::not_found("community"))?
     };
+    publish_markdown(&data, &c, &auth, None, title, form.content).await
+}
+
+/// Publishes a topic (no parent) or a reply from its Markdown source and answers 201 with it.
+async fn publish_markdown(
+    data: &Data,
+    c: &community::Model,
+    auth: &AuthUser,
+    parent: Option<&post::Model>,
+    title: String,
+    content: String,
+) -> Result<Response, ApiError> {
     let new = NewPost {
         title,
-        html: render_markdown(&form.content),
-        tags: tags_in(&data, &c, &form.content).await?,
-        source: form.content,
+        html: render_markdown(&content),
+        tags: tags_in(data, c, &content).await?,
+        source: content,
     };
-    let row = discussion::publish(&data, &c, &auth.person, None, new).await?;
+    let row = discussion::publish(data, c, &auth.person, parent, new).await?;
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(post_json(&row, &c, Some(&auth.person), &counts)),
+        Json(post_json(&row, c, Some(&auth.person), &counts)),
     )
         .into_response())
 }
@@ -411,19 +423,7 @@ async fn http_post_reply(
         ));
     }
     let c = community_of(&data, &parent).await?;
-    let new = NewPost {
-        title: String::new(),
-        html: render_markdown(&form.content),
-        tags: tags_in(&data, &c, &form.content).await?,
-        source: form.content,
-    };
-    let row = discussion::publish(&data, &c, &auth.person, Some(&parent), new).await?;
-    let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(post_json(&row, &c, Some(&auth.person), &counts)),
-    )
-        .into_response())
+    publish_markdown(&data, &c, &auth, Some(&parent), String::new(), form.content).await
 }
 
 async fn http_patch_post(
