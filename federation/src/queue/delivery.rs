@@ -251,10 +251,13 @@ pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
         s.lease,
         s.claim_batch,
     );
-    let rows = delivery::Entity::find()
-        .from_raw_sql(stmt)
-        .all(&ctx.db)
-        .await?;
+    let rows = {
+        let _gate = ctx.queue_write_gate().await;
+        delivery::Entity::find()
+            .from_raw_sql(stmt)
+            .all(&ctx.db)
+            .await?
+    };
     if rows.is_empty() {
         return Ok(0);
     }
@@ -349,10 +352,15 @@ async fn send_to_host(
     out
 }
 
+/// Writes a batch's outcomes in one transaction: delivered rows go, the others get their next
+/// attempt, and the hosts' health is updated.
 async fn record(
     ctx: &FederationContext,
     results: Vec<(delivery::Model, DeliveryOutcome)>,
 ) -> Result<(), Error> {
+    let gate = ctx.queue_write_gate().await;
+    let txn = crate::context::begin(&ctx.db).await?;
+    let db = &txn;
     let s = &ctx.settings;
     let now = Utc::now();
     let mut delivered = Vec::new();
@@ -369,14 +377,14 @@ async fn record(
                 // The server answered: it is alive, it just refused this one.
                 entry.0 = true;
                 let failed = DeliveryStatus::Failed;
-                set_outcome(ctx, row.id, failed, row.attempts + 1, None, err).await?;
+                set_outcome(db, row.id, failed, row.attempts + 1, None, err).await?;
             }
             DeliveryOutcome::Deferred(err, after) => {
                 let wait = backoff(s.retry_initial, s.retry_max, row.attempts + 1)
                     .max(after.unwrap_or_default());
                 let next = now + chrono_wait(wait);
                 let pending = DeliveryStatus::Pending;
-                set_outcome(ctx, row.id, pending, row.attempts, Some(next), err).await?;
+                set_outcome(db, row.id, pending, row.attempts, Some(next), err).await?;
             }
             DeliveryOutcome::Retry(err, after) => {
                 entry.1 += 1;
@@ -388,25 +396,37 @@ async fn record(
                         .max(after.unwrap_or_default());
                     (DeliveryStatus::Pending, now + chrono_wait(wait))
                 };
-                set_outcome(ctx, row.id, status, attempts, Some(next), err).await?;
+                set_outcome(db, row.id, status, attempts, Some(next), err).await?;
             }
         }
     }
     for chunk in delivered.chunks(1000) {
         delivery::Entity::delete_many()
             .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
-            .exec(&ctx.db)
+            .exec(db)
             .await?;
     }
     let mut answered = Vec::new();
+    let mut failing = Vec::new();
     for (domain, (alive, failures)) in health {
         if alive {
             answered.push(domain);
         } else {
-            note_failures(ctx, &domain, failures).await?;
+            note_failures(ctx, db, &domain, failures).await?;
+            failing.push(domain);
         }
     }
-    note_alive(ctx, answered).await
+    let fresh = note_alive(ctx, db, answered).await?;
+    txn.commit().await?;
+    drop(gate);
+    let mut healthy = ctx.healthy.lock().unwrap_or_else(|e| e.into_inner());
+    for domain in failing {
+        healthy.remove(&domain);
+    }
+    for domain in fresh {
+        healthy.insert(domain, std::time::Instant::now());
+    }
+    Ok(())
 }
 
 fn chrono_wait(wait: std::time::Duration) -> chrono::Duration {
@@ -415,7 +435,7 @@ fn chrono_wait(wait: std::time::Duration) -> chrono::Duration {
 
 /// Writes what became of a delivery that was not delivered, and releases its lease.
 async fn set_outcome(
-    ctx: &FederationContext,
+    db: &impl ConnectionTrait,
     id: i64,
     status: DeliveryStatus,
     attempts: i32,
@@ -435,15 +455,19 @@ async fn set_outcome(
     }
     update
         .filter(delivery::Column::Id.eq(id))
-        .exec(&ctx.db)
+        .exec(db)
         .await?;
     Ok(())
 }
 
 /// Marks hosts that answered as healthy: clears their failures and pause. Hosts marked in the
 /// last minute are skipped; the rest are written in one statement, since a first fan-out meets
-/// hundreds of hosts in one batch.
-async fn note_alive(ctx: &FederationContext, domains: Vec<String>) -> Result<(), Error> {
+/// hundreds of hosts in one batch. Returns the hosts written, to be remembered after commit.
+async fn note_alive(
+    ctx: &FederationContext,
+    db: &impl ConnectionTrait,
+    domains: Vec<String>,
+) -> Result<Vec<String>, Error> {
     let fresh: Vec<String> = {
         let healthy = ctx.healthy.lock().unwrap_or_else(|e| e.into_inner());
         domains
@@ -477,25 +501,22 @@ async fn note_alive(ctx: &FederationContext, domains: Vec<String>) -> Result<(),
                 ])
                 .to_owned(),
         )
-        .exec(&ctx.db)
+        .exec(db)
         .await?;
     }
-    let mut healthy = ctx.healthy.lock().unwrap_or_else(|e| e.into_inner());
-    for domain in fresh {
-        healthy.insert(domain, std::time::Instant::now());
-    }
-    Ok(())
+    Ok(fresh)
 }
 
 /// Counts failures against a host that did not answer; a host that has failed for longer than
 /// `dead_after` is paused for `dead_pause`.
-async fn note_failures(ctx: &FederationContext, domain: &str, failures: i32) -> Result<(), Error> {
+async fn note_failures(
+    ctx: &FederationContext,
+    db: &impl ConnectionTrait,
+    domain: &str,
+    failures: i32,
+) -> Result<(), Error> {
     let s = &ctx.settings;
     let now = Utc::now();
-    ctx.healthy
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(domain);
     instance::Entity::insert(instance::ActiveModel {
         id: NotSet,
         domain: Set(domain.to_string()),
@@ -506,11 +527,11 @@ async fn note_failures(ctx: &FederationContext, domain: &str, failures: i32) -> 
         last_success_at: Set(None),
     })
     .on_conflict_do_nothing_on([instance::Column::Domain])
-    .exec(&ctx.db)
+    .exec(db)
     .await?;
     let Some(row) = instance::Entity::find()
         .filter(instance::Column::Domain.eq(domain))
-        .one(&ctx.db)
+        .one(db)
         .await?
     else {
         return Ok(());
@@ -532,6 +553,6 @@ async fn note_failures(ctx: &FederationContext, domain: &str, failures: i32) -> 
             Expr::value(Some(now + pause)),
         );
     }
-    update.exec(&ctx.db).await?;
+    update.exec(db).await?;
     Ok(())
 }
