@@ -6,6 +6,7 @@ pub mod community_ban;
 pub mod community_follower;
 pub mod community_invite;
 pub mod delivery;
+pub mod delivery_batch;
 pub mod event;
 pub mod event_participant;
 pub mod instance;

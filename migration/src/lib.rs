@@ -9,6 +9,7 @@ mod m20261122_000004_discussions;
 mod m20261122_000005_events;
 mod m20261122_000006_prune_delivered;
 mod m20261122_000007_topic_list_index;
+mod m20261122_000008_delivery_batches;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_events::Migration),
             Box::new(m20261122_000006_prune_delivered::Migration),
             Box::new(m20261122_000007_topic_list_index::Migration),
+            Box::new(m20261122_000008_delivery_batches::Migration),
         ]
     }
 }

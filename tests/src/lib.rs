@@ -161,6 +161,30 @@ impl TestInstance {
         self.instance().db()
     }
 
+    /// Deliveries still queued: stored retries and failures, and targets of batches not yet
+    /// attempted.
+    pub async fn queued_deliveries(&self) -> usize {
+        use copse_entities::{delivery, delivery_batch};
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        let rows = delivery::Entity::find()
+            .count(self.db())
+            .await
+            .expect("count");
+        let batches = delivery_batch::Entity::find()
+            .all(self.db())
+            .await
+            .expect("batches");
+        let targets: usize = batches
+            .iter()
+            .map(|b| {
+                serde_json::from_str::<Vec<Value>>(&b.targets)
+                    .expect("targets")
+                    .len()
+            })
+            .sum();
+        rows as usize + targets
+    }
+
     /// The federation context.
     pub fn data(&self) -> copse_federation::Data {
         self.instance().data()

@@ -66,7 +66,7 @@ async fn delivery_to_a_down_instance_is_retried_until_it_is_back() {
     })
     .await;
     wait_for("every delivery done, and its row deleted", T, || async {
-        delivery::Entity::find().count(a.db()).await.unwrap() == 0
+        a.queued_deliveries().await == 0
     })
     .await;
 }

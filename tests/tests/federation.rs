@@ -4,7 +4,7 @@
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use copse_entities::{activity, community, community_follower, delivery, post};
+use copse_entities::{activity, community, community_follower, post};
 use copse_tests::{wait_for, TestInstance};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -131,7 +131,7 @@ async fn follow_post_and_leave_across_three_instances() {
         .unwrap();
     assert_eq!(announces.len(), 2);
     wait_for("delivered rows removed", T, || async {
-        delivery::Entity::find().count(a.db()).await.unwrap() == 0
+        a.queued_deliveries().await == 0
     })
     .await;
 

@@ -4,10 +4,10 @@
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use copse_entities::{delivery, instance};
+use copse_entities::{delivery, delivery_batch, instance};
 use copse_federation::{queue, FederationContext};
 use copse_tests::TestInstance;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use std::time::Duration;
 
@@ -140,4 +140,99 @@ async fn a_batch_sends_to_each_host_in_turn_and_stops_at_a_failing_one() {
         .unwrap();
     assert!(healthy.last_success_at.is_some());
     assert_eq!(healthy.failure_count, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_keeps_a_paused_hosts_targets_untried_as_rows() {
+    let (a, ctx) = driven_by_hand(|s| s.claim_batch = 2).await;
+    let live = copse_tests::fake::FakeServer::start().await;
+    let paused = dead_host();
+    instance::Entity::insert(instance::ActiveModel {
+        domain: Set(paused.clone()),
+        blocked: Set(false),
+        failure_count: Set(3),
+        paused_until: Set(Some(chrono::Utc::now() + chrono::Duration::hours(1))),
+        ..Default::default()
+    })
+    .exec(a.db())
+    .await
+    .unwrap();
+    let mut inboxes: Vec<url::Url> = (0..4)
+        .map(|i| {
+            format!("{}/u/{i}/inbox", live.base("live"))
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    inboxes.push(format!("http://{paused}/inbox").parse().unwrap());
+    let activity = json!({
+        "id": ctx.urls.new_activity("Announce"), "type": "Announce",
+        "actor": ctx.urls.community("net"), "object": "http://live.localhost/x"
+    });
+    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
+        .await
+        .unwrap();
+    assert_eq!(
+        delivery_batch::Entity::find().count(a.db()).await.unwrap(),
+        1
+    );
+    assert_eq!(delivery::Entity::find().count(a.db()).await.unwrap(), 0);
+
+    // Five targets, two at a time: all handled in one claim, the batch gone afterwards.
+    assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 5);
+    assert_eq!(live.posted("live").len(), 4);
+    assert_eq!(
+        delivery_batch::Entity::find().count(a.db()).await.unwrap(),
+        0
+    );
+    let kept = delivery::Entity::find().all(a.db()).await.unwrap();
+    assert_eq!(kept.len(), 1, "only the paused host's target is stored");
+    assert_eq!(kept[0].domain, paused);
+    assert_eq!(kept[0].attempts, 0, "not tried, so no attempt counted");
+    assert_eq!(kept[0].status, delivery::DeliveryStatus::Pending);
+    assert!(kept[0].next_attempt_at <= chrono::Utc::now());
+    // While the host is paused the row waits.
+    assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_fan_out_is_queued_in_batches_with_each_hosts_inboxes_together() {
+    let (a, ctx) = driven_by_hand(|_| {}).await;
+    let per_batch = queue::TARGETS_PER_BATCH;
+    // Hosts interleaved in the input; 2.5 batches' worth of targets.
+    let n = per_batch * 5 / 2;
+    let inboxes: Vec<url::Url> = (0..n)
+        .map(|i| {
+            format!("http://h{}.localhost/u/{i}/inbox", i % 7)
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let activity = json!({
+        "id": ctx.urls.new_activity("Announce"), "type": "Announce",
+        "actor": ctx.urls.community("net"), "object": "http://h0.localhost/x"
+    });
+    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
+        .await
+        .unwrap();
+    let batches = delivery_batch::Entity::find().all(a.db()).await.unwrap();
+    let sizes: Vec<usize> = batches
+        .iter()
+        .map(|b| {
+            serde_json::from_str::<Vec<(String, String)>>(&b.targets)
+                .unwrap()
+                .len()
+        })
+        .collect();
+    assert_eq!(sizes, [per_batch, per_batch, n - 2 * per_batch]);
+    assert_eq!(a.queued_deliveries().await, n);
+    // Read in order, each host's targets form one run.
+    let domains: Vec<String> = batches
+        .iter()
+        .flat_map(|b| serde_json::from_str::<Vec<(String, String)>>(&b.targets).unwrap())
+        .map(|(_, domain)| domain)
+        .collect();
+    let mut runs = domains.clone();
+    runs.dedup();
+    assert_eq!(runs.len(), 7, "{runs:?}");
 }

@@ -1,6 +1,7 @@
-//! The durable outbox. `enqueue` writes an activity and one delivery per distinct inbox in the
-//! caller's transaction; `run_worker` claims due deliveries, signs each at send time, and
-//! records the outcome: delivered, retried with backoff, or given up on a permanent 4xx.
+//! The durable outbox. `enqueue` writes an activity and its targets in the caller's
+//! transaction, as batches of up to `TARGETS_PER_BATCH` inboxes; `run_worker` claims a batch,
+//! signs each delivery at send time and records the outcomes. What a batch does not deliver
+//! becomes one `delivery` row per inbox, retried with backoff or given up on a permanent 4xx.
 
 use super::{backoff, claim_statement};
 use crate::{protocol::domain_of, signatures::SigningKey, urls::Urls, Error, FederationContext};
@@ -8,12 +9,12 @@ use chrono::Utc;
 use copse_entities::{
     activity, community,
     delivery::{self, DeliveryStatus},
-    instance, person, DbUrl,
+    delivery_batch, instance, person, DbUrl,
 };
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::NotSet,
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, Set, Statement,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde_json::Value;
 use std::{
@@ -22,9 +23,13 @@ use std::{
 };
 use url::Url;
 
+/// Inboxes in one `delivery_batch` row: one claim's worth with the default `claim_batch`.
+pub const TARGETS_PER_BATCH: usize = 256;
+
 /// Stores an activity we send and queues one delivery per distinct inbox (shared inboxes
-/// already substituted by the caller). Local and blocked inboxes are skipped. Call inside the
-/// transaction of the local change, then `wake` after commit.
+/// already substituted by the caller), in batches of a host's inboxes side by side. Local and
+/// blocked inboxes are skipped. Call inside the transaction of the local change, then wake the
+/// workers after commit.
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     urls: &Urls,
@@ -74,7 +79,7 @@ pub async fn enqueue(
         .into_iter()
         .map(|i| i.domain)
         .collect();
-    let rows: Vec<(String, String)> = targets
+    let mut rows: Vec<(String, String)> = targets
         .into_iter()
         .filter_map(|inbox| {
             let domain = domain_of(&inbox);
@@ -84,32 +89,26 @@ pub async fn enqueue(
     if rows.is_empty() {
         return Ok(row);
     }
-    // One statement for every target, whatever their number: the inboxes travel as one JSON
-    // array instead of ten bound values a row. A post to 10,000 followers stored its deliveries
-    // in 85 ms on PostgreSQL with multi-row inserts, most of it spent building and binding them.
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DatabaseBackend::Postgres => {
-            "INSERT INTO delivery (activity_id, inbox, domain, status, attempts, next_attempt_at, created_at) \
-             SELECT $1, t.value->>0, t.value->>1, 'pending', 0, $2, $2 \
-             FROM json_array_elements($3::json) AS t"
-        }
-        _ => {
-            "INSERT INTO delivery (activity_id, inbox, domain, status, attempts, next_attempt_at, created_at) \
-             SELECT ?1, t.value->>0, t.value->>1, 'pending', 0, ?2, ?2 \
-             FROM json_each(?3) AS t"
-        }
-    };
-    db.execute_raw(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [
-            row.id.into(),
-            now.into(),
-            serde_json::to_string(&rows)?.into(),
-        ],
-    ))
-    .await?;
+    rows.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    let batches = rows
+        .chunks(TARGETS_PER_BATCH)
+        .map(|chunk| {
+            Ok(delivery_batch::ActiveModel {
+                id: NotSet,
+                activity_id: Set(row.id),
+                targets: Set(serde_json::to_string(chunk)?),
+                next_attempt_at: Set(now),
+                locked_until: Set(None),
+                created_at: Set(now),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    // Five bound values a row: a thousand rows stay under SQLite's limit.
+    for chunk in batches.chunks(1000) {
+        delivery_batch::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
     Ok(row)
 }
 
@@ -125,6 +124,8 @@ pub enum DeliveryOutcome {
     /// Not tried: an earlier delivery to the same host failed in this batch. It waits as long
     /// as its own next retry would (or as the host asked), without counting an attempt.
     Deferred(String, Option<std::time::Duration>),
+    /// Not tried: the host is blocked or paused. It is kept, due now, for when the host is back.
+    Held(String),
 }
 
 /// Returns the signing key of a local actor, reading it from the database once.
@@ -239,14 +240,21 @@ pub async fn run_worker(ctx: FederationContext) {
     }
 }
 
-/// Claims one batch, sends it and records the outcomes. Returns how many were claimed.
+/// Sends one claim's worth of deliveries and records the outcomes: a batch of first attempts
+/// if one is due, else due retries. Returns how many deliveries it handled.
 pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
+    if let Some(batch) = claim_first_attempts(ctx).await? {
+        // Let another worker take the next batch meanwhile.
+        ctx.outbox_wake.notify_one();
+        return send_batch(ctx, batch).await;
+    }
     let s = &ctx.settings;
     let now = Utc::now();
     let stmt = claim_statement(
         &ctx.db,
         "delivery",
-        " AND domain NOT IN (SELECT domain FROM instance WHERE blocked OR paused_until > {now})",
+        " AND status = 'pending' \
+         AND domain NOT IN (SELECT domain FROM instance WHERE blocked OR paused_until > {now})",
         now,
         s.lease,
         s.claim_batch,
@@ -262,56 +270,164 @@ pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
         return Ok(0);
     }
     if rows.len() as u64 == s.claim_batch {
-        // More is due: let another worker take the next batch meanwhile.
         ctx.outbox_wake.notify_one();
     }
     let ids: BTreeSet<i64> = rows.iter().map(|r| r.activity_id).collect();
-    let activities: HashMap<i64, activity::Model> = activity::Entity::find()
+    let activities = activity::Entity::find()
         .filter(activity::Column::Id.is_in(ids))
         .all(&ctx.db)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
-    let mut keys: HashMap<Url, Result<SigningKey, String>> = HashMap::new();
-    for a in activities.values() {
-        if !keys.contains_key(&a.actor.0) {
-            let k = signing_key(ctx, &a.actor.0)
-                .await
-                .map_err(|e| e.to_string());
-            keys.insert(a.actor.0.clone(), k);
-        }
+        .await?;
+    let mut payloads: HashMap<i64, Payload> = HashMap::new();
+    for a in activities {
+        payloads.insert(a.id, payload_of(ctx, Some(a)).await);
     }
-    // One body and key per activity, shared by all of its deliveries.
-    let payloads: HashMap<i64, Result<(bytes::Bytes, SigningKey), String>> = activities
-        .into_values()
-        .map(|a| {
-            let key = keys
-                .get(&a.actor.0)
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let payload = payloads
+                .get(&r.activity_id)
                 .cloned()
-                .unwrap_or_else(|| Err("no key".into()));
-            (a.id, key.map(|k| (bytes::Bytes::from(a.data), k)))
+                .unwrap_or_else(|| Err("activity is gone".into()));
+            (r, payload)
         })
         .collect();
-    // One task per host, so signing runs on every core of the runtime while each host gets its
-    // deliveries one after another over one kept-alive connection (one TLS handshake, not one
-    // per delivery).
-    let mut by_host: BTreeMap<String, Vec<delivery::Model>> = BTreeMap::new();
-    for row in rows {
-        by_host.entry(row.domain.clone()).or_default().push(row);
+    let results = send_all(ctx, rows).await;
+    let handled = results.len();
+    record(ctx, results, None).await?;
+    Ok(handled)
+}
+
+/// The body and signing key of an activity, shared by all of its deliveries, or why there is
+/// none.
+type Payload = Result<(bytes::Bytes, SigningKey), String>;
+
+async fn payload_of(ctx: &FederationContext, activity: Option<activity::Model>) -> Payload {
+    let a = activity.ok_or_else(|| "activity is gone".to_string())?;
+    let key = signing_key(ctx, &a.actor.0)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((bytes::Bytes::from(a.data), key))
+}
+
+/// Claims the oldest due batch of first attempts, if any.
+async fn claim_first_attempts(
+    ctx: &FederationContext,
+) -> Result<Option<delivery_batch::Model>, Error> {
+    let stmt = claim_statement(
+        &ctx.db,
+        "delivery_batch",
+        "",
+        Utc::now(),
+        ctx.settings.lease,
+        1,
+    );
+    let _gate = ctx.queue_write_gate().await;
+    Ok(delivery_batch::Entity::find()
+        .from_raw_sql(stmt)
+        .one(&ctx.db)
+        .await?)
+}
+
+/// Sends a batch's targets, `claim_batch` at a time. After each part, one transaction writes
+/// what was not delivered as `delivery` rows and keeps the rest in the batch (or deletes it),
+/// so a crash resends at most one part.
+async fn send_batch(ctx: &FederationContext, batch: delivery_batch::Model) -> Result<usize, Error> {
+    let mut targets: Vec<(String, String)> = match serde_json::from_str(&batch.targets) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!("delivery batch {} is unreadable, dropped: {e}", batch.id);
+            Vec::new()
+        }
+    };
+    let activity = activity::Entity::find_by_id(batch.activity_id)
+        .one(&ctx.db)
+        .await?;
+    let payload = payload_of(ctx, activity).await;
+    let step = (ctx.settings.claim_batch as usize).max(1);
+    let mut handled = 0;
+    loop {
+        let rest = targets.split_off(step.min(targets.len()));
+        let now = Utc::now();
+        let held = held_domains(ctx, now).await?;
+        let (hold, send): (Vec<_>, Vec<_>) = targets
+            .into_iter()
+            .filter_map(|(inbox, domain)| {
+                Some(delivery::Model {
+                    id: 0,
+                    activity_id: batch.activity_id,
+                    inbox: DbUrl(inbox.parse().ok()?),
+                    domain,
+                    status: DeliveryStatus::Pending,
+                    attempts: 0,
+                    next_attempt_at: now,
+                    locked_until: None,
+                    last_error: None,
+                    created_at: batch.created_at,
+                })
+            })
+            .partition(|row| held.contains(&row.domain));
+        handled += hold.len() + send.len();
+        let send = send.into_iter().map(|r| (r, payload.clone())).collect();
+        let mut results = send_all(ctx, send).await;
+        results.extend(hold.into_iter().map(|r| {
+            let why = "instance blocked or paused".to_string();
+            (r, DeliveryOutcome::Held(why))
+        }));
+        let progress = BatchProgress {
+            id: batch.id,
+            rest: &rest,
+        };
+        record(ctx, results, Some(progress)).await?;
+        if rest.is_empty() {
+            return Ok(handled);
+        }
+        targets = rest;
     }
-    let permits = Arc::new(tokio::sync::Semaphore::new(s.delivery_concurrency.max(1)));
+}
+
+/// Domains that are blocked or paused now.
+async fn held_domains(
+    ctx: &FederationContext,
+    now: chrono::DateTime<Utc>,
+) -> Result<BTreeSet<String>, Error> {
+    let domains: Vec<String> = instance::Entity::find()
+        .select_only()
+        .column(instance::Column::Domain)
+        .filter(
+            Condition::any()
+                .add(instance::Column::Blocked.eq(true))
+                .add(instance::Column::PausedUntil.gt(now)),
+        )
+        .into_tuple()
+        .all(&ctx.db)
+        .await?;
+    Ok(domains.into_iter().collect())
+}
+
+/// Sends deliveries with one task per host, so signing runs on every core of the runtime while
+/// each host gets its deliveries one after another over one kept-alive connection (one TLS
+/// handshake, not one per delivery).
+async fn send_all(
+    ctx: &FederationContext,
+    rows: Vec<(delivery::Model, Payload)>,
+) -> Vec<(delivery::Model, DeliveryOutcome)> {
+    let mut by_host: BTreeMap<String, Vec<(delivery::Model, Payload)>> = BTreeMap::new();
+    for (row, payload) in rows {
+        by_host
+            .entry(row.domain.clone())
+            .or_default()
+            .push((row, payload));
+    }
+    let permits = Arc::new(tokio::sync::Semaphore::new(
+        ctx.settings.delivery_concurrency.max(1),
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     for (_, host_rows) in by_host {
-        let payloads: Vec<_> = host_rows
-            .iter()
-            .map(|r| payloads.get(&r.activity_id).cloned())
-            .collect();
         let ctx = ctx.clone();
         let permits = permits.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
-            send_to_host(&ctx, host_rows, payloads).await
+            send_to_host(&ctx, host_rows).await
         });
     }
     let mut results = Vec::new();
@@ -320,9 +436,7 @@ pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
             results.extend(r);
         }
     }
-    let claimed = results.len();
-    record(ctx, results).await?;
-    Ok(claimed)
+    results
 }
 
 /// Sends one host's deliveries in turn. Once the host fails to answer (or answers 5xx), the
@@ -330,19 +444,17 @@ pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
 /// would hold the whole batch.
 async fn send_to_host(
     ctx: &FederationContext,
-    rows: Vec<delivery::Model>,
-    payloads: Vec<Option<Result<(bytes::Bytes, SigningKey), String>>>,
+    rows: Vec<(delivery::Model, Payload)>,
 ) -> Vec<(delivery::Model, DeliveryOutcome)> {
     let mut out = Vec::with_capacity(rows.len());
     let mut failing: Option<(String, Option<std::time::Duration>)> = None;
-    for (row, payload) in rows.into_iter().zip(payloads) {
+    for (row, payload) in rows {
         let outcome = match (&failing, payload) {
             (Some((why, after)), _) => {
                 DeliveryOutcome::Deferred(format!("not tried: {why}"), *after)
             }
-            (None, Some(Ok((body, key)))) => send(ctx, &key, &row.inbox.0, body).await,
-            (None, Some(Err(e))) => DeliveryOutcome::Permanent(e),
-            (None, None) => DeliveryOutcome::Permanent("activity is gone".into()),
+            (None, Ok((body, key))) => send(ctx, &key, &row.inbox.0, body).await,
+            (None, Err(e)) => DeliveryOutcome::Permanent(e),
         };
         if let DeliveryOutcome::Retry(why, after) = &outcome {
             failing.get_or_insert_with(|| (why.clone(), *after));
@@ -352,59 +464,110 @@ async fn send_to_host(
     out
 }
 
-/// Writes a batch's outcomes in one transaction: delivered rows go, the others get their next
-/// attempt, and the hosts' health is updated.
+/// Where a batch of first attempts stands after one part: its id and the targets not yet
+/// attempted.
+struct BatchProgress<'a> {
+    id: i64,
+    rest: &'a [(String, String)],
+}
+
+impl BatchProgress<'_> {
+    /// Deletes the batch once every target was attempted; else keeps the rest in it and renews
+    /// the lease for the next part.
+    async fn save(
+        &self,
+        ctx: &FederationContext,
+        db: &impl ConnectionTrait,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<(), Error> {
+        if self.rest.is_empty() {
+            delivery_batch::Entity::delete_by_id(self.id)
+                .exec(db)
+                .await?;
+            return Ok(());
+        }
+        let until = now + chrono_wait(ctx.settings.lease);
+        delivery_batch::Entity::update_many()
+            .col_expr(
+                delivery_batch::Column::Targets,
+                Expr::value(serde_json::to_string(self.rest)?),
+            )
+            .col_expr(
+                delivery_batch::Column::LockedUntil,
+                Expr::value(Some(until)),
+            )
+            .filter(delivery_batch::Column::Id.eq(self.id))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Writes outcomes in one transaction: delivered rows go, the others get their next attempt,
+/// and the hosts' health is updated. With `batch`, the deliveries were that batch's first
+/// attempts, not stored yet: what was not delivered is stored now, and the batch keeps the
+/// targets still to try.
 async fn record(
     ctx: &FederationContext,
     results: Vec<(delivery::Model, DeliveryOutcome)>,
+    batch: Option<BatchProgress<'_>>,
 ) -> Result<(), Error> {
     let gate = ctx.queue_write_gate().await;
     let txn = crate::context::begin(&ctx.db).await?;
     let db = &txn;
-    let s = &ctx.settings;
     let now = Utc::now();
     let mut delivered = Vec::new();
+    let mut unsent = Vec::new();
     // Per domain: did anything get through, and how many failed to connect or got 5xx.
     let mut health: BTreeMap<String, (bool, i32)> = BTreeMap::new();
     for (row, outcome) in results {
-        let entry = health.entry(row.domain.clone()).or_default();
-        match outcome {
-            DeliveryOutcome::Delivered => {
-                entry.0 = true;
-                delivered.push(row.id);
+        match &outcome {
+            // The server answered, even if it refused this one: it is alive.
+            DeliveryOutcome::Delivered | DeliveryOutcome::Permanent(_) => {
+                health.entry(row.domain.clone()).or_default().0 = true;
             }
-            DeliveryOutcome::Permanent(err) => {
-                // The server answered: it is alive, it just refused this one.
-                entry.0 = true;
-                let failed = DeliveryStatus::Failed;
-                set_outcome(db, row.id, failed, row.attempts + 1, None, err).await?;
-            }
-            DeliveryOutcome::Deferred(err, after) => {
-                let wait = backoff(s.retry_initial, s.retry_max, row.attempts + 1)
-                    .max(after.unwrap_or_default());
-                let next = now + chrono_wait(wait);
-                let pending = DeliveryStatus::Pending;
-                set_outcome(db, row.id, pending, row.attempts, Some(next), err).await?;
-            }
-            DeliveryOutcome::Retry(err, after) => {
-                entry.1 += 1;
-                let attempts = row.attempts + 1;
-                let (status, next) = if attempts >= s.max_attempts {
-                    (DeliveryStatus::Failed, now)
-                } else {
-                    let wait = backoff(s.retry_initial, s.retry_max, attempts)
-                        .max(after.unwrap_or_default());
-                    (DeliveryStatus::Pending, now + chrono_wait(wait))
-                };
-                set_outcome(db, row.id, status, attempts, Some(next), err).await?;
-            }
+            DeliveryOutcome::Retry(..) => health.entry(row.domain.clone()).or_default().1 += 1,
+            DeliveryOutcome::Deferred(..) | DeliveryOutcome::Held(_) => {}
+        }
+        let Some(next) = next_state(&ctx.settings, now, row.attempts, outcome) else {
+            delivered.push(row.id);
+            continue;
+        };
+        if batch.is_some() {
+            unsent.push(delivery::ActiveModel {
+                id: NotSet,
+                activity_id: Set(row.activity_id),
+                inbox: Set(row.inbox),
+                domain: Set(row.domain),
+                status: Set(next.status),
+                attempts: Set(next.attempts),
+                next_attempt_at: Set(next.at),
+                locked_until: Set(None),
+                last_error: Set(Some(next.error)),
+                created_at: Set(row.created_at),
+            });
+        } else {
+            set_outcome(db, row.id, next).await?;
         }
     }
-    for chunk in delivered.chunks(1000) {
-        delivery::Entity::delete_many()
-            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
+    match &batch {
+        None => {
+            for chunk in delivered.chunks(1000) {
+                delivery::Entity::delete_many()
+                    .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+                    .exec(db)
+                    .await?;
+            }
+        }
+        Some(progress) => {
+            // Ten bound values a row: a thousand rows stay under SQLite's limit.
+            for chunk in unsent.chunks(1000) {
+                delivery::Entity::insert_many(chunk.to_vec())
+                    .exec(db)
+                    .await?;
+            }
+            progress.save(ctx, db, now).await?;
+        }
     }
     let mut answered = Vec::new();
     let mut failing = Vec::new();
@@ -429,31 +592,68 @@ async fn record(
     Ok(())
 }
 
+/// What a delivery that was not delivered becomes.
+struct NextState {
+    status: DeliveryStatus,
+    attempts: i32,
+    at: chrono::DateTime<Utc>,
+    error: String,
+}
+
+/// The next state of a delivery after `outcome`, or `None` once it is delivered.
+fn next_state(
+    s: &crate::context::FederationSettings,
+    now: chrono::DateTime<Utc>,
+    attempts: i32,
+    outcome: DeliveryOutcome,
+) -> Option<NextState> {
+    let later = |attempts: i32, after: Option<std::time::Duration>| {
+        let wait = backoff(s.retry_initial, s.retry_max, attempts).max(after.unwrap_or_default());
+        now + chrono_wait(wait)
+    };
+    let (status, attempts, at, error) = match outcome {
+        DeliveryOutcome::Delivered => return None,
+        DeliveryOutcome::Permanent(e) => (DeliveryStatus::Failed, attempts + 1, now, e),
+        DeliveryOutcome::Deferred(e, after) => (
+            DeliveryStatus::Pending,
+            attempts,
+            later(attempts + 1, after),
+            e,
+        ),
+        DeliveryOutcome::Held(e) => (DeliveryStatus::Pending, attempts, now, e),
+        DeliveryOutcome::Retry(e, _) if attempts + 1 >= s.max_attempts => {
+            (DeliveryStatus::Failed, attempts + 1, now, e)
+        }
+        DeliveryOutcome::Retry(e, after) => (
+            DeliveryStatus::Pending,
+            attempts + 1,
+            later(attempts + 1, after),
+            e,
+        ),
+    };
+    Some(NextState {
+        status,
+        attempts,
+        at,
+        error,
+    })
+}
+
 fn chrono_wait(wait: std::time::Duration) -> chrono::Duration {
     chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1))
 }
 
 /// Writes what became of a delivery that was not delivered, and releases its lease.
-async fn set_outcome(
-    db: &impl ConnectionTrait,
-    id: i64,
-    status: DeliveryStatus,
-    attempts: i32,
-    next_attempt_at: Option<chrono::DateTime<Utc>>,
-    error: String,
-) -> Result<(), Error> {
-    let mut update = delivery::Entity::update_many()
-        .col_expr(delivery::Column::Status, Expr::value(status))
-        .col_expr(delivery::Column::Attempts, Expr::value(attempts))
-        .col_expr(delivery::Column::LastError, Expr::value(Some(error)))
+async fn set_outcome(db: &impl ConnectionTrait, id: i64, next: NextState) -> Result<(), Error> {
+    delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(next.status))
+        .col_expr(delivery::Column::Attempts, Expr::value(next.attempts))
+        .col_expr(delivery::Column::NextAttemptAt, Expr::value(next.at))
+        .col_expr(delivery::Column::LastError, Expr::value(Some(next.error)))
         .col_expr(
             delivery::Column::LockedUntil,
             Expr::value(Option::<chrono::DateTime<Utc>>::None),
-        );
-    if let Some(next) = next_attempt_at {
-        update = update.col_expr(delivery::Column::NextAttemptAt, Expr::value(next));
-    }
-    update
+        )
         .filter(delivery::Column::Id.eq(id))
         .exec(db)
         .await?;

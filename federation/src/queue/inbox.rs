@@ -67,7 +67,14 @@ pub async fn run_worker(config: FederationConfig<FederationContext>) {
 /// Claims a batch of due activities and processes each. Returns how many were claimed.
 pub async fn work_once(data: &Data) -> Result<usize, Error> {
     let s = &data.settings;
-    let stmt = claim_statement(&data.db, "received_activity", "", Utc::now(), s.lease, 64);
+    let stmt = claim_statement(
+        &data.db,
+        "received_activity",
+        " AND status = 'pending'",
+        Utc::now(),
+        s.lease,
+        64,
+    );
     let rows = received_activity::Entity::find()
         .from_raw_sql(stmt)
         .all(&data.db)

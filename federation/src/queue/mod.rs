@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseBackend, DatabaseConnection, Statement, Value};
 use std::time::Duration;
 
-pub use delivery::{enqueue, DeliveryOutcome};
+pub use delivery::{enqueue, DeliveryOutcome, TARGETS_PER_BATCH};
 
 /// Placeholder `n` (1-based) in the backend's syntax.
 fn ph(backend: DatabaseBackend, n: usize) -> String {
@@ -21,7 +21,7 @@ fn ph(backend: DatabaseBackend, n: usize) -> String {
 }
 
 /// Builds the statement that claims up to `limit` due rows of `table` for `lease`, returning
-/// them. PostgreSQL skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite has one
+/// them. `extra_filter` starts with ` AND `. PostgreSQL skips rows other workers hold (`FOR UPDATE SKIP LOCKED`); SQLite has one
 /// writer at a time, so the UPDATE alone is atomic.
 pub(crate) fn claim_statement(
     db: &DatabaseConnection,
@@ -40,7 +40,7 @@ pub(crate) fn claim_statement(
     };
     let sql = format!(
         "UPDATE {table} SET locked_until = {p1} WHERE id IN (\
-           SELECT id FROM {table} WHERE status = 'pending' AND next_attempt_at <= {p2} \
+           SELECT id FROM {table} WHERE next_attempt_at <= {p2} \
            AND (locked_until IS NULL OR locked_until < {p3}){extra_filter} \
            ORDER BY next_attempt_at, id LIMIT {p4}{lock}) RETURNING *",
         p1 = ph(backend, 1),
