@@ -30,6 +30,21 @@ async fn driven_by_hand(
     (a, ctx)
 }
 
+/// Queues an Announce by the community `net` to `inboxes`.
+async fn enqueue_announce(
+    a: &TestInstance,
+    ctx: &FederationContext,
+    inboxes: impl IntoIterator<Item = url::Url>,
+) {
+    let activity = json!({
+        "id": ctx.urls.new_activity("Announce"), "type": "Announce",
+        "actor": ctx.urls.community("net"), "object": "http://example.localhost/x"
+    });
+    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
+        .await
+        .unwrap();
+}
+
 /// `dead.localhost:PORT`, a port nothing listens on.
 fn dead_host() -> String {
     let port = {
@@ -48,14 +63,7 @@ async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
     .await;
     let dead = dead_host();
     let inbox: url::Url = format!("http://{dead}/inbox").parse().unwrap();
-    let actor = ctx.urls.community("net");
-    let activity = json!({
-        "id": ctx.urls.new_activity("Announce"), "type": "Announce", "actor": actor,
-        "object": "http://dead.localhost/x"
-    });
-    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, [inbox])
-        .await
-        .unwrap();
+    enqueue_announce(&a, &ctx, [inbox]).await;
 
     assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 1);
     let inst = instance::Entity::find()
@@ -91,13 +99,7 @@ async fn a_batch_sends_to_each_host_in_turn_and_stops_at_a_failing_one() {
         })
         .map(|u| u.parse().unwrap())
         .collect();
-    let activity = json!({
-        "id": ctx.urls.new_activity("Announce"), "type": "Announce",
-        "actor": ctx.urls.community("net"), "object": "http://dead.localhost/x"
-    });
-    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
-        .await
-        .unwrap();
+    enqueue_announce(&a, &ctx, inboxes).await;
 
     assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 6);
     // The live host got all three, and their rows are gone.
@@ -165,13 +167,7 @@ async fn a_batch_keeps_a_paused_hosts_targets_untried_as_rows() {
         })
         .collect();
     inboxes.push(format!("http://{paused}/inbox").parse().unwrap());
-    let activity = json!({
-        "id": ctx.urls.new_activity("Announce"), "type": "Announce",
-        "actor": ctx.urls.community("net"), "object": "http://live.localhost/x"
-    });
-    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
-        .await
-        .unwrap();
+    enqueue_announce(&a, &ctx, inboxes).await;
     assert_eq!(
         delivery_batch::Entity::find().count(a.db()).await.unwrap(),
         1
@@ -208,13 +204,7 @@ async fn a_big_fan_out_is_queued_in_batches_with_each_hosts_inboxes_together() {
                 .unwrap()
         })
         .collect();
-    let activity = json!({
-        "id": ctx.urls.new_activity("Announce"), "type": "Announce",
-        "actor": ctx.urls.community("net"), "object": "http://h0.localhost/x"
-    });
-    queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
-        .await
-        .unwrap();
+    enqueue_announce(&a, &ctx, inboxes).await;
     let batches = delivery_batch::Entity::find().all(a.db()).await.unwrap();
     let sizes: Vec<usize> = batches
         .iter()
