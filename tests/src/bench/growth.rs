@@ -158,103 +158,86 @@ impl Rng {
     }
 }
 
-/// Median time of each query over `reps` runs on random communities and posts.
-async fn time_queries(
-    db: &DatabaseConnection,
-    rows: usize,
-    reps: usize,
-) -> Vec<(&'static str, Duration)> {
+/// The queries timed, in the order they are reported.
+const QUERIES: [&str; 6] = [
+    "topic list",
+    "topic list of the largest community",
+    "newest topics of the largest community",
+    "thread",
+    "follower inboxes",
+    "collections",
+];
+
+/// Runs query `name` once on a database of `rows` rows, on a random community or post.
+async fn run_query(db: &DatabaseConnection, rows: usize, name: &str, rng: &mut Rng) {
     let communities = (rows / 100).max(1);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let mut out = Vec::new();
-    for name in [
-        "topic list",
-        "topic list of the largest community",
-        "newest topics of the largest community",
-        "thread",
-        "follower inboxes",
-        "collections",
-    ] {
-        let mut samples = Vec::with_capacity(reps);
-        // The first tenth warms the caches and is not counted.
-        for rep in 0..reps + reps / 10 {
-            let c = match name {
-                "topic list of the largest community"
-                | "newest topics of the largest community" => 1,
-                _ => rng.next(communities) as i64 + 1,
+    let c = match name {
+        "topic list of the largest community" | "newest topics of the largest community" => 1,
+        _ => rng.next(communities) as i64 + 1,
+    };
+    match name {
+        "topic list"
+        | "topic list of the largest community"
+        | "newest topics of the largest community" => {
+            // The API's two sorts: "active" (the default) and "new".
+            let order = if name.starts_with("newest") {
+                post::Column::Published
+            } else {
+                post::Column::LastActivity
             };
-            let started = Instant::now();
-            match name {
-                "topic list"
-                | "topic list of the largest community"
-                | "newest topics of the largest community" => {
-                    // The API's two sorts: "active" (the default) and "new".
-                    let order = if name.starts_with("newest") {
-                        post::Column::Published
-                    } else {
-                        post::Column::LastActivity
-                    };
-                    let page = post::Entity::find()
-                        .filter(post::Column::CommunityId.eq(c))
-                        .filter(post::Column::TopicId.is_null())
-                        .filter(post::Column::Deleted.eq(false))
-                        .filter(post::Column::Removed.eq(false))
-                        .order_by_desc(post::Column::Pinned)
-                        .order_by_desc(order)
-                        .order_by_desc(post::Column::Id)
-                        .limit(20)
-                        .all(db)
-                        .await
-                        .expect("topics");
-                    assert!(!page.is_empty());
-                }
-                "thread" => {
-                    let n = rng.next(rows);
-                    let id = url(format!("http://g.localhost/post/{}", n - n % 4));
-                    let topic = post::Entity::find()
-                        .filter(post::Column::ApId.eq(id))
-                        .one(db)
-                        .await
-                        .expect("thread")
-                        .expect("post exists");
-                    post::Entity::find()
-                        .filter(post::Column::TopicId.eq(topic.id))
-                        .order_by_asc(post::Column::Id)
-                        .limit(2000)
-                        .all(db)
-                        .await
-                        .expect("replies");
-                }
-                "follower inboxes" => {
-                    copse_federation::activities::post::follower_inboxes(db, c)
-                        .await
-                        .expect("inboxes");
-                }
-                _ => {
-                    community_follower::Entity::find()
-                        .filter(community_follower::Column::CommunityId.eq(c))
-                        .filter(community_follower::Column::Pending.eq(false))
-                        .count(db)
-                        .await
-                        .expect("count");
-                    activity::Entity::find()
-                        .filter(activity::Column::CommunityId.eq(c))
-                        .filter(activity::Column::Public.eq(true))
-                        .order_by_desc(activity::Column::Id)
-                        .limit(20)
-                        .all(db)
-                        .await
-                        .expect("outbox");
-                }
-            }
-            if rep >= reps / 10 {
-                samples.push(started.elapsed());
-            }
+            let page = post::Entity::find()
+                .filter(post::Column::CommunityId.eq(c))
+                .filter(post::Column::TopicId.is_null())
+                .filter(post::Column::Deleted.eq(false))
+                .filter(post::Column::Removed.eq(false))
+                .order_by_desc(post::Column::Pinned)
+                .order_by_desc(order)
+                .order_by_desc(post::Column::Id)
+                .limit(20)
+                .all(db)
+                .await
+                .expect("topics");
+            assert!(!page.is_empty());
         }
-        samples.sort_unstable();
-        out.push((name, samples[samples.len() / 2]));
+        "thread" => {
+            let n = rng.next(rows);
+            let id = url(format!("http://g.localhost/post/{}", n - n % 4));
+            let topic = post::Entity::find()
+                .filter(post::Column::ApId.eq(id))
+                .one(db)
+                .await
+                .expect("thread")
+                .expect("post exists");
+            post::Entity::find()
+                .filter(post::Column::TopicId.eq(topic.id))
+                .order_by_asc(post::Column::Id)
+                .limit(2000)
+                .all(db)
+                .await
+                .expect("replies");
+        }
+        "follower inboxes" => {
+            copse_federation::activities::post::follower_inboxes(db, c)
+                .await
+                .expect("inboxes");
+        }
+        _ => {
+            community_follower::Entity::find()
+                .filter(community_follower::Column::CommunityId.eq(c))
+                .filter(community_follower::Column::Pending.eq(false))
+                .count(db)
+                .await
+                .expect("count");
+            activity::Entity::find()
+                .filter(activity::Column::CommunityId.eq(c))
+                .filter(activity::Column::Public.eq(true))
+                .order_by_desc(activity::Column::Id)
+                .limit(20)
+                .all(db)
+                .await
+                .expect("outbox");
+        }
     }
-    out
 }
 
 /// Brings a freshly filled database to the state a running one is in: statistics gathered, and
@@ -281,7 +264,7 @@ async fn settle(db: &DatabaseConnection) {
 /// Builds each size in a fresh database and reports the median of each query, and the ratio
 /// of the largest size to the smallest.
 pub async fn run(db_name: &str, sizes: &[usize], reps: usize) -> Vec<Row> {
-    let mut per_size = Vec::new();
+    let mut dbs = Vec::new();
     for &rows in sizes {
         let test_db = TestDb::new().await;
         let settings = crate::test_settings("growth.localhost:1", &test_db.url);
@@ -294,7 +277,30 @@ pub async fn run(db_name: &str, sizes: &[usize], reps: usize) -> Vec<Row> {
             "  growth: built {rows} rows in {:.1}s",
             started.elapsed().as_secs_f64()
         );
-        per_size.push((rows, time_queries(&conn, rows, reps).await));
+        dbs.push((test_db, conn, rows));
+    }
+    // Interleaved: each repetition runs a query on every size in turn, so a slow moment of this
+    // shared machine falls on all sizes alike. Timed one size after another, the same build
+    // gave ratios from 0.9 to 1.9 between runs.
+    let mut rngs: Vec<Rng> = dbs.iter().map(|_| Rng(0x9e37_79b9_7f4a_7c15)).collect();
+    let mut per_size: Vec<(usize, Vec<(&str, Duration)>)> =
+        dbs.iter().map(|(_, _, rows)| (*rows, Vec::new())).collect();
+    for name in QUERIES {
+        let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(reps); dbs.len()];
+        // The first tenth warms the caches and is not counted.
+        for rep in 0..reps + reps / 10 {
+            for (i, (_, conn, rows)) in dbs.iter().enumerate() {
+                let started = Instant::now();
+                run_query(conn, *rows, name, &mut rngs[i]).await;
+                if rep >= reps / 10 {
+                    samples[i].push(started.elapsed());
+                }
+            }
+        }
+        for (i, mut s) in samples.into_iter().enumerate() {
+            s.sort_unstable();
+            per_size[i].1.push((name, s[s.len() / 2]));
+        }
     }
     let (small, first) = &per_size[0];
     let (large, last) = &per_size[per_size.len() - 1];
