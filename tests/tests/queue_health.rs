@@ -1,13 +1,14 @@
-//! Instance health: an instance that keeps failing past `dead_after` is paused, and deliveries
-//! to it are not attempted while it is; hearing from it again revives it.
+//! The outbox queue: who a fan-out goes to, how it is stored in batches, and instance health
+//! (an instance that keeps failing past `dead_after` is paused, and deliveries to it are not
+//! attempted while it is; hearing from it again revives it).
 
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use copse_entities::{delivery, delivery_batch, instance};
+use copse_entities::{community_follower, delivery, delivery_batch, instance};
 use copse_federation::{queue, FederationContext};
 use copse_tests::TestInstance;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use std::time::Duration;
 
@@ -225,4 +226,52 @@ async fn a_big_fan_out_is_queued_in_batches_with_each_hosts_inboxes_together() {
     let mut runs = domains.clone();
     runs.dedup();
     assert_eq!(runs.len(), 7, "{runs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follower_inboxes_are_one_per_server_and_skip_pending_follows() {
+    let (a, _ctx) = driven_by_hand(|_| {}).await;
+    let net = copse_entities::community::Entity::find()
+        .filter(copse_entities::community::Column::Name.eq("net"))
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    // Twelve followers on three servers with shared inboxes, six on three without.
+    let seed = copse_tests::bench::fanout::seed_followers;
+    seed(a.db(), &net, 1, 12, 3, true, "s").await;
+    seed(a.db(), &net, 1, 6, 3, false, "p").await;
+    let want: std::collections::BTreeSet<String> = (0..3)
+        .map(|h| format!("http://s{h}.localhost:1/inbox"))
+        .chain((0..6).map(|i| format!("http://p{}.localhost:1/users/u{i}/inbox", i % 3)))
+        .collect();
+    let got = |a: &TestInstance| {
+        let db = a.db().clone();
+        async move {
+            copse_federation::activities::post::follower_inboxes(&db, net.id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(String::from)
+                .collect::<std::collections::BTreeSet<String>>()
+        }
+    };
+    assert_eq!(got(&a).await, want);
+
+    // A follow awaiting approval gets nothing.
+    let mut follows = community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(net.id))
+        .all(a.db())
+        .await
+        .unwrap();
+    follows.sort_by_key(|f| f.id);
+    let last: community_follower::ActiveModel = follows.pop().unwrap().into();
+    community_follower::ActiveModel {
+        pending: Set(true),
+        ..last
+    }
+    .update(a.db())
+    .await
+    .unwrap();
+    assert_eq!(got(&a).await.len(), want.len() - 1);
 }
