@@ -6,8 +6,9 @@
 //! not, and its author gets one direct note saying why.
 
 use super::{
-    commit_and_wake,
+    commit_and_wake, community_by_id,
     membership::{self, log},
+    person_by_id,
     post::{announce, post_published},
 };
 use crate::{
@@ -65,20 +66,6 @@ pub async fn topic_of(db: &impl ConnectionTrait, p: &post::Model) -> Result<post
             .await?
             .ok_or(Error::NotFound),
     }
-}
-
-async fn community_by_id(db: &impl ConnectionTrait, id: i64) -> Result<community::Model, Error> {
-    community::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound)
-}
-
-async fn person_by_id(db: &impl ConnectionTrait, id: i64) -> Result<person::Model, Error> {
-    person::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound)
 }
 
 /// Why `person` may not post here (a topic when `topic` is `None`, else a reply in it), or

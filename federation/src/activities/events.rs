@@ -7,9 +7,10 @@
 //! `Delete`, and answers `Join` with `Accept` or `Reject`.
 
 use super::{
-    commit_and_wake,
+    commit_and_wake, community_by_id,
     discussion::{post_by_ap_id, text_of},
     membership::{self, send_note_replying},
+    person_by_id,
     post::{announce, follower_inboxes},
 };
 use crate::{
@@ -221,20 +222,6 @@ pub async fn event_object(
     let c = community_by_id(db, p.community_id).await?;
     let organizer = person_by_id(db, p.author_id).await?;
     Ok(event_of(p, e, &c, &organizer, &answer_hint(&c)))
-}
-
-async fn community_by_id(db: &impl ConnectionTrait, id: i64) -> Result<community::Model, Error> {
-    community::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound)
-}
-
-async fn person_by_id(db: &impl ConnectionTrait, id: i64) -> Result<person::Model, Error> {
-    person::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound)
 }
 
 /// Events are scheduled and answered for where their community lives. Who may schedule

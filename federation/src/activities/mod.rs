@@ -7,8 +7,8 @@ pub mod membership;
 pub mod post;
 
 use crate::{queue::inbox::mark_ignored, Data, Error};
-use copse_entities::received_activity;
-use sea_orm::DatabaseTransaction;
+use copse_entities::{community, person, received_activity};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::Value;
 
 pub use follow::{follow_community, unfollow_community};
@@ -101,4 +101,26 @@ pub async fn commit_and_wake(data: &Data, txn: DatabaseTransaction) -> Result<()
     txn.commit().await?;
     data.outbox_wake.notify_one();
     Ok(())
+}
+
+/// The community with this row id.
+pub(crate) async fn community_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<community::Model, Error> {
+    community::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+/// The person with this row id.
+pub(crate) async fn person_by_id(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<person::Model, Error> {
+    person::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(Error::NotFound)
 }
