@@ -193,6 +193,60 @@ async fn a_batch_keeps_a_paused_hosts_targets_untried_as_rows() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_take_turns_with_new_fan_outs() {
+    let (a, ctx) = driven_by_hand(|_| {}).await;
+    let live = copse_tests::fake::FakeServer::start().await;
+    let back = format!("back.localhost:{}", live.port);
+    // A paused host: its delivery is stored, untried, for when it is back.
+    instance::Entity::insert(instance::ActiveModel {
+        domain: Set(back.clone()),
+        blocked: Set(false),
+        failure_count: Set(3),
+        paused_until: Set(Some(chrono::Utc::now() + chrono::Duration::hours(1))),
+        ..Default::default()
+    })
+    .exec(a.db())
+    .await
+    .unwrap();
+    enqueue_announce(&a, &ctx, [format!("http://{back}/inbox").parse().unwrap()]).await;
+    assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 1);
+    assert_eq!(delivery::Entity::find().count(a.db()).await.unwrap(), 1);
+
+    // It is back, and two new fan-outs are queued meanwhile.
+    instance::Entity::update_many()
+        .col_expr(
+            instance::Column::PausedUntil,
+            sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(instance::Column::Domain.eq(back.clone()))
+        .exec(a.db())
+        .await
+        .unwrap();
+    for i in 0..2 {
+        let inbox = format!("{}/u/{i}/inbox", live.base("new"));
+        enqueue_announce(&a, &ctx, [inbox.parse().unwrap()]).await;
+    }
+    let batches = || async { delivery_batch::Entity::find().count(a.db()).await.unwrap() };
+    let rows = || async { delivery::Entity::find().count(a.db()).await.unwrap() };
+
+    // A worker takes a batch, then the waiting delivery, then the next batch.
+    let mut rounds = queue::delivery::Rounds::default();
+    assert_eq!(rounds.next(&ctx).await.unwrap(), 1);
+    assert_eq!((batches().await, rows().await), (1, 1));
+    assert_eq!(rounds.next(&ctx).await.unwrap(), 1);
+    assert_eq!(
+        (batches().await, rows().await),
+        (1, 0),
+        "the retry went before the second batch"
+    );
+    assert_eq!(live.posted("back").len(), 1);
+    assert_eq!(rounds.next(&ctx).await.unwrap(), 1);
+    assert_eq!((batches().await, rows().await), (0, 0));
+    assert_eq!(live.posted("new").len(), 2);
+    assert_eq!(rounds.next(&ctx).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_fan_out_is_queued_in_batches_with_each_hosts_inboxes_together() {
     let (a, ctx) = driven_by_hand(|_| {}).await;
     let per_batch = queue::TARGETS_PER_BATCH;

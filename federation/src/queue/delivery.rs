@@ -223,8 +223,9 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// Claims and sends due deliveries until none are left, then waits to be woken (or polls).
 /// Runs until the task is aborted.
 pub async fn run_worker(ctx: FederationContext) {
+    let mut rounds = Rounds::default();
     loop {
-        match work_once(&ctx).await {
+        match rounds.next(&ctx).await {
             Ok(0) => {
                 tokio::select! {
                     _ = ctx.outbox_wake.notified() => {}
@@ -243,11 +244,47 @@ pub async fn run_worker(ctx: FederationContext) {
 /// Sends one claim's worth of deliveries and records the outcomes: a batch of first attempts
 /// if one is due, else due retries. Returns how many deliveries it handled.
 pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
+    work_in_order(ctx, false).await
+}
+
+/// The order of a delivery worker's rounds: every other round looks for due retries before new
+/// batches, so that a stream of big fan-outs cannot hold back the retries of a host that has
+/// come back until every batch is sent.
+#[derive(Debug, Default)]
+pub struct Rounds {
+    retries_first: bool,
+}
+
+impl Rounds {
+    /// Runs one round, like [`work_once`] but taking turns at what it looks at first.
+    pub async fn next(&mut self, ctx: &FederationContext) -> Result<usize, Error> {
+        let retries_first = self.retries_first;
+        self.retries_first = !retries_first;
+        work_in_order(ctx, retries_first).await
+    }
+}
+
+async fn work_in_order(ctx: &FederationContext, retries_first: bool) -> Result<usize, Error> {
+    if retries_first {
+        let sent = send_due_retries(ctx).await?;
+        if sent > 0 {
+            return Ok(sent);
+        }
+    }
     if let Some(batch) = claim_first_attempts(ctx).await? {
         // Let another worker take the next batch meanwhile.
         ctx.outbox_wake.notify_one();
         return send_batch(ctx, batch).await;
     }
+    if retries_first {
+        return Ok(0);
+    }
+    send_due_retries(ctx).await
+}
+
+/// Claims due retries (and deliveries held for a host that is back), sends them and records
+/// the outcomes.
+async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
     let s = &ctx.settings;
     let now = Utc::now();
     let stmt = claim_statement(
