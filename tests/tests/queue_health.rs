@@ -55,6 +55,20 @@ fn dead_host() -> String {
     format!("dead.localhost:{port}")
 }
 
+/// Marks `domain` as failing and paused for the next hour.
+async fn pause_for_an_hour(a: &TestInstance, domain: &str) {
+    instance::Entity::insert(instance::ActiveModel {
+        domain: Set(domain.to_string()),
+        blocked: Set(false),
+        failure_count: Set(3),
+        paused_until: Set(Some(chrono::Utc::now() + chrono::Duration::hours(1))),
+        ..Default::default()
+    })
+    .exec(a.db())
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_instance_is_paused_and_keeps_its_deliveries() {
     let (a, ctx) = driven_by_hand(|s| {
@@ -150,16 +164,7 @@ async fn a_batch_keeps_a_paused_hosts_targets_untried_as_rows() {
     let (a, ctx) = driven_by_hand(|s| s.claim_batch = 2).await;
     let live = copse_tests::fake::FakeServer::start().await;
     let paused = dead_host();
-    instance::Entity::insert(instance::ActiveModel {
-        domain: Set(paused.clone()),
-        blocked: Set(false),
-        failure_count: Set(3),
-        paused_until: Set(Some(chrono::Utc::now() + chrono::Duration::hours(1))),
-        ..Default::default()
-    })
-    .exec(a.db())
-    .await
-    .unwrap();
+    pause_for_an_hour(&a, &paused).await;
     let mut inboxes: Vec<url::Url> = (0..4)
         .map(|i| {
             format!("{}/u/{i}/inbox", live.base("live"))
@@ -198,16 +203,7 @@ async fn retries_take_turns_with_new_fan_outs() {
     let live = copse_tests::fake::FakeServer::start().await;
     let back = format!("back.localhost:{}", live.port);
     // A paused host: its delivery is stored, untried, for when it is back.
-    instance::Entity::insert(instance::ActiveModel {
-        domain: Set(back.clone()),
-        blocked: Set(false),
-        failure_count: Set(3),
-        paused_until: Set(Some(chrono::Utc::now() + chrono::Duration::hours(1))),
-        ..Default::default()
-    })
-    .exec(a.db())
-    .await
-    .unwrap();
+    pause_for_an_hour(&a, &back).await;
     enqueue_announce(&a, &ctx, [format!("http://{back}/inbox").parse().unwrap()]).await;
     assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 1);
     assert_eq!(delivery::Entity::find().count(a.db()).await.unwrap(), 1);
