@@ -227,9 +227,19 @@ async fn retries_take_turns_with_new_fan_outs() {
 
     // A worker takes a batch, then the waiting delivery, then the next batch.
     let mut rounds = queue::delivery::Rounds::default();
+    let woken = || async {
+        tokio::time::timeout(Duration::from_millis(50), ctx.outbox_wake.notified())
+            .await
+            .is_ok()
+    };
     assert_eq!(rounds.next(&ctx).await.unwrap(), 1);
     assert_eq!((batches().await, rows().await), (1, 1));
+    assert!(woken().await, "taking a batch wakes another worker");
     assert_eq!(rounds.next(&ctx).await.unwrap(), 1);
+    assert!(
+        woken().await,
+        "taking retries wakes another worker for the batch still waiting"
+    );
     assert_eq!(
         (batches().await, rows().await),
         (1, 0),

@@ -306,9 +306,9 @@ async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
     if rows.is_empty() {
         return Ok(0);
     }
-    if rows.len() as u64 == s.claim_batch {
-        ctx.outbox_wake.notify_one();
-    }
+    // Let another worker take a new batch or more retries meanwhile: these may wait on slow
+    // hosts for up to the request timeout.
+    ctx.outbox_wake.notify_one();
     let ids: BTreeSet<i64> = rows.iter().map(|r| r.activity_id).collect();
     let activities = activity::Entity::find()
         .filter(activity::Column::Id.is_in(ids))
