@@ -9,6 +9,8 @@ async fn every_benchmark_scenario_completes_on_a_small_load() {
     let rows = run_all(&Sizes::smoke(), &[]).await;
     for scenario in [
         "ceiling: sign",
+        "ceiling: transport, new connections",
+        "ceiling: transport, kept-alive",
         "fan-out",
         "reference SendActivityTask",
         "sustained",
@@ -20,6 +22,12 @@ async fn every_benchmark_scenario_completes_on_a_small_load() {
             rows.iter().any(|r| r.scenario.starts_with(scenario)),
             "no row for {scenario}"
         );
+    }
+    for r in rows
+        .iter()
+        .filter(|r| r.scenario.starts_with("ceiling: transport"))
+    {
+        assert!(r.per_sec > 0.0, "{} carried nothing", r.scenario);
     }
     for r in rows
         .iter()

@@ -1,7 +1,8 @@
 //! The machine's own limits, measured in the same process on the same cores: openssl RSA-2048
-//! sign and verify, a trivial axum handler on loopback, and database inserts.
+//! sign and verify, a trivial axum handler on loopback, unsigned deliveries into the bench sink,
+//! and database inserts.
 
-use super::{load, measure::Stopwatch};
+use super::{load, measure::Stopwatch, sink::Sink};
 use crate::TestDb;
 use chrono::Utc;
 use copse_entities::{received_activity, received_activity::InboxStatus, DbUrl};
@@ -23,6 +24,10 @@ pub struct Ceilings {
     pub verify_all: f64,
     /// Requests per second to a trivial handler, 64 connections.
     pub axum: f64,
+    /// Unsigned deliveries per second into the bench sink, each over a new connection.
+    pub post_new: f64,
+    /// Unsigned deliveries per second into the bench sink over kept-alive connections.
+    pub post_kept: f64,
     /// Inserts per second, one transaction per row.
     pub insert_single: f64,
     /// Inserts per second, 500 rows per transaction.
@@ -78,6 +83,21 @@ fn rsa_rate(threads: usize, per_thread: usize, verify: bool) -> f64 {
     (threads * per_thread) as f64 / start.elapsed().as_secs_f64()
 }
 
+impl Ceilings {
+    /// The most deliveries per second a fan-out could reach on these cores if Copse itself cost
+    /// nothing: every delivery is signed and carried (the sink's end included), and
+    /// `connections` of the `deliveries` open a connection. Both share the same cores, so their
+    /// times per delivery add up.
+    pub fn delivery_bound(&self, deliveries: usize, connections: usize) -> f64 {
+        let n = deliveries.max(1) as f64;
+        let new = (connections as f64).min(n) / n;
+        let per_delivery = 1.0 / self.sign_all.max(1e-9)
+            + new / self.post_new.max(1e-9)
+            + (1.0 - new) / self.post_kept.max(1e-9);
+        1.0 / per_delivery
+    }
+}
+
 /// Measures every ceiling. `scale` shrinks the work for smoke runs.
 pub async fn measure(db: &TestDb, scale: f64) -> Ceilings {
     let cores = std::thread::available_parallelism()
@@ -100,15 +120,93 @@ pub async fn measure(db: &TestDb, scale: f64) -> Ceilings {
         axum = axum.max(raw_axum(((20_000.0 * scale) as usize).max(200)).await);
     }
     let (insert_single, insert_batched) = inserts(db, scale).await;
+    // As many new connections as the fan-out opens: each stays idle in the client's pool until
+    // the run ends, and more would leave their memory to the fan-out's peak.
+    let fresh = ((1000.0 * scale) as usize).max(50);
+    let kept = ((4000.0 * scale) as usize).max(100);
+    let (mut post_new, mut post_kept) = (0.0f64, 0.0f64);
+    for _ in 0..3 {
+        post_new = post_new.max(transport(fresh, true).await);
+        post_kept = post_kept.max(transport(kept, false).await);
+    }
     Ceilings {
         sign_1,
         sign_all,
         verify_1,
         verify_all,
         axum,
+        post_new,
+        post_kept,
         insert_single,
         insert_batched,
     }
+}
+
+/// Requests in flight in the transport ceilings, as in the raw axum one.
+const CONCURRENCY: usize = 64;
+
+/// Unsigned deliveries per second through Copse's HTTP client into the bench sink, 64 at a
+/// time: each to a host not seen before (so each opens a connection), or over kept-alive
+/// connections. Body and headers are the size of a fan-out's Announce (2.4–2.9 kB and a
+/// real signature header), so only the signing is left out.
+async fn transport(requests: usize, new_connections: bool) -> f64 {
+    let sink = Sink::start().await;
+    let settings = copse_federation::FederationSettings::new("ceiling.localhost", true);
+    let client = copse_federation::http::client(&settings).expect("client");
+    let (_, private) = generate_keypair().expect("keys");
+    let key = SigningKey::from_pem(Url::parse("https://x.example/k").expect("url"), &private)
+        .expect("key");
+    let body = bytes::Bytes::from(format!(
+        "{{\"id\":\"http://ceiling.localhost/activities/1\",\"pad\":\"{}\"}}",
+        "x".repeat(2600)
+    ));
+    let url = Url::parse("http://h.localhost/inbox").expect("url");
+    let signed = key
+        .sign("POST", &url, Some(&body), Utc::now())
+        .expect("sign");
+    let post = move |client: &reqwest::Client, i: usize| {
+        // Over kept-alive connections each lane keeps to its own host.
+        let host = if new_connections {
+            format!("n{i}")
+        } else {
+            format!("k{}", i % CONCURRENCY)
+        };
+        client
+            .post(format!("http://{host}.localhost:{}/inbox", sink.port))
+            .header("Content-Type", copse_federation::protocol::AP_CONTENT_TYPE)
+            .header("Accept", copse_federation::protocol::AP_CONTENT_TYPE)
+            .header("Date", signed.date.clone())
+            .header("Digest", signed.digest.clone().unwrap_or_default())
+            .header("Signature", signed.signature.clone())
+            .body(body.clone())
+            .send()
+    };
+    if !new_connections {
+        for lane in 0..CONCURRENCY {
+            post(&client, lane).await.expect("warm-up");
+        }
+    }
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sw = Stopwatch::start();
+    let mut lanes = tokio::task::JoinSet::new();
+    for lane in 0..CONCURRENCY {
+        let (client, next, post) = (client.clone(), next.clone(), post.clone());
+        lanes.spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= requests {
+                    break;
+                }
+                let i = if new_connections { n } else { lane };
+                let r = post(&client, i).await.expect("post");
+                assert!(r.status().is_success(), "sink answered {}", r.status());
+            }
+        });
+    }
+    while let Some(r) = lanes.join_next().await {
+        r.expect("lane");
+    }
+    requests as f64 / sw.wall().as_secs_f64()
 }
 
 async fn raw_axum(requests: usize) -> f64 {

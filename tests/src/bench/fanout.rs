@@ -2,6 +2,7 @@
 //! the same load through the federation crate's own `SendActivityTask` as the reference peer.
 
 use super::{
+    ceilings::Ceilings,
     measure::{Row, Stopwatch},
     sink::Sink,
 };
@@ -99,7 +100,7 @@ pub async fn copse_fanout(
     (followers, instances): (usize, usize),
     shared: bool,
     verify: bool,
-    sign_ceiling: f64,
+    ceilings: &Ceilings,
 ) -> Row {
     let name = format!("f{}{}", followers, if shared { "s" } else { "p" });
     let community = a.create_community(&name, "Fan-out").await;
@@ -141,6 +142,8 @@ pub async fn copse_fanout(
         .map(|t| t.duration_since(started))
         .collect();
     let first = lat.iter().min().copied().unwrap_or_default();
+    let connections = sink.connections();
+    let bound = ceilings.delivery_bound(expected, connections);
     let mut row = Row::new(
         db_name,
         &format!(
@@ -154,16 +157,18 @@ pub async fn copse_fanout(
         sink.distinct() as u64,
         &sw,
     )
-    .against("sign(all cores)", sign_ceiling)
-    .latencies(&mut lat)
-    .note(format!(
-        "{} deliveries expected{}; duplicates {}; post stored in {} ms, first delivery at {} ms",
+    .against("sign(all cores)", ceilings.sign_all)
+    .latencies(&mut lat);
+    row.note = format!(
+        "{} deliveries expected{}; duplicates {}; post stored in {} ms, first delivery at {} ms; \
+         {connections} connections; sign+transport bound {bound:.0}/s, {:.2} of it",
         expected,
         if done { "" } else { ", NOT ALL ARRIVED" },
         sink.duplicates(),
         posted.as_millis(),
         first.as_millis(),
-    ));
+        row.per_sec / bound,
+    );
     row.ops = sink.distinct() as u64;
     assert!(
         done,

@@ -106,6 +106,23 @@ pub async fn run_all(sizes: &Sizes, only: &[String]) -> Vec<Row> {
             ..ceiling_row(db_name, "ceiling: raw axum", c.axum, c.axum)
         },
         Row {
+            ceiling: String::new(),
+            note: "unsigned deliveries (Announce-sized) through Copse's client into the sink, \
+                   64 at a time, each on a new connection"
+                .into(),
+            ..ceiling_row(
+                db_name,
+                "ceiling: transport, new connections",
+                0.0,
+                c.post_new,
+            )
+        },
+        Row {
+            ceiling: String::new(),
+            note: "the same over 64 kept-alive connections".into(),
+            ..ceiling_row(db_name, "ceiling: transport, kept-alive", 0.0, c.post_kept)
+        },
+        Row {
             note: "one transaction per row / 500 rows per transaction".into(),
             ..ceiling_row(
                 db_name,
@@ -129,7 +146,7 @@ pub async fn run_all(sizes: &Sizes, only: &[String]) -> Vec<Row> {
                     (followers, instances),
                     shared,
                     sizes.verify_signatures,
-                    c.sign_all,
+                    &c,
                 )
                 .await,
             );

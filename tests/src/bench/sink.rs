@@ -19,6 +19,7 @@ struct Inner {
     arrivals_by_id: Vec<(String, Instant)>,
     duplicates: u64,
     bad_signatures: u64,
+    connections: usize,
     down: bool,
 }
 
@@ -95,6 +96,10 @@ impl Sink {
             verify_with: Arc::default(),
         };
         let app = Router::new().fallback(receive).with_state(sink.clone());
+        let counted = sink.inner.clone();
+        let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
+            counted.lock().expect("lock").connections += 1;
+        });
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -126,6 +131,11 @@ impl Sink {
         self.inner.lock().expect("lock").bad_signatures
     }
 
+    /// Connections accepted.
+    pub fn connections(&self) -> usize {
+        self.inner.lock().expect("lock").connections
+    }
+
     /// Arrival times of distinct deliveries.
     pub fn arrivals(&self) -> Vec<Instant> {
         self.inner.lock().expect("lock").arrivals.clone()
@@ -144,6 +154,7 @@ impl Sink {
         g.arrivals_by_id.clear();
         g.duplicates = 0;
         g.bad_signatures = 0;
+        g.connections = 0;
     }
 
     /// Waits until `n` distinct deliveries arrived; false on timeout.
