@@ -206,7 +206,9 @@ async fn transport(requests: usize, new_connections: bool) -> f64 {
     while let Some(r) = lanes.join_next().await {
         r.expect("lane");
     }
-    requests as f64 / sw.wall().as_secs_f64()
+    let rate = requests as f64 / sw.wall().as_secs_f64();
+    sink.stop();
+    rate
 }
 
 async fn raw_axum(requests: usize) -> f64 {

@@ -30,6 +30,7 @@ pub struct Sink {
     pub port: u16,
     inner: Arc<Mutex<Inner>>,
     verify_with: Arc<Mutex<Option<PublicKey>>>,
+    server: Arc<Mutex<Option<tokio::task::AbortHandle>>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -94,16 +95,25 @@ impl Sink {
             port,
             inner: Arc::default(),
             verify_with: Arc::default(),
+            server: Arc::default(),
         };
         let app = Router::new().fallback(receive).with_state(sink.clone());
         let counted = sink.inner.clone();
         let listener = axum::serve::ListenerExt::tap_io(listener, move |_| {
             counted.lock().expect("lock").connections += 1;
         });
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
+        *sink.server.lock().expect("lock") = Some(server.abort_handle());
         sink
+    }
+
+    /// Stops accepting connections and frees the port.
+    pub fn stop(&self) {
+        if let Some(server) = self.server.lock().expect("lock").take() {
+            server.abort();
+        }
     }
 
     /// Verifies every delivery with this key from now on.
