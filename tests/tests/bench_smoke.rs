@@ -25,12 +25,6 @@ async fn every_benchmark_scenario_completes_on_a_small_load() {
     }
     for r in rows
         .iter()
-        .filter(|r| r.scenario.starts_with("ceiling: transport"))
-    {
-        assert!(r.per_sec > 0.0, "{} carried nothing", r.scenario);
-    }
-    for r in rows
-        .iter()
         .filter(|r| r.scenario.starts_with("fan-out") || r.scenario.starts_with("reference"))
     {
         assert!(r.ops > 0, "{} delivered nothing", r.scenario);

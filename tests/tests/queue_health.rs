@@ -160,6 +160,28 @@ async fn a_batch_sends_to_each_host_in_turn_and_stops_at_a_failing_one() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hosts_deliveries_in_a_batch_share_one_connection() {
+    let (a, ctx) = driven_by_hand(|_| {}).await;
+    let sink = copse_tests::bench::sink::Sink::start().await;
+    let inboxes: Vec<url::Url> = (0..10)
+        .map(|i| {
+            format!("http://h{}.localhost:{}/u/{i}/inbox", i % 2, sink.port)
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    enqueue_announce(&a, &ctx, inboxes).await;
+
+    assert_eq!(queue::delivery::work_once(&ctx).await.unwrap(), 10);
+    assert_eq!(sink.distinct(), 10);
+    assert_eq!(
+        sink.connections(),
+        2,
+        "five deliveries to each host, one after another over one connection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_keeps_a_paused_hosts_targets_untried_as_rows() {
     let (a, ctx) = driven_by_hand(|s| s.claim_batch = 2).await;
     let live = copse_tests::fake::FakeServer::start().await;
