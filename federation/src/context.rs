@@ -71,8 +71,10 @@ pub struct FederationContext {
     pub settings: Arc<FederationSettings>,
     /// Builds our URLs.
     pub urls: Urls,
-    /// The HTTP client for fetches and deliveries.
+    /// The HTTP client for fetches.
     pub client: reqwest::Client,
+    /// The HTTP client for deliveries.
+    pub deliveries: crate::http::deliver::DeliveryClient,
     /// The instance actor's key, which signs fetches.
     pub instance_key: SigningKey,
     /// Wakes delivery workers when deliveries are queued.
@@ -104,6 +106,7 @@ impl FederationContext {
     ) -> Result<Self, Error> {
         let urls = Urls::new(&settings.domain, settings.debug)?;
         let client = crate::http::client(&settings)?;
+        let deliveries = crate::http::deliver::DeliveryClient::new(&settings)?;
         let instance_key = SigningKey::from_pem(urls.instance_key_id(), instance_private_pem)?;
         let (inbox_store, rx) = tokio::sync::mpsc::channel(4096);
         // Ends when the last clone of this context (and so of the sender) is dropped.
@@ -113,6 +116,7 @@ impl FederationContext {
             settings: Arc::new(settings),
             urls,
             client,
+            deliveries,
             instance_key,
             outbox_wake: Arc::new(Notify::new()),
             inbox_wake: Arc::new(Notify::new()),

@@ -172,52 +172,34 @@ pub async fn send(
         Ok(s) => s,
         Err(e) => return DeliveryOutcome::Permanent(e.to_string()),
     };
-    let res = ctx
-        .client
-        .post(inbox.as_str())
-        .header("Content-Type", crate::protocol::AP_CONTENT_TYPE)
-        .header("Accept", crate::protocol::AP_CONTENT_TYPE)
-        .header("Date", signed.date)
-        .header("Digest", signed.digest.unwrap_or_default())
-        .header("Signature", signed.signature)
-        .body(body)
-        .send()
-        .await;
-    match res {
-        Err(e) => DeliveryOutcome::Retry(format!("request failed: {}", error_chain(&e)), None),
-        Ok(r) => {
-            let status = r.status();
-            if status.is_success() {
+    let digest = signed.digest.unwrap_or_default();
+    let headers = [
+        ("Content-Type", crate::protocol::AP_CONTENT_TYPE),
+        ("Accept", crate::protocol::AP_CONTENT_TYPE),
+        ("Date", signed.date.as_str()),
+        ("Digest", digest.as_str()),
+        ("Signature", signed.signature.as_str()),
+    ];
+    match ctx.deliveries.post(inbox, &headers, &body).await {
+        Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}"), None),
+        Ok(answer) => {
+            let code = answer.status;
+            if (200..300).contains(&code) {
                 return DeliveryOutcome::Delivered;
             }
-            let code = status.as_u16();
-            let msg = format!("{inbox} answered {status}");
+            let msg = format!("{inbox} answered {code}");
             // Like Mastodon: 4xx is final except 401 (key not yet known), 408 and 429.
             if (400..500).contains(&code) && ![401, 408, 429].contains(&code) {
                 DeliveryOutcome::Permanent(msg)
             } else {
-                let after = r
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
+                let after = answer
+                    .retry_after
                     .and_then(|v| v.trim().parse::<u64>().ok())
                     .map(|s| std::time::Duration::from_secs(s.min(24 * 3600)));
                 DeliveryOutcome::Retry(msg, after)
             }
         }
     }
-}
-
-/// An error with its causes, for the operator reading `last_error`.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 /// Claims and sends due deliveries until none are left, then waits to be woken (or polls).

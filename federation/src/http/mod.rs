@@ -1,12 +1,25 @@
-//! The one HTTP client for fetches and deliveries: no redirects followed automatically, no proxy
-//! from the environment, timeouts, and a resolver that refuses private addresses in production.
+//! The HTTP clients: one for fetches (reqwest) and one for deliveries ([`deliver`]). Both follow no
+//! redirects, take no proxy from the environment, have timeouts, and resolve names through
+//! [`resolve`], which refuses private addresses in production.
+
+pub mod deliver;
 
 use crate::{context::FederationSettings, Error};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, SocketAddr};
 use url::Url;
 
-/// Builds the client for these settings.
+/// The `User-Agent` both clients send.
+pub fn user_agent(settings: &FederationSettings) -> String {
+    format!(
+        "Copse/{} (+{}://{})",
+        env!("CARGO_PKG_VERSION"),
+        if settings.debug { "http" } else { "https" },
+        settings.domain
+    )
+}
+
+/// Builds the fetch client for these settings.
 pub fn client(settings: &FederationSettings) -> Result<reqwest::Client, Error> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -17,12 +30,7 @@ pub fn client(settings: &FederationSettings) -> Result<reqwest::Client, Error> {
         // dozens, or idle sockets pile up into the file descriptor limit.
         .pool_max_idle_per_host(1)
         .pool_idle_timeout(std::time::Duration::from_secs(30))
-        .user_agent(format!(
-            "Copse/{} (+{}://{})",
-            env!("CARGO_PKG_VERSION"),
-            if settings.debug { "http" } else { "https" },
-            settings.domain
-        ))
+        .user_agent(user_agent(settings))
         .dns_resolver(std::sync::Arc::new(Resolver {
             debug: settings.debug,
         }))
@@ -92,6 +100,26 @@ pub fn check_remote_url(url: &Url, debug: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// The addresses of `host`. In debug mode `localhost` and `*.localhost` are loopback (RFC 6761),
+/// which gives each test instance its own hostname without touching /etc/hosts; in production
+/// forbidden addresses are dropped, and a name with none left is an error.
+pub async fn resolve(host: &str, debug: bool) -> Result<Vec<IpAddr>, String> {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if debug && (host == "localhost" || host.ends_with(".localhost")) {
+        return Ok(vec![IpAddr::from([127, 0, 0, 1])]);
+    }
+    let found: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), 0))
+        .await
+        .map_err(|e| format!("{host}: {e}"))?
+        .map(|a| a.ip())
+        .filter(|ip| debug || !is_forbidden_ip(*ip))
+        .collect();
+    if found.is_empty() {
+        return Err(format!("{host} resolves to no allowed address"));
+    }
+    Ok(found)
+}
+
 struct Resolver {
     debug: bool,
 }
@@ -99,22 +127,14 @@ struct Resolver {
 impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
         let debug = self.debug;
-        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        let host = name.as_str().to_string();
         Box::pin(async move {
-            // RFC 6761: `localhost` and `*.localhost` are loopback. In debug mode that gives each
-            // test instance its own hostname without touching /etc/hosts.
-            if debug && (host == "localhost" || host.ends_with(".localhost")) {
-                let addrs: Addrs = Box::new(std::iter::once(SocketAddr::from(([127, 0, 0, 1], 0))));
-                return Ok(addrs);
-            }
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .filter(|a| debug || !is_forbidden_ip(a.ip()))
-                .collect();
-            if found.is_empty() {
-                return Err(format!("{host} resolves to no allowed address").into());
-            }
-            let addrs: Addrs = Box::new(found.into_iter());
+            let addrs: Addrs = Box::new(
+                resolve(&host, debug)
+                    .await?
+                    .into_iter()
+                    .map(|ip| SocketAddr::new(ip, 0)),
+            );
             Ok(addrs)
         })
     }
