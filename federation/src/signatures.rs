@@ -399,6 +399,19 @@ impl SigningKey {
         body: Option<&[u8]>,
         now: DateTime<Utc>,
     ) -> Result<SignedHeaders, SignatureError> {
+        let digest = body.map(digest_header);
+        self.sign_with_digest(method, url, digest.as_deref(), now)
+    }
+
+    /// Like [`SigningKey::sign`], with the body's `Digest` header already computed, so that
+    /// one body sent to many inboxes is hashed once.
+    pub fn sign_with_digest(
+        &self,
+        method: &str,
+        url: &Url,
+        digest: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<SignedHeaders, SignatureError> {
         let date = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let host = host_header(url);
         let mut path = url.path().to_string();
@@ -411,8 +424,7 @@ impl SigningKey {
             method.to_ascii_lowercase()
         );
         let mut names = "(request-target) host date";
-        let digest = body.map(digest_header);
-        if let Some(d) = &digest {
+        if let Some(d) = digest {
             text.push_str("\ndigest: ");
             text.push_str(d);
             names = "(request-target) host date digest";
@@ -430,7 +442,7 @@ impl SigningKey {
         );
         Ok(SignedHeaders {
             date,
-            digest,
+            digest: digest.map(str::to_string),
             signature,
         })
     }

@@ -158,29 +158,46 @@ pub async fn signing_key(ctx: &FederationContext, actor: &Url) -> Result<Signing
     Ok(signing)
 }
 
-/// Signs and POSTs one activity body to one inbox.
-pub async fn send(
-    ctx: &FederationContext,
-    key: &SigningKey,
-    inbox: &Url,
-    body: bytes::Bytes,
-) -> DeliveryOutcome {
+/// An activity ready to go to any number of inboxes: its body, the body's `Digest` header
+/// (hashed once for all of them) and the key that signs it.
+#[derive(Clone)]
+pub struct Outgoing {
+    /// The activity's JSON.
+    pub body: bytes::Bytes,
+    /// The body's `Digest` header.
+    pub digest: Arc<str>,
+    /// The actor's key.
+    pub key: SigningKey,
+}
+
+impl Outgoing {
+    /// Prepares a body for sending, signed with `key`.
+    pub fn new(body: bytes::Bytes, key: SigningKey) -> Self {
+        let digest = crate::signatures::digest_header(&body).into();
+        Self { body, digest, key }
+    }
+}
+
+/// Signs and POSTs one activity to one inbox.
+pub async fn send(ctx: &FederationContext, out: &Outgoing, inbox: &Url) -> DeliveryOutcome {
     if let Err(e) = crate::http::check_remote_url(inbox, ctx.settings.debug) {
         return DeliveryOutcome::Permanent(e.to_string());
     }
-    let signed = match key.sign("POST", inbox, Some(&body), Utc::now()) {
+    let signed = match out
+        .key
+        .sign_with_digest("POST", inbox, Some(&out.digest), Utc::now())
+    {
         Ok(s) => s,
         Err(e) => return DeliveryOutcome::Permanent(e.to_string()),
     };
-    let digest = signed.digest.unwrap_or_default();
     let headers = [
         ("Content-Type", crate::protocol::AP_CONTENT_TYPE),
         ("Accept", crate::protocol::AP_CONTENT_TYPE),
         ("Date", signed.date.as_str()),
-        ("Digest", digest.as_str()),
+        ("Digest", &out.digest),
         ("Signature", signed.signature.as_str()),
     ];
-    match ctx.deliveries.post(inbox, &headers, &body).await {
+    match ctx.deliveries.post(inbox, &headers, &out.body).await {
         Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}"), None),
         Ok(answer) => {
             let code = answer.status;
@@ -316,16 +333,15 @@ async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
     Ok(handled)
 }
 
-/// The body and signing key of an activity, shared by all of its deliveries, or why there is
-/// none.
-type Payload = Result<(bytes::Bytes, SigningKey), String>;
+/// An activity ready to send, shared by all of its deliveries, or why there is none.
+type Payload = Result<Outgoing, String>;
 
 async fn payload_of(ctx: &FederationContext, activity: Option<activity::Model>) -> Payload {
     let a = activity.ok_or_else(|| "activity is gone".to_string())?;
     let key = signing_key(ctx, &a.actor.0)
         .await
         .map_err(|e| e.to_string())?;
-    Ok((bytes::Bytes::from(a.data), key))
+    Ok(Outgoing::new(bytes::Bytes::from(a.data), key))
 }
 
 /// Claims the oldest due batch of first attempts, if any.
@@ -472,7 +488,7 @@ async fn send_to_host(
             (Some((why, after)), _) => {
                 DeliveryOutcome::Deferred(format!("not tried: {why}"), *after)
             }
-            (None, Ok((body, key))) => send(ctx, &key, &row.inbox.0, body).await,
+            (None, Ok(out)) => send(ctx, &out, &row.inbox.0).await,
             (None, Err(e)) => DeliveryOutcome::Permanent(e),
         };
         if let DeliveryOutcome::Retry(why, after) = &outcome {
