@@ -260,32 +260,27 @@ async fn exchange(mut stream: Stream, request: &[u8]) -> Result<(Answer, Option<
         return Err(Failure::Stale);
     }
     let mut buf = Vec::with_capacity(1024);
+    let mut received = false;
     loop {
-        let before = buf.len();
+        if !buf.is_empty() {
+            if let Some(head) = parse_head(&buf)? {
+                // An interim answer (100 Continue, 103 Early Hints) is followed by the real one.
+                if (100..200).contains(&head.answer.status) {
+                    buf.drain(..head.len);
+                    continue;
+                }
+                return finish(stream, buf, head).await;
+            }
+            if buf.len() > MAX_HEAD {
+                return Err(Failure::Broken("answer head too long".into()));
+            }
+        }
         match read_more(&mut stream, &mut buf).await {
-            Ok(0) | Err(_) if before == 0 => return Err(Failure::Stale),
+            Ok(0) | Err(_) if !received => return Err(Failure::Stale),
             Ok(0) => return Err(Failure::Broken("connection closed in the answer".into())),
             Err(e) => return Err(Failure::Broken(format!("reading the answer: {e}"))),
-            Ok(_) => {}
+            Ok(_) => received = true,
         }
-        let head = match parse_head(&buf)? {
-            Some(head) => head,
-            None if buf.len() > MAX_HEAD => {
-                return Err(Failure::Broken("answer head too long".into()))
-            }
-            None => continue,
-        };
-        // An interim answer (100 Continue, 103 Early Hints) is followed by the real one.
-        if (100..200).contains(&head.answer.status) {
-            buf.drain(..head.len);
-            if !buf.is_empty() {
-                if let Some(next) = parse_head(&buf)? {
-                    return finish(stream, buf, next).await;
-                }
-            }
-            continue;
-        }
-        return finish(stream, buf, head).await;
     }
 }
 
@@ -493,7 +488,8 @@ mod tests {
     #[tokio::test]
     async fn one_connection_carries_several_deliveries_and_a_closed_one_is_replaced() {
         let (port, seen, accepted) = server(vec![
-            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n\
+             HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
             "HTTP/1.1 401 Unauthorized\r\nContent-Length: 5\r\n\r\nnope.",
             "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
         ])
