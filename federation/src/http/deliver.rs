@@ -30,6 +30,8 @@ const MAX_HEAD: usize = 16 * 1024;
 const MAX_KEPT_BODY: usize = 16 * 1024;
 /// Idle connections kept at most, one per host. More are closed after use.
 const MAX_IDLE: usize = 4096;
+/// How long a connection attempt to one of a host's addresses may take while others are left.
+const NEXT_ADDRESS_AFTER: Duration = Duration::from_secs(2);
 
 /// What a server answered to a delivery.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,28 +204,46 @@ impl DeliveryClient {
     }
 
     async fn connect(&self, origin: &Origin) -> Result<Stream, DeliveryError> {
-        let addrs = resolve(&origin.host, self.inner.debug)
+        let addrs: Vec<SocketAddr> = resolve(&origin.host, self.inner.debug)
             .await
-            .map_err(DeliveryError)?;
-        let mut last = String::new();
-        for ip in addrs {
-            match TcpStream::connect(SocketAddr::new(ip, origin.port)).await {
-                Ok(tcp) => {
-                    // Head and body are written at once; nothing is gained by waiting for more.
-                    let _ = tcp.set_nodelay(true);
-                    if !origin.https {
-                        return Ok(Box::new(tcp));
-                    }
-                    return match self.inner.tls.connect(&origin.host, tcp).await {
-                        Ok(tls) => Ok(Box::new(tls)),
-                        Err(e) => Err(DeliveryError(format!("TLS with {}: {e}", origin.host))),
-                    };
-                }
-                Err(e) => last = format!("connect to {ip}: {e}"),
-            }
+            .map_err(DeliveryError)?
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, origin.port))
+            .collect();
+        let tcp = connect_any(&addrs).await?;
+        if !origin.https {
+            return Ok(Box::new(tcp));
         }
-        Err(DeliveryError(last))
+        match self.inner.tls.connect(&origin.host, tcp).await {
+            Ok(tls) => Ok(Box::new(tls)),
+            Err(e) => Err(DeliveryError(format!("TLS with {}: {e}", origin.host))),
+        }
     }
+}
+
+/// Connects to the first of `addrs` that accepts. Every address but the last gets
+/// [`NEXT_ADDRESS_AFTER`], so a host whose first address drops packets (an IPv6 route that goes
+/// nowhere is the usual case) is still reached on another within the time limit.
+async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, DeliveryError> {
+    let mut last = String::from("no address");
+    for (i, addr) in addrs.iter().enumerate() {
+        let attempt = if i + 1 < addrs.len() {
+            tokio::time::timeout(NEXT_ADDRESS_AFTER, TcpStream::connect(addr))
+                .await
+                .unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
+        } else {
+            TcpStream::connect(addr).await
+        };
+        match attempt {
+            Ok(tcp) => {
+                // Head and body are written at once; nothing is gained by waiting for more.
+                let _ = tcp.set_nodelay(true);
+                return Ok(tcp);
+            }
+            Err(e) => last = format!("connect to {}: {e}", addr.ip()),
+        }
+    }
+    Err(DeliveryError(last))
 }
 
 fn origin_of(url: &Url) -> Result<Origin, DeliveryError> {
@@ -572,6 +592,40 @@ mod tests {
         let url = Url::parse(&format!("http://d.localhost:{port}/inbox")).unwrap();
         let e = client.post(&url, &[], b"x").await.unwrap_err();
         assert!(e.0.contains("connect to 127.0.0.1"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_address_that_does_not_answer_gives_way_to_the_next() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let live = listener.local_addr().unwrap();
+        // A listener whose accept queue is full drops new SYNs: a connection attempt hangs, as
+        // it does on a route that drops packets.
+        let blocked = tokio::net::TcpSocket::new_v4().unwrap();
+        blocked.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let blocked = blocked.listen(0).unwrap();
+        let dead = blocked.local_addr().unwrap();
+        let fillers: Vec<_> = (0..4)
+            .map(|_| tokio::spawn(TcpStream::connect(dead)))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        let tcp = tokio::time::timeout(Duration::from_secs(5), connect_any(&[dead, live]))
+            .await
+            .expect("the second address is tried within the time limit")
+            .unwrap();
+        assert_eq!(tcp.peer_addr().unwrap(), live);
+        let waited = started.elapsed();
+        assert!(
+            waited >= NEXT_ADDRESS_AFTER - Duration::from_millis(100),
+            "{waited:?}"
+        );
+        assert!(
+            waited < NEXT_ADDRESS_AFTER + Duration::from_secs(1),
+            "{waited:?}"
+        );
+        fillers.iter().for_each(|f| f.abort());
+        let e = connect_any(&[]).await.unwrap_err();
+        assert_eq!(e.0, "no address");
     }
 
     #[tokio::test]
