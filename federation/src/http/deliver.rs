@@ -84,21 +84,37 @@ impl DeliveryClient {
     pub fn new(settings: &FederationSettings) -> Result<Self, crate::Error> {
         let tls =
             native_tls::TlsConnector::new().map_err(|e| crate::Error::Crypto(e.to_string()))?;
-        Ok(Self::with_tls(settings, tls))
+        // Below the 60–75 s after which nginx and Puma close idle connections.
+        Ok(Self::with_tls(settings, tls, Duration::from_secs(30)))
     }
 
-    fn with_tls(settings: &FederationSettings, tls: native_tls::TlsConnector) -> Self {
-        Self {
+    fn with_tls(
+        settings: &FederationSettings,
+        tls: native_tls::TlsConnector,
+        idle_timeout: Duration,
+    ) -> Self {
+        let client = Self {
             inner: Arc::new(Inner {
                 idle: Mutex::default(),
                 tls: tls.into(),
                 debug: settings.debug,
                 timeout: settings.request_timeout,
-                // Below the 60–75 s after which nginx and Puma close idle connections.
-                idle_timeout: Duration::from_secs(30),
+                idle_timeout,
                 user_agent: super::user_agent(settings),
             }),
-        }
+        };
+        // Closes connections idle for longer than the idle timeout, as hosts close their end
+        // sooner or later and each would keep a file descriptor. Ends with the last clone.
+        let inner = Arc::downgrade(&client.inner);
+        let every = client.inner.idle_timeout / 2;
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(inner) = inner.upgrade() else { return };
+                inner.close_expired();
+            }
+        });
+        client
     }
 
     /// POSTs `body` to `url` with these extra headers (name, value), over a kept-alive
@@ -186,13 +202,12 @@ impl DeliveryClient {
 
     fn checkin(&self, origin: Origin, stream: Option<Stream>) {
         let Some(stream) = stream else { return };
+        if self.idle_connections() >= MAX_IDLE {
+            self.inner.close_expired();
+        }
         let mut idle = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() >= MAX_IDLE {
-            let timeout = self.inner.idle_timeout;
-            idle.retain(|_, i| i.since.elapsed() < timeout);
-            if idle.len() >= MAX_IDLE {
-                return;
-            }
+            return;
         }
         idle.insert(
             origin,
@@ -244,6 +259,16 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, DeliveryError> {
         }
     }
     Err(DeliveryError(last))
+}
+
+impl Inner {
+    fn close_expired(&self) {
+        let timeout = self.idle_timeout;
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, i| i.since.elapsed() < timeout);
+    }
 }
 
 fn origin_of(url: &Url) -> Result<Origin, DeliveryError> {
@@ -421,6 +446,12 @@ mod tests {
         s
     }
 
+    const IDLE: Duration = Duration::from_secs(30);
+
+    fn plain_tls() -> native_tls::TlsConnector {
+        native_tls::TlsConnector::new().unwrap()
+    }
+
     fn head(raw: &str) -> Head {
         match parse_head(raw.as_bytes()) {
             Ok(Some(h)) => h,
@@ -514,8 +545,7 @@ mod tests {
             "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
         ])
         .await;
-        let client =
-            DeliveryClient::with_tls(&settings(), native_tls::TlsConnector::new().unwrap());
+        let client = DeliveryClient::with_tls(&settings(), plain_tls(), IDLE);
         let url = Url::parse(&format!("http://b.localhost:{port}/inbox?x=1")).unwrap();
         let post = |body: &'static str| {
             let (client, url) = (client.clone(), url.clone());
@@ -555,13 +585,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn idle_connections_are_closed_after_the_idle_timeout() {
+        let (port, _, _) = server(vec![
+            "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n";
+            3
+        ])
+        .await;
+        let client = DeliveryClient::with_tls(&settings(), plain_tls(), Duration::from_millis(200));
+        let url = Url::parse(&format!("http://e.localhost:{port}/inbox")).unwrap();
+        assert_eq!(client.post(&url, &[], b"x").await.unwrap().status, 202);
+        assert_eq!(client.idle_connections(), 1);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(
+            client.idle_connections(),
+            0,
+            "closed without another delivery"
+        );
+    }
+
+    #[tokio::test]
     async fn answers_with_unread_bodies_close_the_connection() {
         let (port, _, accepted) = server(vec![
             "HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n4\r\noops\r\n0\r\n\r\n",
         ])
         .await;
-        let client =
-            DeliveryClient::with_tls(&settings(), native_tls::TlsConnector::new().unwrap());
+        let client = DeliveryClient::with_tls(&settings(), plain_tls(), IDLE);
         let url = Url::parse(&format!("http://c.localhost:{port}/inbox")).unwrap();
         for _ in 0..2 {
             let answer = client.post(&url, &[], b"x").await.unwrap();
@@ -581,7 +629,7 @@ mod tests {
         });
         let mut s = settings();
         s.request_timeout = Duration::from_millis(300);
-        let client = DeliveryClient::with_tls(&s, native_tls::TlsConnector::new().unwrap());
+        let client = DeliveryClient::with_tls(&s, plain_tls(), IDLE);
         let url = Url::parse(&format!("http://d.localhost:{port}/inbox")).unwrap();
         let e = client.post(&url, &[], b"x").await.unwrap_err();
         assert!(e.0.contains("no answer within"), "{e}");
@@ -632,7 +680,7 @@ mod tests {
     async fn production_refuses_private_addresses_before_connecting() {
         let mut s = settings();
         s.debug = false;
-        let client = DeliveryClient::with_tls(&s, native_tls::TlsConnector::new().unwrap());
+        let client = DeliveryClient::with_tls(&s, plain_tls(), IDLE);
         let url = Url::parse("https://localhost/inbox").unwrap();
         let e = client.post(&url, &[], b"x").await.unwrap_err();
         assert!(e.0.contains("no allowed address"), "{e}");
@@ -693,7 +741,7 @@ mod tests {
             .add_root_certificate(root)
             .build()
             .unwrap();
-        let client = DeliveryClient::with_tls(&settings(), trusting);
+        let client = DeliveryClient::with_tls(&settings(), trusting, IDLE);
         let url = Url::parse(&format!("https://tls.localhost:{port}/inbox")).unwrap();
         assert_eq!(client.post(&url, &[], b"x").await.unwrap().status, 202);
         // Without the test root the same server is refused.

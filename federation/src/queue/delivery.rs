@@ -178,6 +178,21 @@ impl Outgoing {
     }
 }
 
+/// The headers of a delivery signed as `signed`, besides `Host`, `User-Agent` and
+/// `Content-Length`, which the delivery client adds.
+pub fn headers<'a>(
+    signed: &'a crate::signatures::SignedHeaders,
+    digest: &'a str,
+) -> [(&'static str, &'a str); 5] {
+    [
+        ("Content-Type", crate::protocol::AP_CONTENT_TYPE),
+        ("Accept", crate::protocol::AP_CONTENT_TYPE),
+        ("Date", &signed.date),
+        ("Digest", digest),
+        ("Signature", &signed.signature),
+    ]
+}
+
 /// Signs and POSTs one activity to one inbox.
 pub async fn send(ctx: &FederationContext, out: &Outgoing, inbox: &Url) -> DeliveryOutcome {
     if let Err(e) = crate::http::check_remote_url(inbox, ctx.settings.debug) {
@@ -190,13 +205,7 @@ pub async fn send(ctx: &FederationContext, out: &Outgoing, inbox: &Url) -> Deliv
         Ok(s) => s,
         Err(e) => return DeliveryOutcome::Permanent(e.to_string()),
     };
-    let headers = [
-        ("Content-Type", crate::protocol::AP_CONTENT_TYPE),
-        ("Accept", crate::protocol::AP_CONTENT_TYPE),
-        ("Date", signed.date.as_str()),
-        ("Digest", &out.digest),
-        ("Signature", signed.signature.as_str()),
-    ];
+    let headers = headers(&signed, &out.digest);
     match ctx.deliveries.post(inbox, &headers, &out.body).await {
         Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}"), None),
         Ok(answer) => {

@@ -176,13 +176,7 @@ async fn transport(requests: usize, new_connections: bool) -> f64 {
             let url =
                 Url::parse(&format!("http://{host}.localhost:{}/inbox", sink.port)).expect("url");
             let digest = signed.digest.clone().unwrap_or_default();
-            let headers = [
-                ("Content-Type", copse_federation::protocol::AP_CONTENT_TYPE),
-                ("Accept", copse_federation::protocol::AP_CONTENT_TYPE),
-                ("Date", signed.date.as_str()),
-                ("Digest", digest.as_str()),
-                ("Signature", signed.signature.as_str()),
-            ];
+            let headers = copse_federation::queue::delivery::headers(&signed, &digest);
             client.post(&url, &headers, &body).await
         }
     };
