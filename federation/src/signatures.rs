@@ -414,11 +414,7 @@ impl SigningKey {
     ) -> Result<SignedHeaders, SignatureError> {
         let date = now.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let host = host_header(url);
-        let mut path = url.path().to_string();
-        if let Some(q) = url.query() {
-            path.push('?');
-            path.push_str(q);
-        }
+        let path = path_and_query(url);
         let mut text = format!(
             "(request-target): {} {path}\nhost: {host}\ndate: {date}",
             method.to_ascii_lowercase()
@@ -446,6 +442,11 @@ impl SigningKey {
             signature,
         })
     }
+}
+
+/// The request target of a URL: its path, and `?` and the query when there is one.
+pub fn path_and_query(url: &Url) -> &str {
+    &url[url::Position::BeforePath..url::Position::AfterQuery]
 }
 
 /// The `Host` header value for a URL: host, plus the port when it is not the default.

@@ -166,13 +166,9 @@ impl DeliveryClient {
     }
 
     fn request(&self, url: &Url, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-        let mut path = url.path().to_string();
-        if let Some(q) = url.query() {
-            path.push('?');
-            path.push_str(q);
-        }
         let mut head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nContent-Length: {}\r\n",
+            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nContent-Length: {}\r\n",
+            crate::signatures::path_and_query(url),
             crate::signatures::host_header(url),
             self.inner.user_agent,
             body.len()
