@@ -111,7 +111,10 @@ impl DeliveryClient {
             loop {
                 tokio::time::sleep(every).await;
                 let Some(inner) = inner.upgrade() else { return };
-                inner.close_expired();
+                expire(
+                    &mut inner.idle.lock().unwrap_or_else(|e| e.into_inner()),
+                    inner.idle_timeout,
+                );
             }
         });
         client
@@ -198,12 +201,12 @@ impl DeliveryClient {
 
     fn checkin(&self, origin: Origin, stream: Option<Stream>) {
         let Some(stream) = stream else { return };
-        if self.idle_connections() >= MAX_IDLE {
-            self.inner.close_expired();
-        }
         let mut idle = self.inner.idle.lock().unwrap_or_else(|e| e.into_inner());
         if idle.len() >= MAX_IDLE {
-            return;
+            expire(&mut idle, self.inner.idle_timeout);
+            if idle.len() >= MAX_IDLE {
+                return;
+            }
         }
         idle.insert(
             origin,
@@ -257,14 +260,9 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, DeliveryError> {
     Err(DeliveryError(last))
 }
 
-impl Inner {
-    fn close_expired(&self) {
-        let timeout = self.idle_timeout;
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, i| i.since.elapsed() < timeout);
-    }
+/// Closes the connections idle for `timeout` or longer.
+fn expire(idle: &mut HashMap<Origin, Idle>, timeout: Duration) {
+    idle.retain(|_, i| i.since.elapsed() < timeout);
 }
 
 fn origin_of(url: &Url) -> Result<Origin, DeliveryError> {
