@@ -134,29 +134,32 @@ impl DeliveryClient {
         let exchange = async {
             if let Some(stream) = self.checkout(&origin) {
                 match exchange(stream, &request).await {
-                    Ok((answer, kept)) => {
-                        self.checkin(origin, kept);
-                        return Ok(answer);
-                    }
                     Err(Failure::Stale) => {}
-                    Err(Failure::Broken(e)) => return Err(DeliveryError(e)),
+                    done => return self.settle(origin, done),
                 }
             }
             let stream = self.connect(&origin).await?;
-            match exchange(stream, &request).await {
-                Ok((answer, kept)) => {
-                    self.checkin(origin, kept);
-                    Ok(answer)
-                }
-                Err(Failure::Stale) => {
-                    Err(DeliveryError("connection closed before any answer".into()))
-                }
-                Err(Failure::Broken(e)) => Err(DeliveryError(e)),
-            }
+            self.settle(origin, exchange(stream, &request).await)
         };
         tokio::time::timeout(self.inner.timeout, exchange)
             .await
             .map_err(|_| DeliveryError(format!("no answer within {:?}", self.inner.timeout)))?
+    }
+
+    /// Keeps the connection of a finished exchange for the next delivery, if it can carry one.
+    fn settle(
+        &self,
+        origin: Origin,
+        done: Result<(Answer, Option<Stream>), Failure>,
+    ) -> Result<Answer, DeliveryError> {
+        match done {
+            Ok((answer, kept)) => {
+                self.checkin(origin, kept);
+                Ok(answer)
+            }
+            Err(Failure::Stale) => Err(DeliveryError("connection closed before any answer".into())),
+            Err(Failure::Broken(e)) => Err(DeliveryError(e)),
+        }
     }
 
     /// Idle connections kept now.

@@ -180,15 +180,12 @@ impl Outgoing {
 
 /// The headers of a delivery signed as `signed`, besides `Host`, `User-Agent` and
 /// `Content-Length`, which the delivery client adds.
-pub fn headers<'a>(
-    signed: &'a crate::signatures::SignedHeaders,
-    digest: &'a str,
-) -> [(&'static str, &'a str); 5] {
+pub fn headers(signed: &crate::signatures::SignedHeaders) -> [(&'static str, &str); 5] {
     [
         ("Content-Type", crate::protocol::AP_CONTENT_TYPE),
         ("Accept", crate::protocol::AP_CONTENT_TYPE),
         ("Date", &signed.date),
-        ("Digest", digest),
+        ("Digest", signed.digest.as_deref().unwrap_or_default()),
         ("Signature", &signed.signature),
     ]
 }
@@ -205,7 +202,7 @@ pub async fn send(ctx: &FederationContext, out: &Outgoing, inbox: &Url) -> Deliv
         Ok(s) => s,
         Err(e) => return DeliveryOutcome::Permanent(e.to_string()),
     };
-    let headers = headers(&signed, &out.digest);
+    let headers = headers(&signed);
     match ctx.deliveries.post(inbox, &headers, &out.body).await {
         Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}"), None),
         Ok(answer) => {

@@ -161,9 +161,10 @@ async fn transport(requests: usize, new_connections: bool) -> f64 {
         "x".repeat(2600)
     ));
     let url = Url::parse("http://h.localhost/inbox").expect("url");
-    let signed = key
-        .sign("POST", &url, Some(&body), Utc::now())
-        .expect("sign");
+    let signed = std::sync::Arc::new(
+        key.sign("POST", &url, Some(&body), Utc::now())
+            .expect("sign"),
+    );
     let post = move |client: copse_federation::http::deliver::DeliveryClient, i: usize| {
         // Over kept-alive connections each lane keeps to its own host.
         let host = if new_connections {
@@ -175,8 +176,7 @@ async fn transport(requests: usize, new_connections: bool) -> f64 {
         async move {
             let url =
                 Url::parse(&format!("http://{host}.localhost:{}/inbox", sink.port)).expect("url");
-            let digest = signed.digest.clone().unwrap_or_default();
-            let headers = copse_federation::queue::delivery::headers(&signed, &digest);
+            let headers = copse_federation::queue::delivery::headers(&signed);
             client.post(&url, &headers, &body).await
         }
     };
