@@ -617,6 +617,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn bytes_after_an_answer_close_the_connection() {
+        let (port, _, accepted) = server(vec![
+            "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nokX",
+            "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+        ])
+        .await;
+        let client = DeliveryClient::with_tls(&settings(), plain_tls(), IDLE);
+        let url = Url::parse(&format!("http://f.localhost:{port}/inbox")).unwrap();
+        for _ in 0..2 {
+            assert_eq!(client.post(&url, &[], b"x").await.unwrap().status, 202);
+        }
+        assert_eq!(
+            *accepted.lock().unwrap(),
+            2,
+            "a connection out of step with its answers is not used again"
+        );
+    }
+
+    #[tokio::test]
     async fn a_silent_server_times_out_and_a_refused_connection_fails() {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
