@@ -297,9 +297,11 @@ impl TestInstance {
             .next()
             .unwrap_or_default()
             .to_string();
+        // One follow id per actor and group, so one actor can follow several groups.
+        let group_name = group.path().rsplit('/').next().unwrap_or_default();
         let follow = serde_json::json!({
             "@context": "https://www.w3.org/ns/activitystreams",
-            "id": format!("{}/follows/{name}", fake.base(label)),
+            "id": format!("{}/follows/{name}/{group_name}", fake.base(label)),
             "type": "Follow", "actor": who.id, "object": group
         });
         let inbox = Url::parse(&format!("{group}/inbox")).expect("inbox url");

@@ -783,6 +783,7 @@ pub async fn receive_flag(
     }
     // community id -> (post, person)
     let mut found: BTreeMap<i64, (Option<i64>, Option<i64>)> = BTreeMap::new();
+    let mut people = Vec::new();
     for id in flag.object.iter().take(50) {
         if let Some(p) = post_by_ap_id(&data.db, id).await? {
             let e = found.entry(p.community_id).or_default();
@@ -794,20 +795,28 @@ pub async fn receive_flag(
             Some(ActorRef::Community(c)) => {
                 found.entry(c.id).or_default();
             }
-            Some(ActorRef::Person(p)) => {
-                let ids: Vec<i64> = copse_entities::community_follower::Entity::find()
-                    .select_only()
-                    .column(copse_entities::community_follower::Column::CommunityId)
-                    .filter(copse_entities::community_follower::Column::PersonId.eq(p.id))
-                    .limit(20)
-                    .into_tuple()
-                    .all(&data.db)
-                    .await?;
-                for cid in ids {
-                    found.entry(cid).or_default().1.get_or_insert(p.id);
-                }
-            }
+            Some(ActorRef::Person(p)) => people.push(p),
             None => {}
+        }
+    }
+    // A report that names posts goes only to their communities: the reporter's text is about
+    // them, and facilitators of unrelated communities the person belongs to have no business
+    // reading it (Mastodon names the account beside its statuses).
+    // Without posts, it goes to the communities the person is an accepted member of.
+    let names_posts = found.values().any(|(post, _)| post.is_some());
+    for p in people.iter().filter(|_| !names_posts) {
+        use copse_entities::community_follower as member;
+        let ids: Vec<i64> = member::Entity::find()
+            .select_only()
+            .column(member::Column::CommunityId)
+            .filter(member::Column::PersonId.eq(p.id))
+            .filter(member::Column::Pending.eq(false))
+            .limit(20)
+            .into_tuple()
+            .all(&data.db)
+            .await?;
+        for cid in ids {
+            found.entry(cid).or_default().1.get_or_insert(p.id);
         }
     }
     let local: Vec<i64> = community::Entity::find()
