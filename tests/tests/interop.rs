@@ -127,3 +127,155 @@ async fn a_flag_naming_posts_reaches_only_their_community() {
     assert_eq!(s, 200, "{body}");
     assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
 }
+
+/// A Lemmy-shaped community `name` served by `fake` under `label`, found by WebFinger.
+fn fake_group(fake: &FakeServer, label: &str, name: &str) -> FakeActor {
+    let g = fake.actor(label, name);
+    let base = fake.base(label);
+    fake.serve(
+        &g.id,
+        json!({
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": g.id, "type": "Group", "preferredUsername": name, "name": format!("The {name}"),
+            "inbox": format!("{}/inbox", g.id), "outbox": format!("{}/outbox", g.id),
+            "followers": format!("{}/followers", g.id),
+            "attributedTo": format!("{}/moderators", g.id),
+            "endpoints": { "sharedInbox": format!("{base}/inbox") },
+            "publicKey": { "id": format!("{}#main-key", g.id), "owner": g.id, "publicKeyPem": g.public_pem }
+        }),
+    );
+    fake.serve(
+        &Url::parse(&format!("{base}/.well-known/webfinger")).unwrap(),
+        json!({
+            "subject": format!("acct:{name}@{label}.localhost:{}", fake.port),
+            "links": [{ "rel": "self", "type": "application/activity+json", "href": g.id }]
+        }),
+    );
+    g
+}
+
+/// Has the local account with `token` follow a fake group, accepted by the group.
+async fn follow_fake_group(a: &TestInstance, token: &str, fake: &FakeServer, g: &FakeActor) {
+    let host = g.id.host_str().unwrap().to_string();
+    let name = g.id.path().rsplit('/').next().unwrap().to_string();
+    let (s, body) = a
+        .follow(token, format!("{name}@{host}:{}", fake.port))
+        .await;
+    assert!(s == 202 || s == 200, "{s} {body}");
+    let label = host.split('.').next().unwrap().to_string();
+    wait_for("the Follow at the group", T, || async {
+        fake.posted(&label).iter().any(|v| v["type"] == "Follow")
+    })
+    .await;
+    let follow = fake
+        .posted(&label)
+        .into_iter()
+        .find(|v| v["type"] == "Follow")
+        .unwrap();
+    let accept = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/accepts/1", g.id), "type": "Accept", "actor": g.id, "object": follow
+    });
+    assert_eq!(g.deliver(&a.client, &a.url("/inbox"), &accept).await, 202);
+    settled(a).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_own_post_announced_back_is_ignored_not_failed() {
+    use copse_entities::received_activity::{Column, Entity, InboxStatus};
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let fake = FakeServer::start().await;
+    let g = fake_group(&fake, "lemmy", "cooking");
+    follow_fake_group(&a, &ana, &fake, &g).await;
+    let (s, body) = a
+        .api(
+            Method::POST,
+            &format!(
+                "/api/v1/communities/cooking@lemmy.localhost:{}/posts",
+                fake.port
+            ),
+            Some(&ana),
+            Some(json!({ "title": "Stock", "content": "Bones first." })),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    wait_for("ana's Create at the group", T, || async {
+        fake.posted("lemmy").iter().any(|v| v["type"] == "Create")
+    })
+    .await;
+    let mut create = fake
+        .posted("lemmy")
+        .into_iter()
+        .find(|v| v["type"] == "Create")
+        .unwrap();
+    create.as_object_mut().unwrap().remove("@context");
+    let announce = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/announces/1", g.id), "type": "Announce", "actor": g.id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": create
+    });
+    assert_eq!(g.deliver(&a.client, &a.url("/inbox"), &announce).await, 202);
+    settled(&a).await;
+    let row = Entity::find()
+        .filter(Column::Kind.eq("Announce"))
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, InboxStatus::Done, "{:?}", row.last_error);
+    assert_eq!(
+        post::Entity::find().count(a.db()).await.unwrap(),
+        1,
+        "stored once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activities_are_not_announced_back_to_their_origin() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let net = open_community(&a, &ana, "net").await;
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("mbp", "mia");
+    let leo = fake.actor("masto", "leo");
+    a.follow_as(&fake, &mia, "mbp", &net).await;
+    a.follow_as(&fake, &leo, "masto", &net).await;
+    let topic = remote_topic(&a, &fake, &mia, 1, &net, "net").await;
+    let topic_id = topic.ap_id.0.to_string();
+    let like = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#likes/1", mia.id), "type": "Like", "actor": mia.id, "object": topic_id
+    });
+    assert_eq!(
+        mia.deliver(&a.client, &a.url("/c/net/inbox"), &like).await,
+        202
+    );
+    wait_for("the Like announced to the other server", T, || async {
+        fake.shared_inbox("masto")
+            .iter()
+            .any(|v| v["type"] == "Announce" && v["object"]["type"] == "Like")
+    })
+    .await;
+    wait_for("the Create announced to the other server", T, || async {
+        fake.shared_inbox("masto")
+            .iter()
+            .any(|v| v["type"] == "Announce" && v["object"]["type"] == "Create")
+    })
+    .await;
+    // The origin gets the bare boost of its own post (for its other followers), and nothing
+    // wrapped: neither its own Create nor its own Like.
+    let origin = fake.shared_inbox("mbp");
+    assert!(
+        origin
+            .iter()
+            .any(|v| v["type"] == "Announce" && v["object"] == topic_id.as_str()),
+        "{origin:?}"
+    );
+    assert!(
+        !origin
+            .iter()
+            .any(|v| v["type"] == "Announce" && v["object"].is_object()),
+        "{origin:?}"
+    );
+}

@@ -4,7 +4,7 @@
 use crate::{
     fetch::{cached_actor, fetch_json, resolve_actor, ActorRef},
     objects::{note_of, public, sanitize_html},
-    protocol::{same_origin, Announce, CreateNote, Note, WithContext},
+    protocol::{domain_of, same_origin, Announce, CreateNote, Note, WithContext},
     queue::{enqueue, inbox::mark_done},
     Data, Error,
 };
@@ -89,6 +89,15 @@ pub async fn announce(
     if let Some(o) = inner.as_object_mut() {
         o.remove("@context");
     }
+    // The server an activity came from already has it: microblog.pub refuses to fetch its own
+    // actor back ("local actor should not be fetched"), and would show its own Like or Delete
+    // as a boost. The bare form of a topic still goes there, for that server's other followers.
+    let origin = inner
+        .get("actor")
+        .and_then(Value::as_str)
+        .and_then(|a| Url::parse(a).ok())
+        .filter(|a| !data.urls.is_local(a))
+        .map(|a| domain_of(&a));
     let wrapped = wrap(inner)?;
     enqueue(
         txn,
@@ -96,7 +105,10 @@ pub async fn announce(
         &wrapped,
         Some(community.id),
         true,
-        inboxes.iter().cloned(),
+        inboxes
+            .iter()
+            .filter(|i| origin.as_ref() != Some(&domain_of(i)))
+            .cloned(),
     )
     .await?;
     if let Some(object) = bare {
@@ -187,6 +199,23 @@ async fn announced_object(
     }))
 }
 
+/// The id of what an announce finally carries: the object of an announced activity, or the
+/// announced object itself.
+fn announced_id(object: &Value) -> Option<Url> {
+    let id_of = |v: &Value| match v {
+        Value::String(s) => Url::parse(s).ok(),
+        Value::Object(o) => o
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|s| Url::parse(s).ok()),
+        _ => None,
+    };
+    match object.get("type").and_then(Value::as_str) {
+        Some("Create" | "Update") => object.get("object").and_then(id_of),
+        _ => id_of(object),
+    }
+}
+
 /// A community we follow announced something: store the post it carries.
 pub async fn receive_announce(
     data: &Data,
@@ -213,6 +242,13 @@ pub async fn receive_announce(
         return Err(Error::Forbidden(
             "nobody here follows this community".into(),
         ));
+    }
+    if announced_id(&announce.object).is_some_and(|id| data.urls.is_local(&id)) {
+        // A community elsewhere relays what our own people posted there: we have it already.
+        let txn = crate::context::begin(&data.db).await?;
+        crate::queue::inbox::mark_ignored(&txn, row.id, "our own post, announced back").await?;
+        txn.commit().await?;
+        return Ok(());
     }
     if announce.object.get("type").and_then(Value::as_str) == Some("Delete") {
         let delete = serde_json::from_value(announce.object.clone())
