@@ -221,11 +221,13 @@ pub struct CommunitySettings {
     pub reply_policy: Option<PostingPolicy>,
 }
 
-/// Applies settings to a community, checking each field.
+/// Applies settings to a community, checking each field, and federates what changed
+/// (`Update{Group}`). `by` is the coordinator making the change, `None` from the command line.
 pub async fn update_community(
-    db: &impl ConnectionTrait,
+    data: &Data,
     c: &community::Model,
     s: CommunitySettings,
+    by: Option<&person::Model>,
 ) -> Result<community::Model, ApiError> {
     let long = |field: &str, v: &Option<String>, max: usize| -> Result<(), ApiError> {
         match v {
@@ -309,7 +311,7 @@ pub async fn update_community(
     if let Some(p) = s.reply_policy {
         row.reply_policy = Set(p);
     }
-    Ok(community::Entity::update(row).exec(db).await?)
+    Ok(copse_federation::activities::profile::update_community(data, c, row, by).await?)
 }
 
 /// The local account a bearer token belongs to.

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::membership_api::router())
         .merge(crate::discussion_api::router())
         .merge(crate::event_api::router())
+        .merge(crate::profile_api::router())
 }
 
 /// Renders markdown to sanitised HTML.

@@ -12,6 +12,7 @@ pub mod event_api;
 pub mod html;
 pub mod ical;
 pub mod membership_api;
+pub mod profile_api;
 pub mod routes;
 pub mod settings;
 pub mod wellknown;

@@ -278,7 +278,7 @@ async fn run(settings: Settings, command: Command) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("no community named {name}"))?;
-            let c = accounts::update_community(&data.db, &c, *new)
+            let c = accounts::update_community(&data, &c, *new, None)
                 .await
                 .map_err(|e| match e.field {
                     Some(f) => format!("{f}: {}", e.message),

@@ -124,7 +124,7 @@ async fn http_put_settings(
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "change settings").await?;
-    let updated = accounts::update_community(&data.db, &c, form).await?;
+    let updated = accounts::update_community(&data, &c, form, Some(&auth.person)).await?;
     Ok(Json(json!({
         "id": updated.ap_id,
         "title": updated.title,

@@ -251,7 +251,7 @@ impl TestInstance {
             reply_policy: Some(copse_entities::community::PostingPolicy::Anyone),
             ..Default::default()
         };
-        copse_server::accounts::update_community(self.db(), &c, open)
+        copse_server::accounts::update_community(&self.data(), &c, open, None)
             .await
             .expect("open the community to posts")
     }

@@ -279,3 +279,120 @@ async fn activities_are_not_announced_back_to_their_origin() {
         "{origin:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_changes_federate_as_update_group() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let net = open_community(&a, &ana, "net").await;
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("masto", "mia");
+    a.follow_as(&fake, &mia, "masto", &net).await;
+    let updates = || {
+        fake.shared_inbox("masto")
+            .into_iter()
+            .filter(|v| v["type"] == "Update" || v["object"]["type"] == "Update")
+            .collect::<Vec<_>>()
+    };
+    let put = |settings: Value| {
+        let a = &a;
+        let ana = &ana;
+        async move {
+            let (s, body) = a
+                .api(
+                    Method::PUT,
+                    "/api/v1/communities/net/settings",
+                    Some(ana),
+                    Some(settings),
+                )
+                .await;
+            assert_eq!(s, 200, "{body}");
+        }
+    };
+    put(json!({ "title": "London Networks", "membership_policy": "approval" })).await;
+    wait_for("both forms of the Update", T, || async {
+        updates().len() == 2
+    })
+    .await;
+    let got = updates();
+    // Mastodon's form: the Group updates itself.
+    let own = got.iter().find(|v| v["type"] == "Update").unwrap();
+    assert_eq!(own["actor"], net.as_str());
+    assert_eq!(own["object"]["id"], net.as_str());
+    assert_eq!(own["object"]["name"], "London Networks");
+    assert_eq!(own["object"]["manuallyApprovesFollowers"], true);
+    // Lemmy's form: a coordinator's Update, announced by the Group.
+    let announced = got.iter().find(|v| v["type"] == "Announce").unwrap();
+    assert_eq!(announced["actor"], net.as_str());
+    assert_eq!(announced["object"]["actor"], a.url("/u/ana").as_str());
+    assert_eq!(announced["object"]["object"]["name"], "London Networks");
+    let inner = Url::parse(announced["object"]["id"].as_str().unwrap()).unwrap();
+    assert_eq!(a.get_ap(&inner).await.0, 200, "the inner id dereferences");
+
+    // The same settings again change nothing, and nothing is sent.
+    put(json!({ "title": "London Networks" })).await;
+    put(json!({ "rules": "Be kind." })).await;
+    let has_rules = |v: &Value| {
+        let own = v["type"] == "Update";
+        let doc = if own {
+            &v["object"]
+        } else {
+            &v["object"]["object"]
+        };
+        doc["attachment"].to_string().contains("Code of conduct")
+    };
+    wait_for("the rules change, in both forms", T, || async {
+        updates().iter().filter(|v| has_rules(v)).count() == 2
+    })
+    .await;
+    assert_eq!(updates().len(), 4, "the unchanged title sent nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_change_federates_as_update_person() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let net = open_community(&a, &ana, "net").await;
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("masto", "mia");
+    a.follow_as(&fake, &mia, "masto", &net).await;
+    let (s, body) = a
+        .api(
+            Method::PUT,
+            "/api/v1/me",
+            Some(&ana),
+            Some(json!({ "display_name": "Ana Ruiz", "summary": "Network *builder*." })),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["display_name"], "Ana Ruiz");
+    wait_for("the Update{Person}", T, || async {
+        fake.shared_inbox("masto")
+            .iter()
+            .any(|v| v["type"] == "Update" && v["object"]["type"] == "Person")
+    })
+    .await;
+    let update = fake
+        .shared_inbox("masto")
+        .into_iter()
+        .find(|v| v["type"] == "Update")
+        .unwrap();
+    assert_eq!(update["actor"], a.url("/u/ana").as_str());
+    assert_eq!(update["object"]["name"], "Ana Ruiz");
+    assert!(update["object"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("<em>builder</em>"));
+    let (_, doc) = a.get_ap(&a.url("/u/ana")).await;
+    assert_eq!(doc["name"], "Ana Ruiz");
+
+    let (s, body) = a
+        .api(
+            Method::PUT,
+            "/api/v1/me",
+            Some(&ana),
+            Some(json!({ "display_name": "x".repeat(101) })),
+        )
+        .await;
+    assert_eq!((s, body["field"].as_str()), (422, Some("display_name")));
+}

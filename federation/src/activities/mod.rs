@@ -5,6 +5,7 @@ pub mod events;
 pub mod follow;
 pub mod membership;
 pub mod post;
+pub mod profile;
 
 use crate::{queue::inbox::mark_ignored, Data, Error};
 use copse_entities::{community, person, received_activity};

@@ -335,3 +335,32 @@ where
         many => many.serialize(s),
     }
 }
+
+/// `Update` of an actor document (`Group` or `Person`): by the actor itself for Mastodon, which
+/// applies an actor's `Update` only when `actor` is the object; by a coordinator, announced,
+/// for Lemmy, which takes a community's `Update` only from a person who moderates it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateActor<T> {
+    /// Activity id.
+    pub id: Url,
+    /// `Update`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who sends it.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// The actor document as it is now.
+    pub object: T,
+    /// Primary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub cc: Vec<Url>,
+    /// The group, for a community's update (FEP-1b12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
+    /// When it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+}
