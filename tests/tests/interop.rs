@@ -396,3 +396,86 @@ async fn a_profile_change_federates_as_update_person() {
         .await;
     assert_eq!((s, body["field"].as_str()), (422, Some("display_name")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_to_a_remote_author_mentions_them() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let net = open_community(&a, &ana, "net").await;
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("gts", "mia");
+    a.follow_as(&fake, &mia, "gts", &net).await;
+    let topic = remote_topic(&a, &fake, &mia, 1, &net, "net").await;
+    let (s, body) = a
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{}/replies", topic.id),
+            Some(&ana),
+            Some(json!({ "content": "We share ours **monthly**." })),
+        )
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let reply_id = body["id"].as_str().unwrap().to_string();
+    let create_of = |kind: &'static str| {
+        let fake = &fake;
+        let reply_id = reply_id.clone();
+        move || {
+            fake.posted("gts")
+                .into_iter()
+                .find(|v| v["type"] == kind && v["object"]["id"] == reply_id.as_str())
+        }
+    };
+    wait_for("ana's Create at mia's server", T, || async {
+        create_of("Create")().is_some()
+    })
+    .await;
+    let note = create_of("Create")().unwrap()["object"].clone();
+    let handle = format!("@mia@gts.localhost:{}", fake.port);
+    let tag = note["tag"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["type"] == "Mention")
+        .cloned()
+        .unwrap();
+    assert_eq!(tag["href"], mia.id.as_str());
+    assert_eq!(tag["name"], handle.as_str());
+    assert!(
+        note["cc"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == mia.id.as_str()),
+        "{note}"
+    );
+    let content = note["content"].as_str().unwrap();
+    assert!(
+        content.starts_with(&format!(
+            "<p><span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">",
+            mia.id
+        )),
+        "{content}"
+    );
+    assert!(content.contains("<strong>monthly</strong>"), "{content}");
+
+    // An edit keeps the mention.
+    let local_id = body["local_id"].as_i64().unwrap();
+    let (s, body) = a
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/posts/{local_id}"),
+            Some(&ana),
+            Some(json!({ "content": "We share ours weekly now." })),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    wait_for("the Update at mia's server", T, || async {
+        create_of("Update")().is_some()
+    })
+    .await;
+    let edited = create_of("Update")().unwrap()["object"]["content"].clone();
+    assert!(
+        edited.as_str().unwrap().contains(mia.id.as_str()) && edited.to_string().contains("weekly"),
+        "{edited}"
+    );
+}

@@ -952,6 +952,58 @@ pub(crate) async fn insert_local_post(
     Ok(row)
 }
 
+/// A reply to someone on another server mentions them, in its tags and as a link opening the
+/// text, as Mastodon clients write replies: GoToSocial drops a reply from an account its user
+/// does not follow unless it mentions them, and Mastodon notifies only the people mentioned.
+fn mention_parent_author(new: &mut NewPost, author: &person::Model, parent_author: &person::Model) {
+    if parent_author.local || parent_author.id == author.id {
+        return;
+    }
+    let href = parent_author.ap_id.as_str();
+    let named = new.tags.iter().any(|t| {
+        t.get("type").and_then(Value::as_str) == Some("Mention")
+            && t.get("href").and_then(Value::as_str) == Some(href)
+    });
+    if named {
+        return;
+    }
+    let (link, tag) = membership::mention(parent_author);
+    new.html = open_with(&link, &new.html);
+    new.tags.push(tag);
+}
+
+/// HTML that opens with `link`, inside the first paragraph when there is one.
+fn open_with(link: &str, html: &str) -> String {
+    match html.strip_prefix("<p>") {
+        Some(rest) => format!("<p>{link} {rest}"),
+        None => format!("<p>{link}</p>\n{html}"),
+    }
+}
+
+/// An edited reply keeps opening with the mention its first version made.
+async fn keep_parent_mention(
+    db: &impl ConnectionTrait,
+    p: &post::Model,
+    author: &person::Model,
+    html: String,
+) -> Result<String, Error> {
+    let Some(parent_id) = p.parent_id else {
+        return Ok(html);
+    };
+    let Some(parent) = post::Entity::find_by_id(parent_id).one(db).await? else {
+        return Ok(html);
+    };
+    let pa = person_by_id(db, parent.author_id).await?;
+    let mentioned = p
+        .tags
+        .as_deref()
+        .is_some_and(|t| t.contains(pa.ap_id.as_str()));
+    if pa.local || pa.id == author.id || !mentioned || html.contains(pa.ap_id.as_str()) {
+        return Ok(html);
+    }
+    Ok(open_with(&membership::mention(&pa).0, &html))
+}
+
 /// Publishes a local person's topic (no `parent`) or reply, checking who may post.
 pub async fn publish(
     data: &Data,
@@ -973,6 +1025,10 @@ pub async fn publish(
         if let Some(why) = refusal(&txn, c, author, topic.as_ref()).await? {
             return Err(Error::Forbidden(why));
         }
+    }
+    let mut new = new;
+    if let Some(pa) = parent_author.as_ref() {
+        mention_parent_author(&mut new, author, pa);
     }
     let title = if parent.is_none() {
         new.title
@@ -1008,7 +1064,7 @@ async fn send_about(
     p: &post::Model,
     activity: Value,
 ) -> Result<(), Error> {
-    let direct: Vec<Url> = if p.topic_id.is_none() && c.local {
+    let mut direct: Vec<Url> = if p.topic_id.is_none() && c.local {
         super::post::follower_inboxes(txn, c.id)
             .await?
             .into_iter()
@@ -1018,6 +1074,15 @@ async fn send_about(
     } else {
         Vec::new()
     };
+    // The author a reply answers got its Create directly; its edit and deletion go there too.
+    if let Some(parent) = p.parent_id {
+        if let Some(parent) = post::Entity::find_by_id(parent).one(txn).await? {
+            let pa = person_by_id(txn, parent.author_id).await?;
+            if !pa.local {
+                direct.push(pa.shared_inbox.unwrap_or(pa.inbox).0);
+            }
+        }
+    }
     enqueue(txn, &data.urls, &activity, None, true, direct).await?;
     if c.local {
         announce(txn, data, c, &activity, None, []).await?;
@@ -1046,7 +1111,7 @@ pub async fn edit(
         row.title = t;
     }
     if let Some((html, source)) = body {
-        row.content = html;
+        row.content = keep_parent_mention(&data.db, p, author, html).await?;
         row.source = Some(source);
     }
     row.updated = Some(Utc::now());

@@ -176,7 +176,9 @@ async fn answer_follow(
     Ok(())
 }
 
-fn mention(person: &person::Model) -> (String, Value) {
+/// The HTML link and the `Mention` tag naming `person` as `@name@host[:port]`, as Mastodon writes
+/// them.
+pub(crate) fn mention(person: &person::Model) -> (String, Value) {
     let host = person.ap_id.host_str().unwrap_or_default();
     let port = person
         .ap_id

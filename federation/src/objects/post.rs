@@ -26,12 +26,25 @@ pub fn note_of(
     } else {
         (None, p.content.clone())
     };
+    let tag: Vec<Value> = p
+        .tags
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default();
+    // The people a post mentions are addressed too, as Mastodon addresses them.
+    let mentioned = tag
+        .iter()
+        .filter(|t| t.get("type").and_then(Value::as_str) == Some("Mention"))
+        .filter_map(|t| t.get("href").and_then(Value::as_str))
+        .filter_map(|h| Url::parse(h).ok())
+        .filter(|h| h != &c.ap_id.0);
+    let cc = std::iter::once(followers).chain(mentioned).collect();
     Note {
         id: p.ap_id.0.clone(),
         kind: "Note".into(),
         attributed_to: author.ap_id.0.clone(),
         to: vec![c.ap_id.0.clone(), public()],
-        cc: vec![followers],
+        cc,
         audience: Some(c.ap_id.0.clone()),
         name,
         content: Some(content),
@@ -45,11 +58,7 @@ pub fn note_of(
             .local
             .then(|| Value::String(thread_context(c, p.thread_id()).to_string())),
         url: Some(Value::String(p.ap_id.0.to_string())),
-        tag: p
-            .tags
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or_default(),
+        tag,
         sensitive: Some(false),
         published: Some(p.published),
         updated: p.updated,
