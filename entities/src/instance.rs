@@ -22,6 +22,10 @@ pub struct Model {
     pub paused_until: Option<DateTimeUtc>,
     /// The last successful delivery.
     pub last_success_at: Option<DateTimeUtc>,
+    /// `software.name` from its NodeInfo, lower-case (`mastodon`, `lemmy`), when known.
+    pub software: Option<String>,
+    /// When its NodeInfo was last looked at, found or not.
+    pub software_checked_at: Option<DateTimeUtc>,
 }
 
 /// No relations are navigated from here.

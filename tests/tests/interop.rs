@@ -479,3 +479,136 @@ async fn a_reply_to_a_remote_author_mentions_them() {
         "{edited}"
     );
 }
+
+/// Has `fake` answer NodeInfo for `label` as `software` does.
+fn serve_nodeinfo(fake: &FakeServer, label: &str, software: &str) {
+    let base = fake.base(label);
+    fake.serve(
+        &Url::parse(&format!("{base}/.well-known/nodeinfo")).unwrap(),
+        json!({ "links": [{
+            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+            "href": format!("{base}/nodeinfo/2.0")
+        }] }),
+    );
+    fake.serve(
+        &Url::parse(&format!("{base}/nodeinfo/2.0")).unwrap(),
+        json!({ "version": "2.0", "software": { "name": software, "version": "1.0" } }),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microblogs_are_not_sent_announces_of_activities() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let net = open_community(&a, &ana, "net").await;
+    let fake = FakeServer::start().await;
+    serve_nodeinfo(&fake, "gts", "gotosocial");
+    serve_nodeinfo(&fake, "lemmy", "lemmy");
+    let mia = fake.actor("gts", "mia");
+    let lea = fake.actor("lemmy", "lea");
+    let rob = fake.actor("unknown", "rob");
+    a.follow_as(&fake, &mia, "gts", &net).await;
+    a.follow_as(&fake, &lea, "lemmy", &net).await;
+    a.follow_as(&fake, &rob, "unknown", &net).await;
+    let (s, topic) = a
+        .api(
+            Method::POST,
+            "/api/v1/communities/net/posts",
+            Some(&ana),
+            Some(json!({ "title": "Budgets", "content": "Share yours." })),
+        )
+        .await;
+    assert_eq!(s, 201, "{topic}");
+    let id = topic["local_id"].as_i64().unwrap();
+    let (s, _) = a
+        .api(
+            Method::PUT,
+            &format!("/api/v1/posts/{id}/lock"),
+            Some(&ana),
+            Some(json!({ "locked": true })),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let wrapped_lock = |label: &'static str| {
+        let fake = &fake;
+        move || {
+            fake.shared_inbox(label)
+                .iter()
+                .any(|v| v["type"] == "Announce" && v["object"]["type"] == "Lock")
+        }
+    };
+    wait_for("the Lock at Lemmy", T, || async { wrapped_lock("lemmy")() }).await;
+    wait_for("the Lock at the unknown server", T, || async {
+        wrapped_lock("unknown")()
+    })
+    .await;
+    let announce = fake
+        .shared_inbox("lemmy")
+        .into_iter()
+        .find(|v| v["object"]["type"] == "Lock")
+        .unwrap();
+    for id in [&announce["id"], &announce["object"]["id"]] {
+        let url = Url::parse(id.as_str().unwrap()).unwrap();
+        assert_eq!(a.get_ap(&url).await.0, 200, "{url} dereferences");
+    }
+    // GoToSocial still gets the boost of the topic, and never a wrapped activity.
+    wait_for("the boost at GoToSocial", T, || async {
+        fake.shared_inbox("gts")
+            .iter()
+            .any(|v| v["type"] == "Announce" && v["object"]["id"] == topic["id"])
+    })
+    .await;
+    let activity = |v: &Value| v["object"]["actor"].is_string();
+    assert!(
+        !fake
+            .shared_inbox("gts")
+            .iter()
+            .any(|v| v["type"] == "Announce" && activity(v)),
+        "{:?}",
+        fake.shared_inbox("gts")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_answering_400_is_never_paused() {
+    use copse_entities::instance;
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let net = open_community(&a, &ana, "net").await;
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("gts", "mia");
+    a.follow_as(&fake, &mia, "gts", &net).await;
+    // GoToSocial answers 400 to what it cannot read.
+    fake.set_status(Some(reqwest::StatusCode::BAD_REQUEST));
+    for n in 0..5 {
+        let (s, body) = a
+            .api(
+                Method::POST,
+                "/api/v1/communities/net/posts",
+                Some(&ana),
+                Some(json!({ "title": format!("Topic {n}"), "content": "Text." })),
+            )
+            .await;
+        assert_eq!(s, 201, "{body}");
+    }
+    wait_for("every delivery answered", T, || async {
+        a.queued_deliveries().await
+            == copse_entities::delivery::Entity::find()
+                .filter(
+                    copse_entities::delivery::Column::Status
+                        .eq(copse_entities::delivery::DeliveryStatus::Failed),
+                )
+                .count(a.db())
+                .await
+                .unwrap() as usize
+    })
+    .await;
+    let host = instance::Entity::find()
+        .filter(instance::Column::Domain.eq(format!("gts.localhost:{}", fake.port)))
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(host.failure_count, 0, "{host:?}");
+    assert_eq!(host.paused_until, None, "{host:?}");
+}

@@ -47,6 +47,8 @@ pub async fn receive_follow(
     }
     let community = local_community(&data.db, &follow.object).await?;
     let follower = person_by_id(&data.db, &follow.actor).await?;
+    // A follower's server is sent the forms it reads.
+    crate::nodeinfo::learn(data, &follower.ap_id.0).await;
     let txn = crate::context::begin(&data.db).await?;
     membership::request_join(&txn, data, &community, &follower, &follow.id, None).await?;
     mark_done(&txn, row.id).await?;
@@ -187,6 +189,9 @@ pub async fn follow_community(
         object: community.ap_id.0.clone(),
         to: vec![community.ap_id.0.clone()],
     };
+    if !community.local {
+        crate::nodeinfo::learn(data, &community.ap_id.0).await;
+    }
     let txn = crate::context::begin(&data.db).await?;
     let outcome = if community.local {
         membership::request_join(&txn, data, community, follower, &follow.id, reason).await?

@@ -98,6 +98,7 @@ pub async fn announce(
         .and_then(|a| Url::parse(a).ok())
         .filter(|a| !data.urls.is_local(a))
         .map(|a| domain_of(&a));
+    let reads = crate::nodeinfo::reads_of(txn, &inboxes).await?;
     let wrapped = wrap(inner)?;
     enqueue(
         txn,
@@ -108,6 +109,7 @@ pub async fn announce(
         inboxes
             .iter()
             .filter(|i| origin.as_ref() != Some(&domain_of(i)))
+            .filter(|i| reads.get(*i).is_none_or(|r| r.wrapped_announces()))
             .cloned(),
     )
     .await?;

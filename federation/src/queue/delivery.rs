@@ -731,6 +731,7 @@ async fn note_alive(
             failing_since: Set(None),
             paused_until: Set(None),
             last_success_at: Set(Some(now)),
+            ..Default::default()
         }))
         .on_conflict(
             OnConflict::column(instance::Column::Domain)
@@ -766,6 +767,7 @@ async fn note_failures(
         failing_since: Set(None),
         paused_until: Set(None),
         last_success_at: Set(None),
+        ..Default::default()
     })
     .on_conflict_do_nothing_on([instance::Column::Domain])
     .exec(db)
