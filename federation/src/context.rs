@@ -83,6 +83,8 @@ pub struct FederationContext {
     pub inbox_wake: Arc<Notify>,
     /// The time, which tests can fix.
     pub clock: crate::clock::Clock,
+    /// What this instance's workers and inbox did since it started, for `/metrics`.
+    pub metrics: Arc<crate::metrics::Counters>,
     /// Private keys of local actors, by actor id, read once from the database.
     pub(crate) signing_keys: Arc<RwLock<HashMap<Url, SigningKey>>>,
     /// Domains whose last delivery succeeded, and when that was recorded in the database, so a
@@ -121,6 +123,7 @@ impl FederationContext {
             outbox_wake: Arc::new(Notify::new()),
             inbox_wake: Arc::new(Notify::new()),
             clock: crate::clock::Clock::default(),
+            metrics: Arc::default(),
             signing_keys: Arc::default(),
             healthy: Arc::default(),
             public_keys: Arc::default(),

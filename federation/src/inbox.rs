@@ -41,6 +41,12 @@ pub enum Ingested {
 
 /// Runs the inbox checks and stores a verified activity.
 pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, Error> {
+    let result = check_and_store(data, req).await;
+    data.metrics.received(&result);
+    result
+}
+
+async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, Error> {
     let host = req
         .headers
         .get(http::header::HOST)

@@ -8,6 +8,7 @@ pub mod error;
 pub mod fetch;
 pub mod http;
 pub mod inbox;
+pub mod metrics;
 pub mod nodeinfo;
 pub mod objects;
 pub mod protocol;

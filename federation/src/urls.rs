@@ -3,6 +3,22 @@
 use crate::Error;
 use url::Url;
 
+/// True when `host[:port]` names this machine: `localhost`, `*.localhost` or a loopback address.
+pub fn is_loopback_domain(domain: &str) -> bool {
+    let Ok(url) = Url::parse(&format!("http://{domain}/")) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Builds local URLs from the instance's base URL.
 #[derive(Debug, Clone)]
 pub struct Urls {
@@ -10,9 +26,14 @@ pub struct Urls {
 }
 
 impl Urls {
-    /// `https://domain` (or `http://` in debug mode).
+    /// `https://domain`, or `http://` in debug mode and for a domain on this machine
+    /// (`localhost`, `*.localhost`, a loopback address), which no TLS proxy stands in front of.
     pub fn new(domain: &str, debug: bool) -> Result<Self, Error> {
-        let scheme = if debug { "http" } else { "https" };
+        let scheme = if debug || is_loopback_domain(domain) {
+            "http"
+        } else {
+            "https"
+        };
         Ok(Self {
             base: Url::parse(&format!("{scheme}://{domain}/"))?,
         })
@@ -88,5 +109,48 @@ impl Urls {
             kind.to_ascii_lowercase(),
             uuid::Uuid::new_v4()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_domain_on_this_machine_is_served_over_http() {
+        for local in [
+            "localhost:8080",
+            "localhost",
+            "alpha.localhost:3000",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+        ] {
+            assert!(is_loopback_domain(local), "{local}");
+            let urls = Urls::new(local, false).unwrap();
+            assert_eq!(urls.base().scheme(), "http", "{local}");
+        }
+        for public in [
+            "copse.example.org",
+            "localhost.example.org",
+            "10.0.0.1",
+            "example.org:8443",
+        ] {
+            assert!(!is_loopback_domain(public), "{public}");
+            assert_eq!(Urls::new(public, false).unwrap().base().scheme(), "https");
+        }
+        assert_eq!(
+            Urls::new("localhost:8080", false)
+                .unwrap()
+                .community("net")
+                .as_str(),
+            "http://localhost:8080/c/net"
+        );
+        assert_eq!(
+            Urls::new("copse.example.org", true)
+                .unwrap()
+                .base()
+                .scheme(),
+            "http"
+        );
     }
 }

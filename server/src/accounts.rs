@@ -54,7 +54,8 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-fn new_token() -> Result<String, ApiError> {
+/// A new random bearer token (64 hex digits).
+pub(crate) fn new_token() -> Result<String, ApiError> {
     let mut buf = [0u8; 32];
     openssl::rand::rand_bytes(&mut buf).map_err(ApiError::internal)?;
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())

@@ -4,7 +4,10 @@ use crate::settings::Settings;
 use chrono::Utc;
 use copse_entities::site;
 use copse_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr, EntityTrait, Set};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, EntityTrait, Set,
+    Statement,
+};
 use std::time::Duration;
 
 /// Opens the configured database. For SQLite: creates the file and its folder, and sets WAL,
@@ -37,6 +40,48 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .create_if_missing(true)
         });
     Database::connect(opts).await
+}
+
+/// Opens a database that `copse migrate` or `copse serve` has set up, and refuses any other:
+/// a missing SQLite file is not created (`mode=rwc` would), and a database without Copse's
+/// tables is not filled, so a mistyped URL does not leave an empty database behind.
+pub async fn connect_existing(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
+    let url = &settings.database.url;
+    let first = |what: String| {
+        DbErr::Custom(format!(
+            "{what}: run `copse migrate` or `copse serve` first (database.url is {})",
+            redacted(url)
+        ))
+    };
+    if let Some(path) = sqlite_path(url) {
+        if !std::path::Path::new(&path).exists() {
+            return Err(first(format!("there is no database at {path}")));
+        }
+    }
+    let db = connect(settings).await?;
+    let backend = db.get_database_backend();
+    let set_up = db
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT COUNT(*) FROM seaql_migrations",
+        ))
+        .await
+        .is_ok();
+    if !set_up {
+        return Err(first("the database has no Copse tables".to_string()));
+    }
+    Ok(db)
+}
+
+/// The database URL without its password, to print.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
 }
 
 /// The file path of a `sqlite:` URL, if it names a file.
@@ -90,5 +135,21 @@ mod tests {
         );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://x"), None);
+    }
+
+    #[test]
+    fn passwords_are_not_printed() {
+        assert_eq!(
+            redacted("postgres://copse:s3cret@db.example:5432/copse"),
+            "postgres://copse:***@db.example:5432/copse"
+        );
+        assert_eq!(
+            redacted("postgres://copse@127.0.0.1/copse"),
+            "postgres://copse@127.0.0.1/copse"
+        );
+        assert_eq!(
+            redacted("sqlite://data/copse.db?mode=rwc"),
+            "sqlite://data/copse.db?mode=rwc"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! both call, so a test can run several instances in one process.
 
 pub mod accounts;
+pub mod admin;
 pub mod api;
 pub mod cache;
 pub mod db;
@@ -12,6 +13,7 @@ pub mod event_api;
 pub mod html;
 pub mod ical;
 pub mod membership_api;
+pub mod metrics;
 pub mod profile_api;
 pub mod routes;
 pub mod settings;
@@ -35,6 +37,8 @@ pub struct Instance {
     pub config: AppState,
     /// Settings it was started with.
     pub settings: Settings,
+    /// Where `/metrics` is served, when `[metrics]` is enabled.
+    pub metrics_addr: Option<SocketAddr>,
     tasks: JoinSet<()>,
 }
 
@@ -71,7 +75,11 @@ pub enum StartError {
 
 /// Connects, migrates and builds the federation context, without serving.
 pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
-    let db = db::connect(settings).await?;
+    context(db::connect(settings).await?, settings).await
+}
+
+/// Migrates an open database and builds the federation context on it.
+pub async fn context(db: DatabaseConnection, settings: &Settings) -> Result<AppState, StartError> {
     db::migrate(&db).await?;
     let site = db::site(&db).await?;
     let ctx = FederationContext::new(db, settings.federation_settings(), &site.private_key_pem)?;
@@ -99,6 +107,7 @@ pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance
     let addr = listener.local_addr()?;
     let mut tasks = JoinSet::new();
     spawn_workers(&mut tasks, &config, &settings);
+    let metrics_addr = metrics::spawn(&mut tasks, &config, &settings)?;
     let app = routes::router(
         config.clone(),
         Duration::from_millis(settings.http.cache_ms),
@@ -109,6 +118,7 @@ pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance
         addr,
         config,
         settings,
+        metrics_addr,
         tasks,
     })
 }

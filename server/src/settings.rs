@@ -9,7 +9,7 @@ use std::{net::SocketAddr, path::Path, time::Duration};
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     /// Public `host[:port]` of this instance; part of every ActivityPub id, so never change it
-    /// once the instance has federated.
+    /// once the instance has federated. Left unset, it is `localhost` with the port of `bind`.
     pub domain: String,
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
@@ -23,6 +23,27 @@ pub struct Settings {
     pub federation: FederationSection,
     /// Events.
     pub events: EventSettings,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsSettings,
+}
+
+/// `[metrics]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// Serve `GET /metrics` (Prometheus text format) on `bind`.
+    pub enabled: bool,
+    /// Address of the metrics listener, apart from the public one.
+    pub bind: SocketAddr,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            bind: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
 }
 
 /// `[events]`
@@ -106,6 +127,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             federation: FederationSection::default(),
             events: EventSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -220,7 +242,29 @@ impl Settings {
                 message,
             })?;
         }
-        Self::from_table(table)
+        // With no domain given, links must work on this machine: the domain is where it listens.
+        let domain_given = table.contains_key("domain");
+        let mut settings = Self::from_table(table)?;
+        if !domain_given && settings.bind.port() != 0 {
+            settings.domain = local_domain(settings.bind.port());
+        }
+        Ok(settings)
+    }
+
+    /// A warning when the domain names this machine but not the port Copse listens on, so
+    /// that links on its pages would not reach it.
+    pub fn domain_warning(&self, listening: SocketAddr) -> Option<String> {
+        let port = url::Url::parse(&format!("http://{}/", self.domain))
+            .ok()?
+            .port_or_known_default()?;
+        (copse_federation::urls::is_loopback_domain(&self.domain) && port != listening.port())
+            .then(|| {
+                format!(
+                    "domain {} is on this machine but Copse listens on port {}: links will not reach it",
+                    self.domain,
+                    listening.port()
+                )
+            })
     }
 
     /// Parses and validates a TOML text (tests and `defaults.toml`).
@@ -317,6 +361,12 @@ impl Settings {
         if self.http.header_read_timeout_seconds == 0 {
             return bad("http.header_read_timeout_seconds", "must be at least 1");
         }
+        if self.metrics.enabled && self.metrics.bind == self.bind && self.bind.port() != 0 {
+            return bad(
+                "metrics.bind",
+                "must differ from bind: metrics have a listener of their own",
+            );
+        }
         Ok(())
     }
 
@@ -337,6 +387,15 @@ impl Settings {
         s.request_timeout = Duration::from_secs(f.request_timeout_seconds);
         s.reminder_lead = Duration::from_secs(self.events.reminder_lead_minutes * 60);
         s
+    }
+}
+
+/// `localhost:PORT`, or `localhost` on port 80.
+fn local_domain(port: u16) -> String {
+    if port == 80 {
+        "localhost".into()
+    } else {
+        format!("localhost:{port}")
     }
 }
 
@@ -499,5 +558,42 @@ mod tests {
         assert_eq!(key_of(e), "federation.debug");
         let e = Settings::load_with_env(None, env(&[("COPSE__NOPE", "1")])).unwrap_err();
         assert_eq!(key_of(e), "nope");
+    }
+
+    #[test]
+    fn an_unset_domain_follows_the_listening_port() {
+        let env = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect::<Vec<_>>()
+        };
+        let s = Settings::load_with_env(None, env(&[("COPSE__BIND", "127.0.0.1:9123")])).unwrap();
+        assert_eq!(s.domain, "localhost:9123");
+        assert_eq!(s.federation_settings().domain, "localhost:9123");
+        let s = Settings::load_with_env(None, env(&[])).unwrap();
+        assert_eq!(s, Settings::default());
+        // A domain given is kept, with a warning when it names this machine on another port.
+        let s = Settings::load_with_env(
+            None,
+            env(&[
+                ("COPSE__BIND", "127.0.0.1:9123"),
+                ("COPSE__DOMAIN", "localhost:3000"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.domain, "localhost:3000");
+        assert!(s.domain_warning(s.bind).unwrap().contains("9123"));
+        let public = Settings::from_toml("domain = \"copse.example.org\"").unwrap();
+        assert_eq!(public.domain_warning(public.bind), None);
+        assert_eq!(
+            key_of(
+                Settings::from_toml(
+                    "bind = \"127.0.0.1:9000\"\n[metrics]\nenabled = true\nbind = \"127.0.0.1:9000\""
+                )
+                .unwrap_err()
+            ),
+            "metrics.bind"
+        );
     }
 }

@@ -3,7 +3,10 @@
 //! signs each delivery at send time and records the outcomes. What a batch does not deliver
 //! becomes one `delivery` row per inbox, retried with backoff or given up on a permanent 4xx.
 
-use super::{backoff, claim_statement};
+use super::{
+    backoff, claim_statement,
+    hosts::{Withheld, Withholding},
+};
 use crate::{protocol::domain_of, signatures::SigningKey, urls::Urls, Error, FederationContext};
 use chrono::Utc;
 use copse_entities::{
@@ -14,7 +17,7 @@ use copse_entities::{
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::NotSet,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use serde_json::Value;
 use std::{
@@ -22,6 +25,9 @@ use std::{
     sync::Arc,
 };
 use url::Url;
+
+/// The `last_error` of a delivery given up because its host is blocked.
+pub const BLOCKED: &str = "domain is blocked";
 
 /// Inboxes in one `delivery_batch` row: one claim's worth with the default `claim_batch`.
 pub const TARGETS_PER_BATCH: usize = 256;
@@ -124,8 +130,10 @@ pub enum DeliveryOutcome {
     /// Not tried: an earlier delivery to the same host failed in this batch. It waits as long
     /// as its own next retry would (or as the host asked), without counting an attempt.
     Deferred(String, Option<std::time::Duration>),
-    /// Not tried: the host is blocked or paused. It is kept, due now, for when the host is back.
+    /// Not tried: the host is paused. It is kept, due now, for when the host is back.
     Held(String),
+    /// Not tried and given up: the operator blocked the host.
+    Blocked,
 }
 
 /// Returns the signing key of a local actor, reading it from the database once.
@@ -296,7 +304,7 @@ async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
         &ctx.db,
         "delivery",
         " AND status = 'pending' \
-         AND domain NOT IN (SELECT domain FROM instance WHERE blocked OR paused_until > {now})",
+         AND domain NOT IN (SELECT domain FROM instance WHERE paused_until > {now} AND NOT blocked)",
         now,
         s.lease,
         s.claim_batch,
@@ -323,6 +331,11 @@ async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
     for a in activities {
         payloads.insert(a.id, payload_of(ctx, Some(a)).await);
     }
+    // Rows of a host blocked since they were queued are claimed too, and given up here.
+    let withheld = Withheld::load(&ctx.db, now).await?;
+    let (blocked, rows): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|r| withheld.of(&r.domain) == Some(Withholding::Blocked));
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -333,7 +346,8 @@ async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
             (r, payload)
         })
         .collect();
-    let results = send_all(ctx, rows).await;
+    let mut results = send_all(ctx, rows).await;
+    results.extend(blocked.into_iter().map(|r| (r, DeliveryOutcome::Blocked)));
     let handled = results.len();
     record(ctx, results, None).await?;
     Ok(handled)
@@ -389,7 +403,7 @@ async fn send_batch(ctx: &FederationContext, batch: delivery_batch::Model) -> Re
     loop {
         let rest = targets.split_off(step.min(targets.len()));
         let now = Utc::now();
-        let held = held_domains(ctx, now).await?;
+        let withheld = Withheld::load(&ctx.db, now).await?;
         let (hold, send): (Vec<_>, Vec<_>) = targets
             .into_iter()
             .filter_map(|(inbox, domain)| {
@@ -406,13 +420,16 @@ async fn send_batch(ctx: &FederationContext, batch: delivery_batch::Model) -> Re
                     created_at: batch.created_at,
                 })
             })
-            .partition(|row| held.contains(&row.domain));
+            .partition(|row| withheld.of(&row.domain).is_some());
         handled += hold.len() + send.len();
         let send = send.into_iter().map(|r| (r, payload.clone())).collect();
         let mut results = send_all(ctx, send).await;
         results.extend(hold.into_iter().map(|r| {
-            let why = "instance blocked or paused".to_string();
-            (r, DeliveryOutcome::Held(why))
+            let outcome = match withheld.of(&r.domain) {
+                Some(Withholding::Blocked) => DeliveryOutcome::Blocked,
+                _ => DeliveryOutcome::Held("instance paused".to_string()),
+            };
+            (r, outcome)
         }));
         let progress = BatchProgress {
             id: batch.id,
@@ -424,25 +441,6 @@ async fn send_batch(ctx: &FederationContext, batch: delivery_batch::Model) -> Re
         }
         targets = rest;
     }
-}
-
-/// Domains that are blocked or paused now.
-async fn held_domains(
-    ctx: &FederationContext,
-    now: chrono::DateTime<Utc>,
-) -> Result<BTreeSet<String>, Error> {
-    let domains: Vec<String> = instance::Entity::find()
-        .select_only()
-        .column(instance::Column::Domain)
-        .filter(
-            Condition::any()
-                .add(instance::Column::Blocked.eq(true))
-                .add(instance::Column::PausedUntil.gt(now)),
-        )
-        .into_tuple()
-        .all(&ctx.db)
-        .await?;
-    Ok(domains.into_iter().collect())
 }
 
 /// Sends deliveries with one task per host, so signing runs on every core of the runtime while
@@ -562,13 +560,15 @@ async fn record(
     // Per domain: did anything get through, and how many failed to connect or got 5xx.
     let mut health: BTreeMap<String, (bool, i32)> = BTreeMap::new();
     for (row, outcome) in results {
+        ctx.metrics.delivery(&outcome);
         match &outcome {
             // The server answered, even if it refused this one: it is alive.
             DeliveryOutcome::Delivered | DeliveryOutcome::Permanent(_) => {
                 health.entry(row.domain.clone()).or_default().0 = true;
             }
             DeliveryOutcome::Retry(..) => health.entry(row.domain.clone()).or_default().1 += 1,
-            DeliveryOutcome::Deferred(..) | DeliveryOutcome::Held(_) => {}
+            DeliveryOutcome::Deferred(..) | DeliveryOutcome::Held(_) | DeliveryOutcome::Blocked => {
+            }
         }
         let Some(next) = next_state(&ctx.settings, now, row.attempts, outcome) else {
             delivered.push(row.id);
@@ -662,6 +662,7 @@ fn next_state(
             e,
         ),
         DeliveryOutcome::Held(e) => (DeliveryStatus::Pending, attempts, now, e),
+        DeliveryOutcome::Blocked => (DeliveryStatus::Failed, attempts, now, BLOCKED.to_string()),
         DeliveryOutcome::Retry(e, _) if attempts + 1 >= s.max_attempts => {
             (DeliveryStatus::Failed, attempts + 1, now, e)
         }

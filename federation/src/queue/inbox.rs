@@ -1,8 +1,8 @@
 //! The inbox worker: processes stored activities. Each activity's effects and its `done` mark
 //! commit in one transaction, so a crash never applies an activity twice or loses it.
 
-use super::{backoff, claim_statement};
-use crate::{Data, Error, FederationContext};
+use super::{backoff, claim_statement, delivery::BLOCKED, hosts::Withholding};
+use crate::{metrics::Processed, protocol::domain_of, Data, Error, FederationContext};
 use activitypub_federation::config::FederationConfig;
 use chrono::Utc;
 use copse_entities::{received_activity, received_activity::InboxStatus};
@@ -80,11 +80,24 @@ pub async fn work_once(data: &Data) -> Result<usize, Error> {
         .all(&data.db)
         .await?;
     let n = rows.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    // An activity stored before its sender's domain was blocked is not applied.
+    let withheld = super::hosts::Withheld::load(&data.db, Utc::now()).await?;
     for row in rows {
         let data = data.reset_request_count();
+        if withheld.of(&domain_of(&row.actor.0)) == Some(Withholding::Blocked) {
+            match mark_ignored(&data.db, row.id, BLOCKED).await {
+                Ok(()) => data.metrics.processed(Processed::Done),
+                Err(e) => tracing::debug!("inbox: {} not marked: {e}", row.ap_id),
+            }
+            continue;
+        }
         let result = crate::activities::receive(&data, &row).await;
-        if let Err(e) = result {
-            fail(&data, &row, &e).await?;
+        match result {
+            Ok(()) => data.metrics.processed(Processed::Done),
+            Err(e) => fail(&data, &row, &e).await?,
         }
     }
     Ok(n)
@@ -94,7 +107,13 @@ async fn fail(data: &Data, row: &received_activity::Model, e: &Error) -> Result<
     let s = &data.settings;
     let attempts = row.attempts + 1;
     let transient = matches!(e, Error::Http(_) | Error::Db(_));
-    let (status, next) = if transient && attempts < s.max_attempts {
+    let retry = transient && attempts < s.max_attempts;
+    data.metrics.processed(if retry {
+        Processed::Retry
+    } else {
+        Processed::Failed
+    });
+    let (status, next) = if retry {
         let wait = backoff(s.retry_initial, s.retry_max, attempts);
         (
             InboxStatus::Pending,
