@@ -9,16 +9,16 @@
 use super::{
     commit_and_wake, community_by_id,
     discussion::{post_by_ap_id, text_of},
+    event_forms::{send_event, EventChange},
     membership::{self, send_note_replying},
     person_by_id,
-    post::{announce, follower_inboxes},
 };
 use crate::{
     fetch::{cached_actor, resolve_actor, ActorRef},
     objects::{
         escape_html,
         event::{event_of, fields_of, when_in_words},
-        public, sanitize_html, tombstone_of,
+        sanitize_html, tombstone_of,
     },
     protocol::{same_origin, CreateEvent, Event, Join, JoinAnswer, Note, WithContext},
     queue::{
@@ -282,44 +282,9 @@ pub async fn create(
     .exec_with_returning(&txn)
     .await?;
     let object = event_of(&p, &e, c, organizer, &answer_hint(c));
-    let create = activity_of(data, "Create", c, &object)?;
-    enqueue(&txn, &data.urls, &create, None, true, []).await?;
-    let bare = serde_json::to_value(&object)?;
-    announce(&txn, data, c, &create, Some(bare), []).await?;
+    send_event(&txn, data, c, &object, organizer, EventChange::Create, None).await?;
     commit_and_wake(data, txn).await?;
     Ok((p, e))
-}
-
-fn activity_of(
-    data: &Data,
-    kind: &str,
-    c: &community::Model,
-    object: &Event,
-) -> Result<Value, Error> {
-    Ok(serde_json::to_value(WithContext::new(CreateEvent {
-        id: data.urls.new_activity(kind),
-        kind: kind.into(),
-        actor: c.ap_id.0.clone(),
-        to: object.to.clone(),
-        cc: object.cc.clone(),
-        audience: Some(c.ap_id.0.clone()),
-        object: object.clone(),
-        published: Some(data.clock.now()),
-    }))?)
-}
-
-/// Sends an activity of the Group about one of its events: as it is to every follower (so
-/// Mastodon, which cannot read an `Announce` of an activity, shows the edit), and announced
-/// (FEP-1b12) for group-aware servers.
-async fn send_change(
-    txn: &impl ConnectionTrait,
-    data: &Data,
-    c: &community::Model,
-    activity: &Value,
-) -> Result<(), Error> {
-    let direct = follower_inboxes(txn, c.id).await?;
-    enqueue(txn, &data.urls, activity, None, true, direct).await?;
-    announce(txn, data, c, activity, None, []).await
 }
 
 /// A coordinator or facilitator changes an event (cancelling is a change of status): the
@@ -400,8 +365,16 @@ pub async fn change(
     }
     let organizer = person_by_id(&txn, p.author_id).await?;
     let object = event_of(&p, &e, &c, &organizer, &answer_hint(&c));
-    let update = activity_of(data, "Update", &c, &object)?;
-    send_change(&txn, data, &c, &update).await?;
+    send_event(
+        &txn,
+        data,
+        &c,
+        &object,
+        &organizer,
+        EventChange::Update,
+        None,
+    )
+    .await?;
     commit_and_wake(data, txn).await?;
     Ok((p, e))
 }
@@ -425,17 +398,20 @@ pub async fn delete(data: &Data, p: &post::Model, by: &person::Model) -> Result<
     .exec(&txn)
     .await?;
     membership::log(&txn, &c, &by.ap_id.0, "delete_event", &p.ap_id.0, None).await?;
-    let delete = serde_json::to_value(WithContext::new(json!({
-        "id": data.urls.new_activity("Delete"),
-        "type": "Delete",
-        "actor": c.ap_id,
-        "object": event_tombstone(p),
-        "to": [public()],
-        "cc": [data.urls.community_part(&c.name, "followers")],
-        "audience": c.ap_id,
-        "published": data.clock.now(),
-    })))?;
-    send_change(&txn, data, &c, &delete).await?;
+    let organizer = person_by_id(&txn, p.author_id).await?;
+    let e = locked_event(&txn, p.id).await?;
+    let object = event_of(p, &e, &c, &organizer, &answer_hint(&c));
+    let tombstone = Some(event_tombstone(p));
+    send_event(
+        &txn,
+        data,
+        &c,
+        &object,
+        &organizer,
+        EventChange::Delete,
+        tombstone,
+    )
+    .await?;
     commit_and_wake(data, txn).await
 }
 

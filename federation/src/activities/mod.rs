@@ -1,6 +1,7 @@
 //! Activities we receive (`verify` then effects) and the domain events that make us send them.
 
 pub mod discussion;
+pub mod event_forms;
 pub mod events;
 pub mod follow;
 pub mod membership;

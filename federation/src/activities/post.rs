@@ -72,6 +72,18 @@ pub async fn announce(
 ) -> Result<(), Error> {
     let mut inboxes = follower_inboxes(txn, community.id).await?;
     inboxes.extend(also);
+    announce_to(txn, data, community, activity, bare, inboxes).await
+}
+
+/// Like [`announce`], to these inboxes only.
+pub async fn announce_to(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    activity: &Value,
+    bare: Option<Value>,
+    inboxes: BTreeSet<Url>,
+) -> Result<(), Error> {
     let followers = data.urls.community_part(&community.name, "followers");
     let now = Utc::now();
     let wrap = |object: Value| -> Result<Value, Error> {
