@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api;
 pub mod cache;
+pub mod collections;
 pub mod db;
 pub mod discussion_api;
 pub mod error;

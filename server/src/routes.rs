@@ -18,7 +18,7 @@ use copse_federation::{
     activities::{discussion, events},
     inbox::{ingest, IncomingRequest, Ingested},
     objects::{group_of, instance_actor, note_of, person_of, thread_context, tombstone_of},
-    protocol::{OrderedCollection, WithContext},
+    protocol::{CountedCollection, OrderedCollection, WithContext},
     Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -41,12 +41,24 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
         .route("/c/{name}", get(http_get_community))
         .route("/c/{name}/outbox", get(http_get_community_outbox))
         .route("/c/{name}/followers", get(http_get_community_followers))
+        .route(
+            "/c/{name}/following",
+            get(crate::collections::http_get_community_following),
+        )
         .route("/c/{name}/featured", get(http_get_community_featured))
         .route("/c/{name}/moderators", get(http_get_community_moderators))
         .route("/c/{name}/members", get(http_get_community_members))
         .route("/c/{name}/rules", get(http_get_community_rules))
         .route("/u/{name}", get(http_get_person))
         .route("/u/{name}/outbox", get(http_get_person_outbox))
+        .route(
+            "/u/{name}/{collection}",
+            get(crate::collections::http_get_person_collection),
+        )
+        .route(
+            "/actor/{collection}",
+            get(crate::collections::http_get_instance_collection),
+        )
         .route("/post/{id}", get(http_get_post))
         .route("/post/{id}/context", get(http_get_post_context))
         .route(
@@ -284,15 +296,13 @@ async fn http_get_community_followers(
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
     let total = follower_count(&data, community.id).await?;
-    // Only the count is public, as Lemmy publishes it.
-    Ok(activity_json(WithContext::new(
-        OrderedCollection::<Value> {
-            id: data.urls.community_part(&name, "followers"),
-            kind: "OrderedCollection".into(),
-            total_items: total,
-            ordered_items: None,
-        },
-    )))
+    // Only the count is public, in the shape Lemmy reads (see `CountedCollection`).
+    Ok(activity_json(WithContext::new(CountedCollection {
+        id: data.urls.community_part(&name, "followers"),
+        kind: "Collection".into(),
+        total_items: total,
+        items: Vec::new(),
+    })))
 }
 
 /// Pinned topics, as the objects themselves (Mastodon shows them on the profile).
@@ -315,13 +325,11 @@ async fn http_get_community_featured(
     let authors = accounts::people_by_id(&data.db, pinned.iter().map(|p| p.author_id)).await?;
     let items: Vec<Value> = pinned
         .iter()
+        // Every item embedded, remote topics rebuilt from their rows: one bare id makes Lemmy
+        // ignore the whole collection.
         .filter_map(|p| {
             let author = authors.get(&p.author_id)?;
-            if p.local {
-                serde_json::to_value(note_of(p, &community, author, None)).ok()
-            } else {
-                Some(Value::String(p.ap_id.to_string()))
-            }
+            serde_json::to_value(note_of(p, &community, author, None)).ok()
         })
         .collect();
     Ok(activity_json(WithContext::new(OrderedCollection {

@@ -103,6 +103,24 @@ pub struct OrderedCollection<T> {
     pub ordered_items: Option<Vec<T>>,
 }
 
+/// A `Collection` published by its count only, as Lemmy reads a group's followers: its parser
+/// wants `type: Collection`, `totalItems` and an `items` array, which must be empty (it reads
+/// no entries). Mastodon reads the count from `totalItems` whatever the type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountedCollection {
+    /// Collection id.
+    pub id: Url,
+    /// `Collection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Number of items.
+    pub total_items: u64,
+    /// Always empty: the entries are not published.
+    #[serde(default)]
+    pub items: Vec<serde_json::Value>,
+}
+
 /// Reads `source` as Lemmy's object or Pleroma's plain string; anything else reads as absent.
 pub(super) fn lenient_source<'de, D>(d: D) -> Result<Option<Source>, D::Error>
 where

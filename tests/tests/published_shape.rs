@@ -1,0 +1,177 @@
+//! The shape of what Copse publishes, as the servers that read it need it: actors with both
+//! collections, followers as Lemmy reads them, featured topics embedded, removals Lemmy tells
+//! apart from deletions.
+
+// Tests report failures by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use copse_entities::post;
+use copse_tests::{fake::FakeServer, wait_for, TestInstance};
+use reqwest::Method;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{json, Value};
+use std::time::Duration;
+use url::Url;
+
+const T: Duration = Duration::from_secs(20);
+
+/// An open community `net` on `a` coordinated by `ana`; returns ana's token and the group id.
+async fn community(a: &TestInstance) -> (String, Url) {
+    let ana = a.create_user("ana").await;
+    a.community_with(
+        &ana,
+        "net",
+        json!({ "membership_policy": "open", "topic_policy": "anyone" }),
+    )
+    .await;
+    (ana, a.url("/c/net"))
+}
+
+async fn stored(a: &TestInstance, ap_id: &str) -> Option<post::Model> {
+    post::Entity::find()
+        .filter(post::Column::ApId.eq(ap_id))
+        .one(a.db())
+        .await
+        .unwrap()
+}
+
+async fn topic(a: &TestInstance, token: &str, title: &str, body: &str) -> Value {
+    let (s, t) = a
+        .api(
+            Method::POST,
+            "/api/v1/communities/net/posts",
+            Some(token),
+            Some(json!({ "title": title, "content": body })),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_actor_names_and_serves_followers_and_following() {
+    let a = TestInstance::spawn("alpha").await;
+    let (_, group) = community(&a).await;
+    let actors = [group, a.url("/u/ana"), a.url("/actor")];
+    for actor in actors {
+        let (s, doc) = a.get_ap(&actor).await;
+        assert_eq!(s, 200, "{actor}");
+        // GoToSocial: `FollowersURI == "" || FollowingURI == ""` marks an instance actor.
+        for collection in ["followers", "following"] {
+            let id = doc[collection]
+                .as_str()
+                .unwrap_or_else(|| panic!("{actor} has no {collection}: {doc}"));
+            let (s, c) = a.get_ap(&Url::parse(id).unwrap()).await;
+            assert_eq!(s, 200, "{id}");
+            assert_eq!(c["id"], id);
+            assert!(c["totalItems"].is_u64(), "{c}");
+        }
+    }
+    let (s, _) = a.get_ap(&a.url("/u/nobody/following")).await;
+    assert_eq!(s, 404);
+    let (s, _) = a.get_ap(&a.url("/u/ana/elsewhere")).await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn followers_are_a_count_in_the_shape_lemmy_reads() {
+    let a = TestInstance::spawn("alpha").await;
+    let (_, group) = community(&a).await;
+    let fake = FakeServer::start().await;
+    let lem = fake.actor("lemmy", "lem");
+    a.follow_as(&fake, &lem, "lemmy", &group).await;
+    let (s, followers) = a.get_ap(&a.url("/c/net/followers")).await;
+    assert_eq!(s, 200);
+    // Lemmy's GroupFollowers: `type: Collection`, `totalItems`, `items: Vec<()>`.
+    assert_eq!(followers["type"], "Collection", "{followers}");
+    // ana, the coordinator, and lem.
+    assert_eq!(followers["totalItems"], 2, "{followers}");
+    assert_eq!(followers["items"], json!([]), "{followers}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn featured_embeds_every_pinned_topic_remote_ones_too() {
+    let a = TestInstance::spawn("alpha").await;
+    let (ana, group) = community(&a).await;
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("masto", "mia");
+    a.follow_as(&fake, &mia, "masto", &group).await;
+    let html = format!(
+        "<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>net</span></a></span> Budgets<br>Open ones.</p>"
+    );
+    let (note, create) = mia.status(&fake, 1, &group, &html, None);
+    assert_eq!(
+        mia.deliver(&a.client, &a.url("/c/net/inbox"), &create)
+            .await,
+        202
+    );
+    let remote_id = note["id"].as_str().unwrap().to_string();
+    wait_for("mia's topic", T, || async {
+        stored(&a, &remote_id).await.is_some()
+    })
+    .await;
+    let remote_local_id = stored(&a, &remote_id).await.unwrap().id;
+    let local = topic(&a, &ana, "Our agenda", "Items to discuss").await;
+    for id in [remote_local_id, local["local_id"].as_i64().unwrap()] {
+        let (s, body) = a
+            .api(
+                Method::PUT,
+                &format!("/api/v1/posts/{id}/pin"),
+                Some(&ana),
+                Some(json!({ "pinned": true })),
+            )
+            .await;
+        assert_eq!(s, 204, "{body}");
+    }
+    let (_, featured) = a.get_ap(&a.url("/c/net/featured")).await;
+    let items = featured["orderedItems"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{featured}");
+    // Lemmy's GroupFeatured reads `orderedItems: Vec<Page>`: every item a whole object.
+    for item in items {
+        assert!(item.is_object(), "a bare id in featured: {featured}");
+        assert_eq!(item["type"], "Note");
+        assert!(item["attributedTo"].is_string(), "{item}");
+        assert!(item["name"].is_string(), "{item}");
+    }
+    let remote = items
+        .iter()
+        .find(|i| i["id"] == remote_id.as_str())
+        .unwrap();
+    assert_eq!(remote["attributedTo"], mia.id.as_str());
+    assert_eq!(remote["name"], "Budgets");
+    assert!(
+        remote["content"].as_str().unwrap().contains("Open ones."),
+        "{remote}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_without_a_reason_still_carries_a_summary() {
+    let a = TestInstance::spawn("alpha").await;
+    let (ana, group) = community(&a).await;
+    let fake = FakeServer::start().await;
+    let lem = fake.actor("lemmy", "lem");
+    a.follow_as(&fake, &lem, "lemmy", &group).await;
+    let max = a.create_user("max").await;
+    let t = topic(&a, &max, "Off topic", "Something else").await;
+    let id = t["local_id"].as_i64().unwrap();
+    let (s, body) = a
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{id}/remove"),
+            Some(&ana),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 204, "{body}");
+    let delete = |v: &Value| v["type"] == "Announce" && v["object"]["type"] == "Delete";
+    wait_for("the announced removal", T, || async {
+        fake.posted("lemmy").iter().any(delete)
+    })
+    .await;
+    let got = fake.posted("lemmy");
+    let removal = &got.iter().find(|v| delete(v)).unwrap()["object"];
+    // Lemmy: a `Delete` with no `summary` is the author's own deletion.
+    assert_eq!(removal["summary"], "", "{removal}");
+    assert_eq!(removal["actor"], a.url("/u/ana").as_str());
+}
