@@ -1164,15 +1164,10 @@ pub async fn remove(
     })
     .exec(&txn)
     .await?;
-    let json = object_activity(
-        data,
-        "Delete",
-        &by.ap_id.0,
-        &p.ap_id.0,
-        &c,
-        reason.clone(),
-        None,
-    )?;
+    // Lemmy reads a `Delete` without `summary` as the author's own deletion (it refuses one of
+    // a comment by someone else, and logs no removal), so a removal always carries one.
+    let summary = Some(reason.clone().unwrap_or_default());
+    let json = object_activity(data, "Delete", &by.ap_id.0, &p.ap_id.0, &c, summary, None)?;
     moderation_sent(&txn, data, &c, by, &p.ap_id.0, &json, "remove_post", reason).await?;
     commit_and_wake(data, txn).await
 }
