@@ -175,3 +175,53 @@ async fn a_removal_without_a_reason_still_carries_a_summary() {
     assert_eq!(removal["summary"], "", "{removal}");
     assert_eq!(removal["actor"], a.url("/u/ana").as_str());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_and_topic_content_opens_with_the_title_shown_once_when_read_back() {
+    let a = TestInstance::spawn("alpha").await;
+    let b = TestInstance::spawn("beta").await;
+    let (ana, _) = community(&a).await;
+    let bob = b.create_user("bob").await;
+    let (s, body) = b.follow(&bob, format!("net@{}", a.domain)).await;
+    assert_eq!(s, 202, "{body}");
+    wait_for("bob's membership", T, || async {
+        b.received("Accept").await.len() == 1
+    })
+    .await;
+    let (s, ev) = a
+        .api(
+            Method::POST,
+            "/api/v1/communities/net/events",
+            Some(&ana),
+            Some(json!({
+                "title": "Ana's \"open\" workshop",
+                "description": "Bring a case.",
+                "start": "2027-06-15T18:00",
+                "end": "2027-06-15T20:00",
+                "timezone": "Europe/London",
+            })),
+        )
+        .await;
+    assert_eq!(s, 201, "{ev}");
+    let event_id = ev["ap_id"].as_str().unwrap().to_string();
+    let (_, served) = a.get_ap(&Url::parse(&event_id).unwrap()).await;
+    // Mastodon and GoToSocial drop `name` and show `summary` as the content warning.
+    let content = served["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("<p><strong>Ana&#39;s &quot;open&quot; workshop</strong></p>"),
+        "{content}"
+    );
+    assert!(content.contains("Bring a case."), "{content}");
+    let t = topic(&a, &ana, "Ana's \"open\" budgets", "Ours are online.").await;
+    let topic_id = t["id"].as_str().unwrap().to_string();
+    for id in [&event_id, &topic_id] {
+        wait_for("the post on beta", T, || async {
+            stored(&b, id).await.is_some()
+        })
+        .await;
+        let p = stored(&b, id).await.unwrap();
+        assert!(p.title.starts_with("Ana's \"open\""), "{}", p.title);
+        assert!(!p.content.contains("Ana"), "title shown twice: {}", p.content);
+        assert!(p.content.contains("Bring a case.") || p.content.contains("Ours are online."));
+    }
+}

@@ -198,12 +198,7 @@ pub fn title_and_body(note: &Note) -> (String, String) {
     if let Some(name) = note.name.as_ref().filter(|n| !n.trim().is_empty()) {
         let name = clip_title(&text_of(name));
         // Our own posts open with the title for Mastodon; do not show it twice.
-        let heading = format!("<p><strong>{}</strong></p>", escape_html(&name));
-        let body = html
-            .strip_prefix(&heading)
-            .unwrap_or(&html)
-            .trim_start()
-            .to_string();
+        let body = crate::objects::strip_title_heading(&html, &name);
         return (name, body);
     }
     split_title(&html)

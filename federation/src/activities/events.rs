@@ -1277,7 +1277,11 @@ pub async fn store_remote(
         }
     };
     let title: String = text_of(&ev.name).trim().chars().take(200).collect();
-    let content = sanitize_html(ev.content.as_deref().unwrap_or_default());
+    // Our own Events open with their title for Mastodon; Mobilizon's carry only the description.
+    let content = crate::objects::strip_title_heading(
+        &sanitize_html(ev.content.as_deref().unwrap_or_default()),
+        &title,
+    );
     let tags = super::discussion::tags_of(&ev.tag);
     let version = ev.updated.or(ev.published);
     let txn = crate::context::begin(&data.db).await?;

@@ -18,10 +18,9 @@ pub fn note_of(
 ) -> Note {
     let followers = community_followers(c);
     let (name, content) = if p.topic_id.is_none() {
-        let title = super::escape_html(&p.title);
         (
             Some(p.title.clone()),
-            format!("<p><strong>{title}</strong></p>\n{}", p.content),
+            format!("{}\n{}", super::title_heading(&p.title), p.content),
         )
     } else {
         (None, p.content.clone())
