@@ -13,6 +13,7 @@ pub mod event_api;
 pub mod html;
 pub mod ical;
 pub mod membership_api;
+pub mod replies;
 pub mod routes;
 pub mod settings;
 pub mod wellknown;

@@ -17,7 +17,9 @@ use copse_entities::{
 use copse_federation::{
     activities::{discussion, events},
     inbox::{ingest, IncomingRequest, Ingested},
-    objects::{group_of, instance_actor, note_of, person_of, thread_context, tombstone_of},
+    objects::{
+        group_of, instance_actor, note_of, person_of, replies_of, thread_context, tombstone_of,
+    },
     protocol::{CountedCollection, OrderedCollection, WithContext},
     Data,
 };
@@ -61,6 +63,10 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
         )
         .route("/post/{id}", get(http_get_post))
         .route("/post/{id}/context", get(http_get_post_context))
+        .route(
+            "/post/{id}/replies",
+            get(crate::replies::http_get_post_replies),
+        )
         .route(
             "/post/{id}/event.ics",
             get(crate::event_api::http_get_event_calendar),
@@ -485,12 +491,11 @@ async fn http_get_post(
             return Ok(activity_json(WithContext::new(object)));
         }
         let parent = discussion::parent_ap_id(&data.db, &post).await?;
-        return Ok(activity_json(WithContext::new(note_of(
-            &post,
-            &community,
-            &author,
-            parent.as_ref(),
-        ))));
+        let mut note = note_of(&post, &community, &author, parent.as_ref());
+        let first = crate::replies::replies_after(&data.db, &post, None).await?;
+        note.replies =
+            Some(serde_json::to_value(replies_of(&post, Some(first))).map_err(ApiError::internal)?);
+        return Ok(activity_json(WithContext::new(note)));
     }
     if !community.local && !post.local {
         return Err(ApiError::not_found("post"));

@@ -21,7 +21,7 @@ async fn community(a: &TestInstance) -> (String, Url) {
     a.community_with(
         &ana,
         "net",
-        json!({ "membership_policy": "open", "topic_policy": "anyone" }),
+        json!({ "membership_policy": "open", "topic_policy": "anyone", "reply_policy": "anyone" }),
     )
     .await;
     (ana, a.url("/c/net"))
@@ -221,7 +221,105 @@ async fn event_and_topic_content_opens_with_the_title_shown_once_when_read_back(
         .await;
         let p = stored(&b, id).await.unwrap();
         assert!(p.title.starts_with("Ana's \"open\""), "{}", p.title);
-        assert!(!p.content.contains("Ana"), "title shown twice: {}", p.content);
+        assert!(
+            !p.content.contains("Ana"),
+            "title shown twice: {}",
+            p.content
+        );
         assert!(p.content.contains("Bring a case.") || p.content.contains("Ours are online."));
     }
+}
+
+async fn reply(a: &TestInstance, token: &str, to: i64, body: &str) -> Value {
+    let (s, r) = a
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{to}/replies"),
+            Some(token),
+            Some(json!({ "content": body })),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_carry_replies_with_the_first_page_embedded_as_mastodon_reads_them() {
+    let a = TestInstance::spawn("alpha").await;
+    let (ana, group) = community(&a).await;
+    let max = a.create_user("max").await;
+    let t = topic(&a, &ana, "Budgets", "Open ones.").await;
+    let topic_local = t["local_id"].as_i64().unwrap();
+    let first = reply(&a, &max, topic_local, "We publish ours.").await;
+    let nested = reply(&a, &ana, first["local_id"].as_i64().unwrap(), "How often?").await;
+    let gone = reply(&a, &max, topic_local, "Spam").await;
+    let (s, _) = a
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{}/remove", gone["local_id"]),
+            Some(&ana),
+            Some(json!({ "reason": "spam" })),
+        )
+        .await;
+    assert_eq!(s, 204);
+    // A reply from a Mastodon user, stored here.
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("masto", "mia");
+    a.follow_as(&fake, &mia, "masto", &group).await;
+    let html = format!(
+        "<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>net</span></a></span> Quarterly here.</p>"
+    );
+    let topic_id = t["id"].as_str().unwrap().to_string();
+    let (note, create) = mia.status(&fake, 7, &group, &html, Some(&topic_id));
+    assert_eq!(
+        mia.deliver(&a.client, &a.url("/c/net/inbox"), &create)
+            .await,
+        202
+    );
+    let mia_reply = note["id"].as_str().unwrap().to_string();
+    wait_for("mia's reply", T, || async {
+        stored(&a, &mia_reply).await.is_some()
+    })
+    .await;
+
+    let (s, served) = a.get_ap(&Url::parse(&topic_id).unwrap()).await;
+    assert_eq!(s, 200);
+    // Mastodon's shape: replies {id, type: Collection, first: {type: CollectionPage, partOf, items}}.
+    let replies = &served["replies"];
+    assert_eq!(replies["type"], "Collection", "{served}");
+    let replies_id = replies["id"].as_str().unwrap();
+    assert_eq!(replies_id, format!("{topic_id}/replies"));
+    let page = &replies["first"];
+    assert_eq!(page["type"], "CollectionPage", "{replies}");
+    assert_eq!(page["partOf"], replies_id);
+    assert!(page.get("next").is_none(), "one page only: {page}");
+    assert_eq!(
+        page["items"],
+        json!([first["id"], mia_reply]),
+        "direct replies, oldest first, the removed one left out"
+    );
+    // The collection and its pages are served.
+    let (s, collection) = a.get_ap(&Url::parse(replies_id).unwrap()).await;
+    assert_eq!(s, 200);
+    assert_eq!(collection["first"]["items"], page["items"]);
+    let (s, fetched) = a
+        .get_ap(&Url::parse(page["id"].as_str().unwrap()).unwrap())
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(fetched["type"], "CollectionPage");
+    assert_eq!(fetched["items"], page["items"]);
+    // A reply's own replies hold the reply to it.
+    let (_, served_reply) = a
+        .get_ap(&Url::parse(first["id"].as_str().unwrap()).unwrap())
+        .await;
+    assert_eq!(
+        served_reply["replies"]["first"]["items"],
+        json!([nested["id"]])
+    );
+    // Other servers' posts are theirs to serve.
+    let mia_row = stored(&a, &mia_reply).await.unwrap();
+    let (s, _) = a
+        .get_ap(&a.url(&format!("/post/{}/replies", mia_row.id)))
+        .await;
+    assert_eq!(s, 404);
 }

@@ -8,7 +8,10 @@ mod post;
 
 pub use community::group_of;
 pub use person::{instance_actor, person_of};
-pub use post::{note_of, public, thread_context, tombstone_of};
+pub use post::{
+    note_of, public, replies_id, replies_of, replies_page, replies_page_id, thread_context,
+    tombstone_of,
+};
 
 /// Cleans HTML from anywhere: no scripts, event handlers, `javascript:` links, iframes or
 /// styles; links get `rel="nofollow noopener noreferrer"`.
