@@ -360,6 +360,7 @@ pub async fn store_post(
         deleted: Set(false),
         removed: Set(false),
         tags: Set(tags_of(&note.tag)),
+        url: Set(note.link().map(DbUrl)),
     })
     .exec_with_returning(txn)
     .await?;
@@ -506,6 +507,7 @@ pub async fn receive_update(
         content: Set(content),
         source: Set(note.source.as_ref().map(|s| s.content.clone())),
         tags: Set(tags_of(&note.tag)),
+        url: Set(note.link().map(DbUrl)),
         updated: Set(Some(note.updated.unwrap_or_else(Utc::now))),
         ..Default::default()
     })
@@ -882,6 +884,8 @@ pub struct NewPost {
     pub source: String,
     /// Mentions and hashtags.
     pub tags: Vec<Value>,
+    /// The link of a link topic; ignored for a reply.
+    pub url: Option<Url>,
 }
 
 /// What a local post is made of.
@@ -892,6 +896,7 @@ pub(crate) struct LocalPost {
     pub html: String,
     pub source: String,
     pub tags: Option<String>,
+    pub url: Option<Url>,
 }
 
 /// Inserts a post written here (a topic, a reply or an event) and gives it its URL, which is
@@ -924,6 +929,7 @@ pub(crate) async fn insert_local_post(
         deleted: Set(false),
         removed: Set(false),
         tags: Set(draft.tags),
+        url: Set(draft.url.map(DbUrl)),
     })
     .exec_with_returning(txn)
     .await?;
@@ -973,6 +979,7 @@ pub async fn publish(
         html: new.html,
         source: new.source,
         tags,
+        url: new.url.filter(|_| parent.is_none()),
     };
     let row = insert_local_post(&txn, data, draft, parent, Utc::now()).await?;
     if let Some(p) = parent {

@@ -269,6 +269,7 @@ pub async fn create(
         html: details.html,
         source: details.source,
         tags: (!details.tags.is_empty()).then(|| Value::Array(details.tags).to_string()),
+        url: None,
     };
     let p = super::discussion::insert_local_post(&txn, data, draft, None, data.clock.now()).await?;
     let e = event::Entity::insert(event::ActiveModel::from(event::Model {
@@ -1331,6 +1332,7 @@ pub async fn store_remote(
                 deleted: Set(false),
                 removed: Set(false),
                 tags: Set(tags),
+                url: Set(None),
             })
             .exec_with_returning(&txn)
             .await?

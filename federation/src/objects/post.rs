@@ -54,7 +54,12 @@ pub fn note_of(
             .local
             .then(|| serde_json::to_value(replies_of(p, None)).ok())
             .flatten(),
-        attachment: Vec::new(),
+        // Lemmy reads a link post's URL from a `Link` attachment, and sends it so.
+        attachment: p
+            .url
+            .iter()
+            .map(|u| json!({ "type": "Link", "href": u.0.as_str() }))
+            .collect(),
         sensitive: Some(false),
         published: Some(p.published),
         updated: p.updated,

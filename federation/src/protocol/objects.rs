@@ -114,6 +114,19 @@ pub struct OrderedCollection<T> {
     pub ordered_items: Option<Vec<T>>,
 }
 
+impl Note {
+    /// The link of a link post: the first `attachment` of type `Link` with an `http` or
+    /// `https` `href`, as Lemmy sends it.
+    pub fn link(&self) -> Option<Url> {
+        self.attachment
+            .iter()
+            .filter(|a| a.get("type").and_then(serde_json::Value::as_str) == Some("Link"))
+            .filter_map(|a| a.get("href").and_then(serde_json::Value::as_str))
+            .filter_map(|h| Url::parse(h).ok())
+            .find(|u| u.scheme() == "https" || u.scheme() == "http")
+    }
+}
+
 /// A `Collection` of pages, as Mastodon publishes a status's `replies`: `first` is the first
 /// page, embedded or by id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

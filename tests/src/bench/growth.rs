@@ -102,6 +102,7 @@ async fn build(db: &DatabaseConnection, rows: usize) {
             deleted: Set(false),
             removed: Set(false),
             tags: Set(None),
+            url: Set(None),
         }))
         .exec(db)
         .await
