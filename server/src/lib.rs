@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api;
 pub mod cache;
 pub mod collections;
+pub mod current;
 pub mod db;
 pub mod discussion_api;
 pub mod error;

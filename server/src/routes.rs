@@ -235,17 +235,18 @@ async fn http_get_community_outbox(
     let outbox = data.urls.community_part(&name, "outbox");
     let mut query = activity::Entity::find()
         .filter(activity::Column::CommunityId.eq(community.id))
-        .filter(activity::Column::Public.eq(true));
+        .filter(activity::Column::Public.eq(true))
+        .filter(crate::current::not_about_gone_posts());
     if let Some(before) = q.before {
         query = query.filter(activity::Column::Id.lt(before));
     }
-    // Served as stored (each keeps its own @context), without being parsed and written again.
+    // Each keeps its own @context; those about a post embed it as it is now.
     let rows = query
         .order_by_desc(activity::Column::Id)
         .limit(OUTBOX_PAGE)
         .all(&data.db)
         .await?;
-    let items: Vec<&str> = rows.iter().map(|a| a.data.as_str()).collect();
+    let items = crate::current::outbox_items(&data, &community, &rows).await?;
     let next = (rows.len() as u64 == OUTBOX_PAGE)
         .then(|| rows.last().map(|a| a.id))
         .flatten()
@@ -267,6 +268,7 @@ async fn http_get_community_outbox(
         let total = activity::Entity::find()
             .filter(activity::Column::CommunityId.eq(community.id))
             .filter(activity::Column::Public.eq(true))
+            .filter(crate::current::not_about_gone_posts())
             .count(&data.db)
             .await?;
         // Like Lemmy, the latest activities are in the collection itself; `first` pages on.
@@ -559,6 +561,7 @@ async fn http_get_activity(
         .one(&data.db)
         .await?
         .ok_or_else(|| ApiError::not_found("activity"))?;
-    let value: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
-    Ok(activity_json(value))
+    Ok(activity_json(
+        crate::current::current_activity(&data, &row).await?,
+    ))
 }

@@ -55,12 +55,14 @@ pub async fn enqueue(
         .unwrap_or("Activity")
         .to_string();
     let now = Utc::now();
+    let post_id = super::about::post_about(db, json).await?;
     let row = activity::Entity::insert(activity::ActiveModel {
         id: NotSet,
         ap_id: Set(DbUrl(ap_id)),
         kind: Set(kind),
         actor: Set(DbUrl(actor)),
         community_id: Set(community_id),
+        post_id: Set(post_id),
         data: Set(json.to_string()),
         public: Set(public),
         published: Set(now),
