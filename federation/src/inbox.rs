@@ -115,6 +115,8 @@ pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, E
         upsert_actor(&data.db, &fresh).await?;
     }
 
+    // Ids go back out as the sender wrote them (see `ids`).
+    crate::ids::remember(&data.db, &json, &env.actor).await?;
     let now = Utc::now();
     let row = received_activity::ActiveModel {
         id: NotSet,

@@ -13,6 +13,7 @@ mod m20261122_000008_delivery_batches;
 mod m20261122_000009_newest_topics_index;
 mod m20261201_000010_post_link;
 mod m20261201_000011_activity_post;
+mod m20261201_000012_remote_ids;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_newest_topics_index::Migration),
             Box::new(m20261201_000010_post_link::Migration),
             Box::new(m20261201_000011_activity_post::Migration),
+            Box::new(m20261201_000012_remote_ids::Migration),
         ]
     }
 }

@@ -14,6 +14,7 @@ pub mod event_api;
 pub mod html;
 pub mod ical;
 pub mod membership_api;
+pub mod remote_ids;
 pub mod replies;
 pub mod routes;
 pub mod settings;

@@ -84,6 +84,10 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
         .route("/u/{name}/inbox", post(http_post_inbox))
         .route("/activities/{kind}/{id}", get(http_get_activity))
         .merge(api::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::remote_ids::layer,
+        ))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
 }

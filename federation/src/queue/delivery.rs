@@ -56,6 +56,9 @@ pub async fn enqueue(
         .to_string();
     let now = Utc::now();
     let post_id = super::about::post_about(db, json).await?;
+    // Remote ids are sent as their servers wrote them (see `ids`).
+    let mut restored = json.clone();
+    crate::ids::restore(db, urls, &mut restored).await?;
     let row = activity::Entity::insert(activity::ActiveModel {
         id: NotSet,
         ap_id: Set(DbUrl(ap_id)),
@@ -63,7 +66,7 @@ pub async fn enqueue(
         actor: Set(DbUrl(actor)),
         community_id: Set(community_id),
         post_id: Set(post_id),
-        data: Set(json.to_string()),
+        data: Set(restored.to_string()),
         public: Set(public),
         published: Set(now),
     })
