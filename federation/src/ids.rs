@@ -22,7 +22,8 @@ fn is_http(s: &str) -> bool {
     s.starts_with("http://") || s.starts_with("https://")
 }
 
-/// The URL strings of a document, at most [`MAX_STRINGS`].
+/// The URL strings of a document, at most [`MAX_STRINGS`], leaving out `@context` (vocabulary
+/// URLs, not ids).
 fn url_strings(doc: &Value) -> Vec<&str> {
     let mut out = Vec::new();
     let mut stack = vec![doc];
@@ -33,7 +34,11 @@ fn url_strings(doc: &Value) -> Vec<&str> {
         match v {
             Value::String(s) if is_http(s) => out.push(s.as_str()),
             Value::Array(a) => stack.extend(a.iter()),
-            Value::Object(o) => stack.extend(o.values()),
+            Value::Object(o) => stack.extend(
+                o.iter()
+                    .filter(|(k, _)| k.as_str() != "@context")
+                    .map(|(_, v)| v),
+            ),
             _ => {}
         }
     }
@@ -86,7 +91,7 @@ pub async fn restore(
     let base = urls.base().as_str();
     let candidates: BTreeSet<String> = url_strings(doc)
         .into_iter()
-        .filter(|s| !s.starts_with(base))
+        .filter(|s| !s.starts_with(base) && *s != crate::protocol::PUBLIC)
         .map(str::to_string)
         .collect();
     if candidates.is_empty() {
@@ -111,7 +116,11 @@ pub async fn restore(
                 }
             }
             Value::Array(a) => stack.extend(a.iter_mut()),
-            Value::Object(o) => stack.extend(o.values_mut()),
+            Value::Object(o) => stack.extend(
+                o.iter_mut()
+                    .filter(|(k, _)| k.as_str() != "@context")
+                    .map(|(_, v)| v),
+            ),
             _ => {}
         }
     }
@@ -132,6 +141,7 @@ mod tests {
             "publicKey": { "owner": "http://mbp.test:18490" },
             "cc": ["https://Other.example"],
             "content": "see http://mbp.test:18490 <b>here</b>",
+            "@context": ["http://mbp.test:18490"],
         });
         let changed = changed_by_parsing(&doc, &origin);
         assert_eq!(
