@@ -323,3 +323,27 @@ async fn posts_carry_replies_with_the_first_page_embedded_as_mastodon_reads_them
         .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_page_on_past_the_first_fifty() {
+    let a = TestInstance::spawn("alpha").await;
+    let (ana, _) = community(&a).await;
+    let t = topic(&a, &ana, "Many answers", "Go.").await;
+    let id = t["local_id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for n in 0..51 {
+        ids.push(reply(&a, &ana, id, &format!("Answer {n}")).await["id"].clone());
+    }
+    let (_, served) = a
+        .get_ap(&Url::parse(t["id"].as_str().unwrap()).unwrap())
+        .await;
+    let first = &served["replies"]["first"];
+    assert_eq!(first["items"].as_array().unwrap().len(), 50);
+    assert_eq!(first["items"][0], ids[0]);
+    let next = first["next"].as_str().expect("a next page");
+    let (s, page) = a.get_ap(&Url::parse(next).unwrap()).await;
+    assert_eq!(s, 200);
+    assert_eq!(page["id"], next);
+    assert_eq!(page["items"], json!([ids[50]]));
+    assert!(page.get("next").is_none(), "{page}");
+}
