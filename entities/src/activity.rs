@@ -20,6 +20,9 @@ pub struct Model {
     pub actor: DbUrl,
     /// The community whose outbox lists it, if any.
     pub community_id: Option<i64>,
+    /// The stored post (or event) it is about, if any: left out of the outbox once the post is
+    /// gone, and served with the post as it is now.
+    pub post_id: Option<i64>,
     /// The JSON-LD document as sent.
     #[sea_orm(column_type = "Text")]
     pub data: String,

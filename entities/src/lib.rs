@@ -16,6 +16,7 @@ pub mod person;
 pub mod post;
 pub mod reaction;
 pub mod received_activity;
+pub mod remote_id;
 pub mod report;
 pub mod site;
 

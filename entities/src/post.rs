@@ -46,6 +46,9 @@ pub struct Model {
     /// Mentions and hashtags, as the JSON array of `tag` objects.
     #[sea_orm(column_type = "Text", nullable)]
     pub tags: Option<String>,
+    /// The link of a link post (Lemmy's `attachment` of type `Link`).
+    #[sea_orm(nullable)]
+    pub url: Option<DbUrl>,
 }
 
 impl Model {

@@ -105,7 +105,10 @@ async fn fetch_once(data: &Data, url: &Url) -> Result<Value, Error> {
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(serde_json::from_slice(&body)?)
+    let doc = serde_json::from_slice(&body)?;
+    // Ids go back out as their server wrote them (see `ids`).
+    crate::ids::remember(&data.db, &doc, url).await?;
+    Ok(doc)
 }
 
 /// A known actor: a person-like actor or a community.

@@ -121,6 +121,8 @@ async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingest
         upsert_actor(&data.db, &fresh).await?;
     }
 
+    // Ids go back out as the sender wrote them (see `ids`).
+    crate::ids::remember(&data.db, &json, &env.actor).await?;
     let now = Utc::now();
     let row = received_activity::ActiveModel {
         id: NotSet,

@@ -7,6 +7,7 @@ pub mod context;
 pub mod error;
 pub mod fetch;
 pub mod http;
+pub mod ids;
 pub mod inbox;
 pub mod metrics;
 pub mod nodeinfo;

@@ -87,6 +87,11 @@ impl Urls {
         self.join("/actor")
     }
 
+    /// A collection of the instance actor: `/actor/{what}`.
+    pub fn instance_actor_part(&self, what: &str) -> Url {
+        self.join(&format!("/actor/{what}"))
+    }
+
     /// The instance actor's key id.
     pub fn instance_key_id(&self) -> Url {
         Self::key_id(&self.instance_actor())

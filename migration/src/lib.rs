@@ -11,7 +11,10 @@ mod m20261122_000006_prune_delivered;
 mod m20261122_000007_topic_list_index;
 mod m20261122_000008_delivery_batches;
 mod m20261122_000009_newest_topics_index;
-mod m20261201_000010_instance_software;
+mod m20261201_000010_post_link;
+mod m20261201_000011_activity_post;
+mod m20261201_000012_remote_ids;
+mod m20261201_000013_instance_software;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -29,7 +32,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_topic_list_index::Migration),
             Box::new(m20261122_000008_delivery_batches::Migration),
             Box::new(m20261122_000009_newest_topics_index::Migration),
-            Box::new(m20261201_000010_instance_software::Migration),
+            Box::new(m20261201_000010_post_link::Migration),
+            Box::new(m20261201_000011_activity_post::Migration),
+            Box::new(m20261201_000012_remote_ids::Migration),
+            Box::new(m20261201_000013_instance_software::Migration),
         ]
     }
 }

@@ -75,6 +75,9 @@ pub struct TopicForm {
     pub title: String,
     /// Markdown body.
     pub content: String,
+    /// The link of a link topic (`http` or `https`).
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// Request body of `POST /api/v1/posts/{id}/replies`.
@@ -338,6 +341,7 @@ fn post_json(
         "community": c.ap_id,
         "author": author.map(author_json),
         "title": p.title,
+        "url": if visible { p.url.as_ref().map(|u| u.0.as_str()) } else { None },
         "content": if visible { p.content.as_str() } else { "" },
         "source": if visible { p.source.as_deref() } else { None },
         "published": p.published,
@@ -380,7 +384,22 @@ async fn http_post_topic(
             .await?
             .ok_or_else(|| ApiError::not_found("community"))?
     };
-    publish_markdown(&data, &c, &auth, None, title, form.content).await
+    let url = check_link(form.url.as_deref())?;
+    publish_markdown(&data, &c, &auth, None, title, form.content, url).await
+}
+
+/// A topic's link: an absolute `http` or `https` URL of at most 2000 bytes.
+fn check_link(url: Option<&str>) -> Result<Option<url::Url>, ApiError> {
+    let Some(text) = url.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    match url::Url::parse(text) {
+        Ok(u) if text.len() <= 2000 && matches!(u.scheme(), "http" | "https") => Ok(Some(u)),
+        _ => Err(ApiError::invalid(
+            "url",
+            "an http or https URL of at most 2000 bytes",
+        )),
+    }
 }
 
 /// Publishes a topic (no parent) or a reply from its Markdown source and answers 201 with it.
@@ -391,12 +410,14 @@ async fn publish_markdown(
     parent: Option<&post::Model>,
     title: String,
     content: String,
+    url: Option<url::Url>,
 ) -> Result<Response, ApiError> {
     let new = NewPost {
         title,
         html: render_markdown(&content),
         tags: tags_in(data, c, &content).await?,
         source: content,
+        url,
     };
     let row = discussion::publish(data, c, &auth.person, parent, new).await?;
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
@@ -423,7 +444,16 @@ async fn http_post_reply(
         ));
     }
     let c = community_of(&data, &parent).await?;
-    publish_markdown(&data, &c, &auth, Some(&parent), String::new(), form.content).await
+    publish_markdown(
+        &data,
+        &c,
+        &auth,
+        Some(&parent),
+        String::new(),
+        form.content,
+        None,
+    )
+    .await
 }
 
 async fn http_patch_post(

@@ -275,7 +275,14 @@ pub async fn thread_page(
         } else if p.removed {
             "<p><em>Removed by a facilitator.</em></p>".to_string()
         } else {
-            p.content.clone()
+            match &p.url {
+                Some(u) => format!(
+                    "<p class=\"link\"><a href=\"{0}\" rel=\"nofollow noopener noreferrer\">{0}</a></p>{1}",
+                    escape_html(u.as_str()),
+                    p.content
+                ),
+                None => p.content.clone(),
+            }
         }
     };
     let details =

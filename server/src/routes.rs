@@ -17,8 +17,10 @@ use copse_entities::{
 use copse_federation::{
     activities::{discussion, events},
     inbox::{ingest, IncomingRequest, Ingested},
-    objects::{group_of, instance_actor, note_of, person_of, thread_context, tombstone_of},
-    protocol::{OrderedCollection, WithContext},
+    objects::{
+        group_of, instance_actor, note_of, person_of, replies_of, thread_context, tombstone_of,
+    },
+    protocol::{CountedCollection, OrderedCollection, WithContext},
     Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -41,14 +43,30 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
         .route("/c/{name}", get(http_get_community))
         .route("/c/{name}/outbox", get(http_get_community_outbox))
         .route("/c/{name}/followers", get(http_get_community_followers))
+        .route(
+            "/c/{name}/following",
+            get(crate::collections::http_get_community_following),
+        )
         .route("/c/{name}/featured", get(http_get_community_featured))
         .route("/c/{name}/moderators", get(http_get_community_moderators))
         .route("/c/{name}/members", get(http_get_community_members))
         .route("/c/{name}/rules", get(http_get_community_rules))
         .route("/u/{name}", get(http_get_person))
         .route("/u/{name}/outbox", get(http_get_person_outbox))
+        .route(
+            "/u/{name}/{collection}",
+            get(crate::collections::http_get_person_collection),
+        )
+        .route(
+            "/actor/{collection}",
+            get(crate::collections::http_get_instance_collection),
+        )
         .route("/post/{id}", get(http_get_post))
         .route("/post/{id}/context", get(http_get_post_context))
+        .route(
+            "/post/{id}/replies",
+            get(crate::replies::http_get_post_replies),
+        )
         .route(
             "/post/{id}/event.ics",
             get(crate::event_api::http_get_event_calendar),
@@ -66,6 +84,10 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
         .route("/u/{name}/inbox", post(http_post_inbox))
         .route("/activities/{kind}/{id}", get(http_get_activity))
         .merge(api::router())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::remote_ids::layer,
+        ))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -217,17 +239,18 @@ async fn http_get_community_outbox(
     let outbox = data.urls.community_part(&name, "outbox");
     let mut query = activity::Entity::find()
         .filter(activity::Column::CommunityId.eq(community.id))
-        .filter(activity::Column::Public.eq(true));
+        .filter(activity::Column::Public.eq(true))
+        .filter(crate::current::not_about_gone_posts());
     if let Some(before) = q.before {
         query = query.filter(activity::Column::Id.lt(before));
     }
-    // Served as stored (each keeps its own @context), without being parsed and written again.
+    // Each keeps its own @context; those about a post embed it as it is now.
     let rows = query
         .order_by_desc(activity::Column::Id)
         .limit(OUTBOX_PAGE)
         .all(&data.db)
         .await?;
-    let items: Vec<&str> = rows.iter().map(|a| a.data.as_str()).collect();
+    let items = crate::current::outbox_items(&data, &community, &rows).await?;
     let next = (rows.len() as u64 == OUTBOX_PAGE)
         .then(|| rows.last().map(|a| a.id))
         .flatten()
@@ -249,6 +272,7 @@ async fn http_get_community_outbox(
         let total = activity::Entity::find()
             .filter(activity::Column::CommunityId.eq(community.id))
             .filter(activity::Column::Public.eq(true))
+            .filter(crate::current::not_about_gone_posts())
             .count(&data.db)
             .await?;
         // Like Lemmy, the latest activities are in the collection itself; `first` pages on.
@@ -284,15 +308,13 @@ async fn http_get_community_followers(
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
     let total = follower_count(&data, community.id).await?;
-    // Only the count is public, as Lemmy publishes it.
-    Ok(activity_json(WithContext::new(
-        OrderedCollection::<Value> {
-            id: data.urls.community_part(&name, "followers"),
-            kind: "OrderedCollection".into(),
-            total_items: total,
-            ordered_items: None,
-        },
-    )))
+    // Only the count is public, in the shape Lemmy reads (see `CountedCollection`).
+    Ok(activity_json(WithContext::new(CountedCollection {
+        id: data.urls.community_part(&name, "followers"),
+        kind: "Collection".into(),
+        total_items: total,
+        items: Vec::new(),
+    })))
 }
 
 /// Pinned topics, as the objects themselves (Mastodon shows them on the profile).
@@ -315,13 +337,11 @@ async fn http_get_community_featured(
     let authors = accounts::people_by_id(&data.db, pinned.iter().map(|p| p.author_id)).await?;
     let items: Vec<Value> = pinned
         .iter()
+        // Every item embedded, remote topics rebuilt from their rows: one bare id makes Lemmy
+        // ignore the whole collection.
         .filter_map(|p| {
             let author = authors.get(&p.author_id)?;
-            if p.local {
-                serde_json::to_value(note_of(p, &community, author, None)).ok()
-            } else {
-                Some(Value::String(p.ap_id.to_string()))
-            }
+            serde_json::to_value(note_of(p, &community, author, None)).ok()
         })
         .collect();
     Ok(activity_json(WithContext::new(OrderedCollection {
@@ -477,12 +497,11 @@ async fn http_get_post(
             return Ok(activity_json(WithContext::new(object)));
         }
         let parent = discussion::parent_ap_id(&data.db, &post).await?;
-        return Ok(activity_json(WithContext::new(note_of(
-            &post,
-            &community,
-            &author,
-            parent.as_ref(),
-        ))));
+        let mut note = note_of(&post, &community, &author, parent.as_ref());
+        let first = crate::replies::replies_after(&data.db, &post, None).await?;
+        note.replies =
+            Some(serde_json::to_value(replies_of(&post, Some(first))).map_err(ApiError::internal)?);
+        return Ok(activity_json(WithContext::new(note)));
     }
     if !community.local && !post.local {
         return Err(ApiError::not_found("post"));
@@ -546,6 +565,7 @@ async fn http_get_activity(
         .one(&data.db)
         .await?
         .ok_or_else(|| ApiError::not_found("activity"))?;
-    let value: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
-    Ok(activity_json(value))
+    Ok(activity_json(
+        crate::current::current_activity(&data, &row).await?,
+    ))
 }

@@ -611,7 +611,7 @@ async fn authors_edit_and_delete_facilitators_moderate_and_reports_queue() {
     })
     .await;
     let (_, featured) = a.get_ap(&a.url("/c/net/featured")).await;
-    assert_eq!(featured["orderedItems"][0], topic_id.as_str());
+    assert_eq!(featured["orderedItems"][0]["id"], topic_id.as_str());
 
     // A local topic edited and deleted by its author, and one removed by a facilitator.
     let (s, local) = a

@@ -198,12 +198,7 @@ pub fn title_and_body(note: &Note) -> (String, String) {
     if let Some(name) = note.name.as_ref().filter(|n| !n.trim().is_empty()) {
         let name = clip_title(&text_of(name));
         // Our own posts open with the title for Mastodon; do not show it twice.
-        let heading = format!("<p><strong>{}</strong></p>", escape_html(&name));
-        let body = html
-            .strip_prefix(&heading)
-            .unwrap_or(&html)
-            .trim_start()
-            .to_string();
+        let body = crate::objects::strip_title_heading(&html, &name);
         return (name, body);
     }
     split_title(&html)
@@ -365,6 +360,7 @@ pub async fn store_post(
         deleted: Set(false),
         removed: Set(false),
         tags: Set(tags_of(&note.tag)),
+        url: Set(note.link().map(DbUrl)),
     })
     .exec_with_returning(txn)
     .await?;
@@ -511,6 +507,7 @@ pub async fn receive_update(
         content: Set(content),
         source: Set(note.source.as_ref().map(|s| s.content.clone())),
         tags: Set(tags_of(&note.tag)),
+        url: Set(note.link().map(DbUrl)),
         updated: Set(Some(note.updated.unwrap_or_else(Utc::now))),
         ..Default::default()
     })
@@ -896,6 +893,8 @@ pub struct NewPost {
     pub source: String,
     /// Mentions and hashtags.
     pub tags: Vec<Value>,
+    /// The link of a link topic; ignored for a reply.
+    pub url: Option<Url>,
 }
 
 /// What a local post is made of.
@@ -906,6 +905,7 @@ pub(crate) struct LocalPost {
     pub html: String,
     pub source: String,
     pub tags: Option<String>,
+    pub url: Option<Url>,
 }
 
 /// Inserts a post written here (a topic, a reply or an event) and gives it its URL, which is
@@ -938,6 +938,7 @@ pub(crate) async fn insert_local_post(
         deleted: Set(false),
         removed: Set(false),
         tags: Set(draft.tags),
+        url: Set(draft.url.map(DbUrl)),
     })
     .exec_with_returning(txn)
     .await?;
@@ -1043,6 +1044,7 @@ pub async fn publish(
         html: new.html,
         source: new.source,
         tags,
+        url: new.url.filter(|_| parent.is_none()),
     };
     let row = insert_local_post(&txn, data, draft, parent, Utc::now()).await?;
     if let Some(p) = parent {
@@ -1238,15 +1240,10 @@ pub async fn remove(
     })
     .exec(&txn)
     .await?;
-    let json = object_activity(
-        data,
-        "Delete",
-        &by.ap_id.0,
-        &p.ap_id.0,
-        &c,
-        reason.clone(),
-        None,
-    )?;
+    // Lemmy reads a `Delete` without `summary` as the author's own deletion (it refuses one of
+    // a comment by someone else, and logs no removal), so a removal always carries one.
+    let summary = Some(reason.clone().unwrap_or_default());
+    let json = object_activity(data, "Delete", &by.ap_id.0, &p.ap_id.0, &c, summary, None)?;
     moderation_sent(&txn, data, &c, by, &p.ap_id.0, &json, "remove_post", reason).await?;
     commit_and_wake(data, txn).await
 }

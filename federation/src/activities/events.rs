@@ -269,6 +269,7 @@ pub async fn create(
         html: details.html,
         source: details.source,
         tags: (!details.tags.is_empty()).then(|| Value::Array(details.tags).to_string()),
+        url: None,
     };
     let p = super::discussion::insert_local_post(&txn, data, draft, None, data.clock.now()).await?;
     let e = event::Entity::insert(event::ActiveModel::from(event::Model {
@@ -1253,7 +1254,11 @@ pub async fn store_remote(
         }
     };
     let title: String = text_of(&ev.name).trim().chars().take(200).collect();
-    let content = sanitize_html(ev.content.as_deref().unwrap_or_default());
+    // Our own Events open with their title for Mastodon; Mobilizon's carry only the description.
+    let content = crate::objects::strip_title_heading(
+        &sanitize_html(ev.content.as_deref().unwrap_or_default()),
+        &title,
+    );
     let tags = super::discussion::tags_of(&ev.tag);
     let version = ev.updated.or(ev.published);
     let txn = crate::context::begin(&data.db).await?;
@@ -1303,6 +1308,7 @@ pub async fn store_remote(
                 deleted: Set(false),
                 removed: Set(false),
                 tags: Set(tags),
+                url: Set(None),
             })
             .exec_with_returning(&txn)
             .await?

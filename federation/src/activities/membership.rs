@@ -246,6 +246,8 @@ pub async fn send_note_replying(
         context: None,
         url: None,
         tag: vec![tag],
+        replies: None,
+        attachment: Vec::new(),
         sensitive: Some(false),
         published: Some(Utc::now()),
         updated: None,

@@ -333,6 +333,7 @@ pub async fn receive_announce(
                 title: Set(title),
                 content: Set(content),
                 source: Set(note.source.as_ref().map(|s| s.content.clone())),
+                url: Set(note.link().map(copse_entities::DbUrl)),
                 updated: Set(note.updated),
                 ..Default::default()
             })

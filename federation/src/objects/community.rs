@@ -68,6 +68,7 @@ pub fn group_of(urls: &Urls, c: &community::Model) -> Group {
         inbox: c.inbox.0.clone(),
         outbox: Some(urls.community_part(&c.name, "outbox")),
         followers: Some(urls.community_part(&c.name, "followers")),
+        following: Some(urls.community_part(&c.name, "following")),
         featured: Some(urls.community_part(&c.name, "featured")),
         attributed_to: Some(urls.community_part(&c.name, "moderators")),
         endpoints: Some(Endpoints {

@@ -175,7 +175,9 @@ pub fn event_of(
         cc: vec![followers],
         audience: Some(c.ap_id.0.clone()),
         name: p.title.clone(),
-        content: Some(p.content.clone()),
+        // Mastodon and GoToSocial show `summary` as the content warning and drop `name`, so
+        // the content opens with the title, as a topic's does.
+        content: Some(format!("{}\n{}", super::title_heading(&p.title), p.content)),
         media_type: Some("text/html".into()),
         source: p.source.as_ref().map(|s| Source {
             content: s.clone(),

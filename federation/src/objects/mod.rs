@@ -8,7 +8,10 @@ mod post;
 
 pub use community::group_of;
 pub use person::{instance_actor, person_of};
-pub use post::{note_of, public, thread_context, tombstone_of};
+pub use post::{
+    note_of, public, replies_id, replies_of, replies_page, replies_page_id, thread_context,
+    tombstone_of,
+};
 
 /// Cleans HTML from anywhere: no scripts, event handlers, `javascript:` links, iframes or
 /// styles; links get `rel="nofollow noopener noreferrer"`.
@@ -17,6 +20,26 @@ pub fn sanitize_html(html: &str) -> String {
         .link_rel(Some("nofollow noopener noreferrer"))
         .clean(html)
         .to_string()
+}
+
+/// The heading a topic's or an event's `content` opens with: Mastodon and GoToSocial show only
+/// `content` (an Event's `summary` becomes the content warning), never `name`.
+pub fn title_heading(title: &str) -> String {
+    format!("<p><strong>{}</strong></p>", escape_html(title))
+}
+
+/// Sanitised `html` without a leading [`title_heading`] of `title`, so that a post or event
+/// that opens with its title (ours do) does not show it twice once stored.
+pub fn strip_title_heading(html: &str, title: &str) -> String {
+    let heading = title_heading(title);
+    // Sanitising writes quotes in text unescaped, so the heading is looked for in both forms.
+    let sanitised = sanitize_html(&heading);
+    for h in [&heading, &sanitised] {
+        if let Some(rest) = html.strip_prefix(h.as_str()) {
+            return rest.trim_start().to_string();
+        }
+    }
+    html.to_string()
 }
 
 /// The text of an HTML fragment with paragraphs and line breaks kept as new lines (for
@@ -74,5 +97,14 @@ mod tests {
             "{clean}"
         );
         assert_eq!(sanitize_html(&clean), clean);
+    }
+
+    #[test]
+    fn the_title_heading_is_stripped_once_whatever_its_quotes() {
+        let title = "Ana's \"open\" <budgets>";
+        let html = sanitize_html(&format!("{}\n<p>Body</p>", title_heading(title)));
+        assert_eq!(strip_title_heading(&html, title), "<p>Body</p>");
+        let mobilizon = "<p>Body only</p>";
+        assert_eq!(strip_title_heading(mobilizon, title), mobilizon);
     }
 }

@@ -17,6 +17,8 @@ pub fn person_of(urls: &Urls, p: &person::Model) -> Person {
         summary: p.summary.clone(),
         inbox: p.inbox.0.clone(),
         outbox: Some(urls.person_part(&p.name, "outbox")),
+        followers: Some(urls.person_part(&p.name, "followers")),
+        following: Some(urls.person_part(&p.name, "following")),
         endpoints: Some(Endpoints {
             shared_inbox: p.shared_inbox.as_ref().map(|u| u.0.clone()),
         }),
@@ -47,6 +49,8 @@ pub fn instance_actor(urls: &Urls, public_key_pem: &str, published: DateTime<Utc
         summary: None,
         inbox: urls.shared_inbox(),
         outbox: None,
+        followers: Some(urls.instance_actor_part("followers")),
+        following: Some(urls.instance_actor_part("following")),
         endpoints: Some(Endpoints {
             shared_inbox: Some(urls.shared_inbox()),
         }),

@@ -1,6 +1,6 @@
 //! A post row as the object we publish.
 
-use crate::protocol::{Note, Source, PUBLIC};
+use crate::protocol::{CollectionPage, IdOr, Note, PagedCollection, Source, PUBLIC};
 use copse_entities::{community, person, post};
 use serde_json::{json, Value};
 use url::Url;
@@ -18,10 +18,9 @@ pub fn note_of(
 ) -> Note {
     let followers = community_followers(c);
     let (name, content) = if p.topic_id.is_none() {
-        let title = super::escape_html(&p.title);
         (
             Some(p.title.clone()),
-            format!("<p><strong>{title}</strong></p>\n{}", p.content),
+            format!("{}\n{}", super::title_heading(&p.title), p.content),
         )
     } else {
         (None, p.content.clone())
@@ -59,9 +58,69 @@ pub fn note_of(
             .then(|| Value::String(thread_context(c, p.thread_id()).to_string())),
         url: Some(Value::String(p.ap_id.0.to_string())),
         tag,
+        // Only the first page's id: the post at its own id embeds the page itself.
+        replies: p
+            .local
+            .then(|| serde_json::to_value(replies_of(p, None)).ok())
+            .flatten(),
+        // Lemmy reads a link post's URL from a `Link` attachment, and sends it so.
+        attachment: p
+            .url
+            .iter()
+            .map(|u| json!({ "type": "Link", "href": u.0.as_str() }))
+            .collect(),
         sensitive: Some(false),
         published: Some(p.published),
         updated: p.updated,
+    }
+}
+
+/// The `replies` collection of a local post (its direct replies), at `/post/{id}/replies`.
+pub fn replies_id(p: &post::Model) -> Url {
+    let mut u = p.ap_id.0.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.set_path(&format!("/post/{}/replies", p.id));
+    u
+}
+
+/// A page of a post's replies: `?page=true`, then `&after=<row id>` for the pages after.
+pub fn replies_page_id(p: &post::Model, after: Option<i64>) -> Url {
+    let mut u = replies_id(p);
+    match after {
+        Some(a) => u.set_query(Some(&format!("page=true&after={a}"))),
+        None => u.set_query(Some("page=true")),
+    }
+    u
+}
+
+/// A page of a post's replies holding `items`, with `next_after` the row id the next page
+/// starts after, when there is one.
+pub fn replies_page(
+    p: &post::Model,
+    after: Option<i64>,
+    items: Vec<Url>,
+    next_after: Option<i64>,
+) -> CollectionPage {
+    CollectionPage {
+        id: replies_page_id(p, after),
+        kind: "CollectionPage".into(),
+        part_of: replies_id(p),
+        next: next_after.map(|a| replies_page_id(p, Some(a))),
+        items,
+    }
+}
+
+/// A post's `replies` collection in Mastodon's shape: the first page embedded when given,
+/// else named by id.
+pub fn replies_of(p: &post::Model, first: Option<CollectionPage>) -> PagedCollection {
+    PagedCollection {
+        id: replies_id(p),
+        kind: "Collection".into(),
+        first: match first {
+            Some(page) => IdOr::Object(Box::new(page)),
+            None => IdOr::Id(replies_page_id(p, None)),
+        },
     }
 }
 

@@ -64,6 +64,10 @@ pub struct Group {
     /// Followers collection.
     #[serde(default)]
     pub followers: Option<Url>,
+    /// Following collection: always published, since GoToSocial takes an actor without one for
+    /// an instance actor and never refreshes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub following: Option<Url>,
     /// Pinned posts collection (Mastodon shows it on the profile).
     #[serde(default)]
     pub featured: Option<Url>,
@@ -121,6 +125,13 @@ pub struct Person {
     /// Outbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox: Option<Url>,
+    /// Followers collection. GoToSocial takes an actor without both `followers` and
+    /// `following` for an instance actor and never refreshes it, so ours always have both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub followers: Option<Url>,
+    /// Following collection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub following: Option<Url>,
     /// Shared inbox.
     #[serde(default)]
     pub endpoints: Option<Endpoints>,

@@ -1,6 +1,6 @@
 //! Content objects: the post (`Note` with a `name`), collections, and the source field.
 
-use super::{first_id, one_or_many};
+use super::{first_id, one_or_many, IdOr};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -76,6 +76,17 @@ pub struct Note {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tag: Vec<serde_json::Value>,
+    /// Direct replies: Mastodon and GoToSocial fill a thread only from them. Read leniently,
+    /// since only the shape we publish (`PagedCollection`) is relied on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<serde_json::Value>,
+    /// Attachments. Lemmy sends a link post's URL as a `Link` with `href`.
+    #[serde(
+        default,
+        deserialize_with = "super::one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub attachment: Vec<serde_json::Value>,
     /// Sensitive content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sensitive: Option<bool>,
@@ -101,6 +112,70 @@ pub struct OrderedCollection<T> {
     /// Items, newest first; absent where only the count is public.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordered_items: Option<Vec<T>>,
+}
+
+impl Note {
+    /// The link of a link post: the first `attachment` of type `Link` with an `http` or
+    /// `https` `href`, as Lemmy sends it.
+    pub fn link(&self) -> Option<Url> {
+        self.attachment
+            .iter()
+            .filter(|a| a.get("type").and_then(serde_json::Value::as_str) == Some("Link"))
+            .filter_map(|a| a.get("href").and_then(serde_json::Value::as_str))
+            .filter_map(|h| Url::parse(h).ok())
+            .find(|u| u.scheme() == "https" || u.scheme() == "http")
+    }
+}
+
+/// A `Collection` of pages, as Mastodon publishes a status's `replies`: `first` is the first
+/// page, embedded or by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PagedCollection {
+    /// Collection id.
+    pub id: Url,
+    /// `Collection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The first page.
+    pub first: IdOr<CollectionPage>,
+}
+
+/// One page of a [`PagedCollection`]: item ids, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionPage {
+    /// Page id.
+    pub id: Url,
+    /// `CollectionPage`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The collection.
+    pub part_of: Url,
+    /// The next page; absent on the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<Url>,
+    /// Item ids.
+    #[serde(default)]
+    pub items: Vec<Url>,
+}
+
+/// A `Collection` published by its count only, as Lemmy reads a group's followers: its parser
+/// wants `type: Collection`, `totalItems` and an `items` array, which must be empty (it reads
+/// no entries). Mastodon reads the count from `totalItems` whatever the type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CountedCollection {
+    /// Collection id.
+    pub id: Url,
+    /// `Collection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Number of items.
+    pub total_items: u64,
+    /// Always empty: the entries are not published.
+    #[serde(default)]
+    pub items: Vec<serde_json::Value>,
 }
 
 /// Reads `source` as Lemmy's object or Pleroma's plain string; anything else reads as absent.

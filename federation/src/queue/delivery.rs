@@ -61,13 +61,18 @@ pub async fn enqueue(
         .unwrap_or("Activity")
         .to_string();
     let now = Utc::now();
+    let post_id = super::about::post_about(db, json).await?;
+    // Remote ids are sent as their servers wrote them (see `ids`).
+    let mut restored = json.clone();
+    crate::ids::restore(db, urls, &mut restored).await?;
     let row = activity::Entity::insert(activity::ActiveModel {
         id: NotSet,
         ap_id: Set(DbUrl(ap_id)),
         kind: Set(kind),
         actor: Set(DbUrl(actor)),
         community_id: Set(community_id),
-        data: Set(json.to_string()),
+        post_id: Set(post_id),
+        data: Set(restored.to_string()),
         public: Set(public),
         published: Set(now),
     })

@@ -102,6 +102,7 @@ async fn build(db: &DatabaseConnection, rows: usize) {
             deleted: Set(false),
             removed: Set(false),
             tags: Set(None),
+            url: Set(None),
         }))
         .exec(db)
         .await
@@ -126,6 +127,7 @@ async fn build(db: &DatabaseConnection, rows: usize) {
             kind: Set("Announce".into()),
             actor: Set(url(format!("http://g.localhost/c/c{}", n % communities))),
             community_id: Set(Some((n % communities) as i64 + 1)),
+            post_id: Set(None),
             data: Set("{}".into()),
             public: Set(true),
             published: Set(now),

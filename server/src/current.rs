@@ -1,0 +1,112 @@
+//! What is gone is gone from every route. Activities are stored as they were sent (the delivery
+//! queue signs and sends that text), but what is served is the present: an activity about a
+//! post embeds the post as it is now, or its `Tombstone` once it is deleted or removed, and the
+//! outbox leaves out activities about posts and events that are gone. Lemmy reads the outbox
+//! when it first subscribes; microblog.pub fetches announced activities by id.
+
+use crate::error::ApiError;
+use copse_entities::{activity, community, person, post};
+use copse_federation::{
+    activities::{discussion, events},
+    objects::{note_of, tombstone_of},
+    queue::about::embed_current,
+    Data,
+};
+use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// The outbox condition: an activity about no post, or about one still shown.
+pub fn not_about_gone_posts() -> sea_orm::sea_query::SimpleExpr {
+    Expr::cust(
+        "(activity.post_id IS NULL OR NOT EXISTS (SELECT 1 FROM post \
+         WHERE post.id = activity.post_id AND (post.deleted OR post.removed)))",
+    )
+}
+
+/// A post as it is now on the wire: its `Note` or `Event`, or its `Tombstone` once gone.
+pub async fn current_object(
+    db: &impl ConnectionTrait,
+    p: &post::Model,
+    c: &community::Model,
+    author: Option<&person::Model>,
+) -> Result<Value, ApiError> {
+    let event = events::event_of_post(db, p.id).await?;
+    if !p.visible() {
+        return Ok(match event {
+            Some(_) => events::event_tombstone(p),
+            None => tombstone_of(p),
+        });
+    }
+    if let Some(e) = event {
+        let object = events::event_object(db, p, &e).await?;
+        return serde_json::to_value(object).map_err(ApiError::internal);
+    }
+    let author = match author {
+        Some(a) => a.clone(),
+        None => person::Entity::find_by_id(p.author_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("author"))?,
+    };
+    let parent = discussion::parent_ap_id(db, p).await?;
+    serde_json::to_value(note_of(p, c, &author, parent.as_ref())).map_err(ApiError::internal)
+}
+
+/// The stored activity with the post it is about embedded as it is now.
+pub async fn current_activity(data: &Data, row: &activity::Model) -> Result<Value, ApiError> {
+    let mut value: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
+    let Some(post_id) = row.post_id else {
+        return Ok(value);
+    };
+    let Some(p) = post::Entity::find_by_id(post_id).one(&data.db).await? else {
+        return Ok(value);
+    };
+    let c = community::Entity::find_by_id(p.community_id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let current = current_object(&data.db, &p, &c, None).await?;
+    embed_current(&mut value, p.ap_id.as_str(), &current);
+    Ok(value)
+}
+
+/// The JSON text of outbox rows of `c`, each about a post embedding it as it is now; the others
+/// as stored, without being parsed and written again.
+pub async fn outbox_items(
+    data: &Data,
+    c: &community::Model,
+    rows: &[activity::Model],
+) -> Result<Vec<String>, ApiError> {
+    let post_ids: Vec<i64> = rows.iter().filter_map(|r| r.post_id).collect();
+    let posts: HashMap<i64, post::Model> = post::Entity::find()
+        .filter(post::Column::Id.is_in(post_ids))
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let authors =
+        crate::accounts::people_by_id(&data.db, posts.values().map(|p| p.author_id)).await?;
+    let mut current: HashMap<i64, Value> = HashMap::new();
+    for p in posts.values() {
+        // Activities in a community's outbox are about its own posts.
+        if p.community_id == c.id {
+            let object = current_object(&data.db, p, c, authors.get(&p.author_id)).await?;
+            current.insert(p.id, object);
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let Some((p, object)) = r
+                .post_id
+                .and_then(|id| posts.get(&id).zip(current.get(&id)))
+            else {
+                return Ok(r.data.clone());
+            };
+            let mut value: Value = serde_json::from_str(&r.data).map_err(ApiError::internal)?;
+            embed_current(&mut value, p.ap_id.as_str(), object);
+            serde_json::to_string(&value).map_err(ApiError::internal)
+        })
+        .collect()
+}
