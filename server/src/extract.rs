@@ -92,7 +92,11 @@ fn serde_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> ApiErr
         .any(|p| message.starts_with(p));
     let field = match message.split('`').nth(1) {
         Some(f) if named => Some(f.to_string()),
-        _ if path != "." && !path.is_empty() => Some(path),
+        // `?` marks a syntax error and `[0]` an item of a body that is not an object: neither
+        // names a field.
+        _ if !path.is_empty() && path != "." && !path.contains('?') && !path.starts_with('[') => {
+            Some(path)
+        }
         _ => None,
     };
     let mut err = ApiError::new(StatusCode::BAD_REQUEST, message);
