@@ -60,10 +60,58 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
                 }
             })?;
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(ApiJson)
-            .map_err(serde_error)
+        let value = serde_path_to_error::deserialize(de).map_err(serde_error)?;
+        if has_nul_escape(&bytes) {
+            return Err(nul_in_body(&bytes));
+        }
+        Ok(ApiJson(value))
     }
+}
+
+/// Why text may not hold NUL: PostgreSQL cannot store it, and no name or post needs it.
+const NUL_MESSAGE: &str = "must not contain NUL characters";
+
+/// True when a JSON text has a `\u0000` escape inside a string (JSON has no other way to
+/// write NUL): one preceded by an even number of backslashes.
+fn has_nul_escape(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && json[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
+
+/// A 400 naming the first field whose text holds NUL.
+fn nul_in_body(json: &[u8]) -> ApiError {
+    fn find(v: &serde_json::Value, path: &str) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => Some(path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| find(x, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(map) => map.iter().find_map(|(k, x)| {
+                if k.contains('\0') {
+                    return Some(path.to_string());
+                }
+                let inner = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                find(x, &inner)
+            }),
+            _ => None,
+        }
+    }
+    let field = serde_json::from_slice(json)
+        .ok()
+        .and_then(|v| find(&v, ""))
+        .filter(|f| !f.is_empty());
+    let mut err = ApiError::new(
+        StatusCode::BAD_REQUEST,
+        format!("{} {NUL_MESSAGE}", field.as_deref().unwrap_or("text")),
+    );
+    err.field = field;
+    err
 }
 
 /// A query string whose errors name the parameter at fault. Parameters a handler does not
@@ -75,6 +123,14 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
+        let nul = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'));
+        if let Some((key, _)) = nul {
+            return Err(ApiError::bad_field(
+                key.to_string(),
+                format!("{key} {NUL_MESSAGE}"),
+            ));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
@@ -111,6 +167,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Ok(raw) = RawPathParams::from_request_parts(parts, state).await {
+            if let Some((key, _)) = raw.iter().find(|(_, v)| v.contains('\0')) {
+                return Err(ApiError::bad_field(key, format!("{key} {NUL_MESSAGE}")));
+            }
+        }
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(ApiPath(v)),
             Err(rejection) => Err(path_error(parts, state, rejection).await),
@@ -267,6 +328,16 @@ mod tests {
             assert_eq!(e.status, StatusCode::BAD_REQUEST, "{bad}");
             assert_eq!(e.field.as_deref(), Some("limit"));
         }
+    }
+
+    #[test]
+    fn nul_escapes_are_found_only_inside_strings() {
+        assert!(has_nul_escape(br#"{"a": "x\u0000"}"#));
+        assert!(has_nul_escape(br#"{"a": "\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"a": "\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"a": "u0000"}"#));
+        let e = nul_in_body(br#"{"place": {"name": "x\u0000"}}"#);
+        assert_eq!(e.field.as_deref(), Some("place.name"));
     }
 
     #[test]
