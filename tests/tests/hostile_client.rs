@@ -244,6 +244,25 @@ async fn malformed_requests_answer_the_json_error_shape() {
         Some("evil"),
         "unknown field",
     );
+    // NUL, which PostgreSQL cannot store or compare (it answered 503 there).
+    refused(
+        get(&a, "/api/v1/people/a%00b/posts", None).await,
+        400,
+        Some("handle"),
+        "NUL in a path",
+    );
+    refused(
+        get(&a, "/api/v1/communities/net/topics?sort=a%00", None).await,
+        400,
+        Some("sort"),
+        "NUL in a query",
+    );
+    refused(
+        send(json_ct, b"{\"name\": \"nul\", \"title\": \"a\\u0000b\"}").await,
+        400,
+        Some("title"),
+        "NUL in a body",
+    );
     // Unknown paths and methods.
     refused(
         get(&a, "/api/v1/nope", Some(&ana)).await,
