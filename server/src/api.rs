@@ -1,10 +1,10 @@
 //! The REST API under `/api/v1`: JSON in and out, `Authorization: Bearer TOKEN`. Handlers
 //! change the database and hand events to the federation crate; they never build ActivityPub.
 
+pub use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
 use crate::{accounts, error::ApiError, routes::follower_count, AppState};
 use axum::{
-    body::Bytes,
-    extract::{FromRequestParts, Path, Query, State},
+    extract::{FromRequestParts, OptionalFromRequestParts, State},
     http::{header, request::Parts, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -13,7 +13,7 @@ use axum::{
 use copse_entities::{community, local_user, person, post};
 use copse_federation::{activities, activities::membership::JoinOutcome, fetch, Data};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
-use serde::{de::DeserializeOwned, Deserialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// The API routes.
@@ -70,43 +70,20 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-/// A JSON body whose errors name the field at fault.
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for ApiJson<T> {
+/// Signed in or not: no `Authorization` header is anonymous, a bad token is still a 401.
+impl OptionalFromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
-        if !is_json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "send Content-Type: application/json",
-            ));
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
         }
-        let bytes = Bytes::from_request(req, state)
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
             .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body too large"))?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        serde_path_to_error::deserialize(de)
-            .map(ApiJson)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let message = inner.to_string();
-                let field = match message.split('`').nth(1) {
-                    Some(f) if message.starts_with("missing field") => Some(f.to_string()),
-                    _ if path != "." => Some(path),
-                    _ => None,
-                };
-                let mut err = ApiError::new(StatusCode::BAD_REQUEST, message);
-                err.field = field;
-                err
-            })
+            .map(Some)
     }
 }
 
@@ -174,24 +151,13 @@ async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiE
 
 async fn http_get_community(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = accounts::local_community(&data.db, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
     Ok(Json(community_json(&data, &c).await?))
-}
-
-/// Paging of list endpoints.
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    /// 1-based page.
-    #[serde(default)]
-    pub page: Option<u64>,
-    /// Items per page, at most 100.
-    #[serde(default)]
-    pub limit: Option<u64>,
 }
 
 /// Request body of `POST /api/v1/follows`.
@@ -269,6 +235,47 @@ pub async fn known_person(data: &Data, handle: &str) -> Result<Option<person::Mo
         .await?)
 }
 
+/// A community by `name` (local) or `name@domain` (already known here), without fetching.
+pub async fn known_community(
+    data: &Data,
+    handle: &str,
+) -> Result<Option<community::Model>, ApiError> {
+    let handle = handle.trim().trim_start_matches('@');
+    let (name, domain) = match handle.split_once('@') {
+        Some((n, d)) => (n, d),
+        None => (handle, data.settings.domain.as_str()),
+    };
+    if domain == data.settings.domain {
+        return Ok(accounts::local_community(&data.db, name).await?);
+    }
+    if domain.contains(['%', '_', '/', '\\']) {
+        return Ok(None);
+    }
+    Ok(community::Entity::find()
+        .filter(community::Column::Name.eq(name))
+        .filter(community::Column::Local.eq(false))
+        .filter(community::Column::ApId.like(format!("%://{domain}/%")))
+        .one(&data.db)
+        .await?)
+}
+
+/// A community for a read: signed-in readers may have an unknown remote one looked up (by
+/// WebFinger); anonymous ones only see communities already known here, so that no anonymous
+/// request makes this server fetch from another.
+pub async fn community_to_read(
+    data: &Data,
+    handle: &str,
+    reader: Option<&AuthUser>,
+) -> Result<community::Model, ApiError> {
+    if let Some(c) = known_community(data, handle).await? {
+        return Ok(c);
+    }
+    match reader {
+        Some(_) => resolve_community(data, handle).await,
+        None => Err(ApiError::not_found("community").with_field("community")),
+    }
+}
+
 async fn http_post_follow(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -300,7 +307,7 @@ async fn http_post_follow(
 async fn http_delete_follow(
     State(state): State<AppState>,
     auth: AuthUser,
-    Query(form): Query<FollowForm>,
+    ApiQuery(form): ApiQuery<FollowForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = resolve_community(&data, &form.community).await?;

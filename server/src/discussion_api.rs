@@ -1,18 +1,15 @@
 //! The discussion API: topics and replies (markdown in, sanitised HTML out), edits and
 //! deletions by authors, moderation by facilitators (removal, locks, pins, the report queue),
-//! reactions, and reading: topic lists, threads and a person's posts.
+//! reactions, and reading threads. Topic lists and a person's posts are in `listing_api`.
 
 use crate::{
     accounts,
-    api::{
-        known_person, render_markdown, resolve_community, resolve_handle, ApiJson, AuthUser,
-        PageQuery,
-    },
+    api::{known_person, render_markdown, resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser},
     error::ApiError,
     AppState,
 };
 use axum::{
-    extract::{Path, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post, put},
@@ -24,16 +21,14 @@ use copse_entities::{
 };
 use copse_federation::{
     activities::discussion::{self, NewPost},
-    fetch::ActorRef,
     Data,
 };
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 
 /// Most replies shown in one thread.
@@ -44,9 +39,12 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/communities/{name}/posts",
-            post(http_post_topic).get(http_get_topics),
+            post(http_post_topic).get(crate::listing_api::http_get_topics),
         )
-        .route("/api/v1/communities/{name}/topics", get(http_get_topics))
+        .route(
+            "/api/v1/communities/{name}/topics",
+            get(crate::listing_api::http_get_topics),
+        )
         .route("/api/v1/communities/{name}/reports", get(http_get_reports))
         .route(
             "/api/v1/posts/{id}",
@@ -64,7 +62,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/posts/{id}/reports", post(http_post_report))
         .route("/api/v1/reports/{id}/resolve", post(http_post_resolve))
-        .route("/api/v1/people/{handle}/posts", get(http_get_person_posts))
+        .route(
+            "/api/v1/people/{handle}/posts",
+            get(crate::listing_api::http_get_person_posts),
+        )
 }
 
 /// Request body of `POST /api/v1/communities/{name}/posts`.
@@ -145,38 +146,12 @@ pub struct ResolveForm {
     pub note: Option<String>,
 }
 
-/// Query of the topic list.
-#[derive(Debug, Deserialize)]
-pub struct TopicQuery {
-    /// `active` (last activity, the default) or `new`.
-    #[serde(default)]
-    pub sort: Option<String>,
-    /// 1-based page.
-    #[serde(default)]
-    pub page: Option<u64>,
-    /// Items per page, at most 100.
-    #[serde(default)]
-    pub limit: Option<u64>,
-}
-
 /// Query of the report queue.
 #[derive(Debug, Deserialize)]
 pub struct ReportQuery {
     /// `open` (the default), `resolved`, `dismissed` or `all`.
     #[serde(default)]
     pub status: Option<String>,
-}
-
-pub(crate) fn paging(page: Option<u64>, limit: Option<u64>) -> Result<(u64, u64), ApiError> {
-    let limit = limit.unwrap_or(20);
-    if limit == 0 || limit > 100 {
-        return Err(ApiError::invalid("limit", "limit must be 1 to 100"));
-    }
-    let page = page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::invalid("page", "pages start at 1"));
-    }
-    Ok((page, limit))
 }
 
 pub(crate) fn check_title(title: &str) -> Result<String, ApiError> {
@@ -285,12 +260,15 @@ pub(crate) fn author_json(a: &person::Model) -> Value {
 }
 
 /// Reply counts of topics and reaction counts of posts.
-struct Counts {
+pub(crate) struct Counts {
     replies: HashMap<i64, i64>,
     reactions: HashMap<i64, BTreeMap<String, i64>>,
 }
 
-async fn counts(db: &impl ConnectionTrait, posts: &[post::Model]) -> Result<Counts, ApiError> {
+pub(crate) async fn counts(
+    db: &impl ConnectionTrait,
+    posts: &[post::Model],
+) -> Result<Counts, ApiError> {
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let replies: Vec<(Option<i64>, i64)> = post::Entity::find()
         .select_only()
@@ -327,7 +305,7 @@ async fn counts(db: &impl ConnectionTrait, posts: &[post::Model]) -> Result<Coun
     })
 }
 
-fn post_json(
+pub(crate) fn post_json(
     p: &post::Model,
     c: &community::Model,
     author: Option<&person::Model>,
@@ -371,7 +349,7 @@ fn post_json(
 async fn http_post_topic(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(form): ApiJson<TopicForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -431,7 +409,7 @@ async fn publish_markdown(
 async fn http_post_reply(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<ReplyForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -459,7 +437,7 @@ async fn http_post_reply(
 async fn http_patch_post(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<EditForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
@@ -491,7 +469,7 @@ async fn http_patch_post(
 async fn http_delete_post(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
     let p = find_post(&data, id).await?;
@@ -502,7 +480,7 @@ async fn http_delete_post(
 async fn http_post_remove(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<ReasonForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
@@ -524,7 +502,7 @@ fn check_reason(reason: &Option<String>) -> Result<(), ApiError> {
 async fn http_put_lock(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<LockForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
@@ -538,7 +516,7 @@ async fn http_put_lock(
 async fn http_put_pin(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<PinForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
@@ -563,7 +541,7 @@ fn emoji_of(form: &ReactionForm) -> Result<String, ApiError> {
 async fn http_post_reaction(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<ReactionForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
@@ -576,8 +554,8 @@ async fn http_post_reaction(
 async fn http_delete_reaction(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
-    Query(form): Query<ReactionForm>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(form): ApiQuery<ReactionForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
     let emoji = emoji_of(&form)?;
@@ -592,7 +570,7 @@ async fn http_delete_reaction(
 async fn http_post_report(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<ReasonForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
@@ -605,8 +583,8 @@ async fn http_post_report(
 async fn http_get_reports(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
-    Query(q): Query<ReportQuery>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = accounts::local_community(&data.db, &name)
@@ -664,7 +642,7 @@ async fn http_get_reports(
 async fn http_post_resolve(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<ResolveForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
@@ -688,46 +666,10 @@ async fn http_post_resolve(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn http_get_topics(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<TopicQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let data = state.to_request_data();
-    let (page, limit) = paging(q.page, q.limit)?;
-    let c = accounts::local_community(&data.db, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
-    let sort = q.sort.as_deref().unwrap_or("active");
-    let query = post::Entity::find()
-        .filter(post::Column::CommunityId.eq(c.id))
-        .filter(post::Column::TopicId.is_null())
-        .filter(post::Column::Deleted.eq(false))
-        .filter(post::Column::Removed.eq(false))
-        .order_by_desc(post::Column::Pinned);
-    let query = match sort {
-        "active" => query.order_by_desc(post::Column::LastActivity),
-        "new" => query.order_by_desc(post::Column::Published),
-        _ => return Err(ApiError::invalid("sort", "sort is active or new")),
-    };
-    let rows = query
-        .order_by_desc(post::Column::Id)
-        .paginate(&data.db, limit)
-        .fetch_page(page - 1)
-        .await?;
-    let authors = accounts::people_by_id(&data.db, rows.iter().map(|p| p.author_id)).await?;
-    let counts = counts(&data.db, &rows).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|p| post_json(p, &c, authors.get(&p.author_id), &counts))
-        .collect();
-    Ok(Json(json!({ "page": page, "sort": sort, "items": items })))
-}
-
 /// A topic with its replies nested under the posts they answer.
 async fn http_get_thread(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let p = find_post(&data, id).await?;
@@ -783,52 +725,4 @@ async fn http_get_thread(
         o.insert("requested".into(), json!(p.id));
     }
     Ok(Json(out))
-}
-
-async fn http_get_person_posts(
-    State(state): State<AppState>,
-    Path(handle): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let data = state.to_request_data();
-    let (page, limit) = paging(q.page, q.limit)?;
-    let person = match known_person(&data, handle.trim_start_matches('@')).await? {
-        Some(p) => p,
-        None => match resolve_handle(&data, &handle, "handle").await? {
-            ActorRef::Person(p) => p,
-            ActorRef::Community(_) => {
-                return Err(ApiError::invalid("handle", "that handle is a community"))
-            }
-        },
-    };
-    let rows = post::Entity::find()
-        .filter(post::Column::AuthorId.eq(person.id))
-        .filter(post::Column::Deleted.eq(false))
-        .filter(post::Column::Removed.eq(false))
-        .order_by_desc(post::Column::Published)
-        .order_by_desc(post::Column::Id)
-        .paginate(&data.db, limit)
-        .fetch_page(page - 1)
-        .await?;
-    let communities: HashMap<i64, community::Model> = community::Entity::find()
-        .filter(community::Column::Id.is_in(rows.iter().map(|p| p.community_id)))
-        .all(&data.db)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c))
-        .collect();
-    let counts = counts(&data.db, &rows).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .filter_map(|p| {
-            communities
-                .get(&p.community_id)
-                .map(|c| post_json(p, c, Some(&person), &counts))
-        })
-        .collect();
-    let mut out = Map::new();
-    out.insert("person".into(), author_json(&person));
-    out.insert("page".into(), page.into());
-    out.insert("items".into(), Value::Array(items));
-    Ok(Json(Value::Object(out)))
 }

@@ -4,15 +4,18 @@
 
 use crate::{
     accounts,
-    api::{known_person, render_markdown, resolve_community, ApiJson, AuthUser},
+    api::{
+        community_to_read, known_person, render_markdown, resolve_community, ApiJson, ApiPath,
+        ApiQuery, AuthUser, PageQuery,
+    },
     discussion_api::{
-        author_json, check_title, community_of, find_post, paging, require_moderator, tags_in,
+        author_json, check_title, community_of, find_post, require_moderator, tags_in,
     },
     error::ApiError,
     ical, AppState,
 };
 use axum::{
-    extract::{Path, Query, State},
+    extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -478,7 +481,7 @@ async fn local_community(data: &Data, name: &str) -> Result<community::Model, Ap
 async fn http_post_event(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(form): ApiJson<EventForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -495,12 +498,9 @@ pub struct EventsQuery {
     /// Past events, newest first, instead of upcoming ones.
     #[serde(default)]
     pub past: Option<bool>,
-    /// 1-based page.
-    #[serde(default)]
-    pub page: Option<u64>,
-    /// Items per page, at most 100.
-    #[serde(default)]
-    pub limit: Option<u64>,
+    /// `page` and `limit`.
+    #[serde(flatten)]
+    pub paging: PageQuery,
 }
 
 /// A community's events that end after `now` (or, `past`, before it), soonest first (or most
@@ -538,20 +538,15 @@ pub async fn community_events(
 
 async fn http_get_events(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<EventsQuery>,
+    reader: Option<AuthUser>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    let (page, limit) = paging(q.page, q.limit)?;
-    let list = community_events(
-        &data,
-        &c,
-        q.past.unwrap_or(false),
-        (page - 1) * limit,
-        limit,
-    )
-    .await?;
+    let (page, limit) = q.paging.checked()?;
+    let c = community_to_read(&data, &name, reader.as_ref()).await?;
+    let offset = PageQuery::offset(page, limit);
+    let list = community_events(&data, &c, q.past.unwrap_or(false), offset, limit).await?;
     let mut items = Vec::with_capacity(list.len());
     for (p, e) in &list {
         items.push(event_json(&data, p, e).await?);
@@ -561,7 +556,7 @@ async fn http_get_events(
 
 async fn http_get_event(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let (p, e) = find_event(&data, id).await?;
@@ -574,7 +569,7 @@ async fn http_get_event(
 async fn http_patch_event(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<EventForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
@@ -589,19 +584,19 @@ async fn http_patch_event(
 async fn http_post_cancel(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let form = EventForm {
         status: Some("cancelled".into()),
         ..EventForm::default()
     };
-    http_patch_event(State(state), auth, Path(id), ApiJson(form)).await
+    http_patch_event(State(state), auth, ApiPath(id), ApiJson(form)).await
 }
 
 async fn http_delete_event(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
     let (p, _) = find_event(&data, id).await?;
@@ -633,7 +628,7 @@ fn outcome_json(o: &Outcome) -> Value {
 async fn http_post_rsvp(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<RsvpForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
@@ -646,7 +641,7 @@ async fn http_post_rsvp(
 async fn http_get_participants(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let (p, e) = find_event(&data, id).await?;
@@ -703,7 +698,7 @@ async fn person_by_handle(data: &Data, handle: &str) -> Result<person::Model, Ap
 async fn http_post_decision(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path((id, handle)): Path<(i64, String)>,
+    ApiPath((id, handle)): ApiPath<(i64, String)>,
     ApiJson(form): ApiJson<DecisionForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
@@ -736,7 +731,7 @@ pub struct InviteForm {
 async fn http_post_invite(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<InviteForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
@@ -771,7 +766,7 @@ fn calendar_response(body: String, filename: &str) -> Response {
 /// subscribed calendars learn of the cancellation).
 pub async fn http_get_community_calendar(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = accounts::local_community(&data.db, &name)
@@ -785,7 +780,7 @@ pub async fn http_get_community_calendar(
 /// `GET /post/{id}/event.ics`: one event.
 pub async fn http_get_event_calendar(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let (p, e) = find_event(&data, id).await?;

@@ -1,6 +1,11 @@
 //! Plain HTML pages for browsers: the same URLs as the ActivityPub documents.
 
-use crate::{error::ApiError, routes::follower_count, AppState};
+use crate::{
+    error::ApiError,
+    listing_api::{topics, Sort},
+    routes::follower_count,
+    AppState,
+};
 use axum::{
     extract::State,
     response::{Html, IntoResponse, Response},
@@ -58,20 +63,15 @@ pub async fn http_get_home(State(state): State<AppState>) -> Result<Response, Ap
     Ok(page("Communities", &body))
 }
 
-/// A community: title, summary, follower count and recent posts.
-pub async fn community_page(data: &Data, c: &community::Model) -> Result<Response, ApiError> {
+/// A community: title, summary, follower count and recent topics, or with `tag` (lower case,
+/// without `#`) only the topics with that hashtag.
+pub async fn community_page(
+    data: &Data,
+    c: &community::Model,
+    tag: Option<&str>,
+) -> Result<Response, ApiError> {
     let followers = follower_count(data, c.id).await?;
-    let posts = post::Entity::find()
-        .filter(post::Column::CommunityId.eq(c.id))
-        .filter(post::Column::TopicId.is_null())
-        .filter(post::Column::Deleted.eq(false))
-        .filter(post::Column::Removed.eq(false))
-        .order_by_desc(post::Column::Pinned)
-        .order_by_desc(post::Column::LastActivity)
-        .order_by_desc(post::Column::Id)
-        .limit(20)
-        .all(&data.db)
-        .await?;
+    let posts = topics(&data.db, c, Sort::Active, tag, 0, 20).await?;
     let policy = match c.membership_policy {
         copse_entities::community::MembershipPolicy::Open => "open to all",
         copse_entities::community::MembershipPolicy::Approval => "by approval",
@@ -88,8 +88,19 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         c.summary.as_deref().unwrap_or_default()
     );
     body.push_str(&events_section(data, c).await?);
-    if posts.is_empty() {
-        body.push_str("<p>No posts yet.</p>");
+    match tag {
+        Some(tag) => {
+            body.push_str(&format!(
+                "<p class=\"meta\">Topics tagged <strong>#{}</strong> · <a href=\"{}\">all topics</a></p>",
+                escape_html(tag),
+                escape_html(c.ap_id.as_str())
+            ));
+            if posts.is_empty() {
+                body.push_str("<p>No topics with this tag.</p>");
+            }
+        }
+        None if posts.is_empty() => body.push_str("<p>No posts yet.</p>"),
+        None => {}
     }
     for p in posts {
         body.push_str(&format!(

@@ -12,8 +12,11 @@ pub mod db;
 pub mod discussion_api;
 pub mod error;
 pub mod event_api;
+pub mod extract;
 pub mod html;
 pub mod ical;
+pub mod limits;
+pub mod listing_api;
 pub mod membership_api;
 pub mod metrics;
 pub mod profile_api;
@@ -112,10 +115,7 @@ pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance
     let mut tasks = JoinSet::new();
     spawn_workers(&mut tasks, &config, &settings);
     let metrics_addr = metrics::spawn(&mut tasks, &config, &settings)?;
-    let app = routes::router(
-        config.clone(),
-        Duration::from_millis(settings.http.cache_ms),
-    );
+    let app = routes::router(config.clone(), &settings.http);
     let header_timeout = Duration::from_secs(settings.http.header_read_timeout_seconds);
     tasks.spawn(serve(listener, app, header_timeout));
     Ok(Instance {
@@ -149,7 +149,7 @@ async fn serve(listener: TcpListener, app: axum::Router, header_timeout: Duratio
     use hyper_util::rt::{TokioIo, TokioTimer};
     let mut conns = JoinSet::new();
     loop {
-        let (stream, _) = match listener.accept().await {
+        let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!("accept failed: {e}");
@@ -157,7 +157,16 @@ async fn serve(listener: TcpListener, app: axum::Router, header_timeout: Duratio
                 continue;
             }
         };
-        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        // Handlers and limits that need the client's address find it in the request.
+        let service =
+            hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                app.clone(),
+                move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    req
+                },
+            ));
         conns.spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())

@@ -3,12 +3,12 @@
 
 use crate::{
     accounts,
-    api::{ApiJson, AuthUser},
+    api::{ApiJson, ApiPath, AuthUser},
     error::ApiError,
     AppState,
 };
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, post, put},
@@ -118,7 +118,7 @@ fn person_json(p: &person::Model) -> Value {
 async fn http_put_settings(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(form): ApiJson<accounts::CommunitySettings>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
@@ -163,7 +163,7 @@ async fn members_of(
 async fn http_get_requests(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
@@ -179,7 +179,7 @@ async fn http_get_requests(
 async fn http_post_approve(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path((name, person)): Path<(String, i64)>,
+    ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
@@ -201,7 +201,7 @@ pub struct DeclineForm {
 async fn http_post_decline(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path((name, person)): Path<(String, i64)>,
+    ApiPath((name, person)): ApiPath<(String, i64)>,
     ApiJson(form): ApiJson<DeclineForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -236,7 +236,7 @@ async fn resolve_person(data: &Data, handle: &str, field: &str) -> Result<person
 async fn http_post_invite(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(form): ApiJson<InviteForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -253,7 +253,7 @@ async fn http_post_invite(
 
 async fn http_get_members(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
@@ -269,7 +269,7 @@ async fn http_get_members(
 async fn http_delete_member(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path((name, person)): Path<(String, i64)>,
+    ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
@@ -295,7 +295,7 @@ pub struct RoleForm {
 async fn http_put_role(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path((name, person)): Path<(String, i64)>,
+    ApiPath((name, person)): ApiPath<(String, i64)>,
     ApiJson(form): ApiJson<RoleForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -331,7 +331,7 @@ pub struct BanForm {
 async fn http_post_ban(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiJson(form): ApiJson<BanForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -377,7 +377,7 @@ async fn http_post_ban(
 async fn http_get_bans(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
@@ -400,7 +400,7 @@ async fn http_get_bans(
 async fn http_delete_ban(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path((name, person)): Path<(String, i64)>,
+    ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
@@ -416,7 +416,7 @@ async fn http_delete_ban(
 async fn http_get_log(
     State(state): State<AppState>,
     auth: AuthUser,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;

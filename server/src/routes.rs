@@ -1,10 +1,17 @@
 //! The router, and the ActivityPub endpoints: actors, collections, objects, activities and
 //! inboxes. Federation routes are merged flat (no `nest`), so signed paths stay as signed.
 
-use crate::{accounts, api, error::ApiError, html, wellknown, AppState};
+use crate::{
+    accounts, api,
+    error::ApiError,
+    extract::{ApiPath, ApiQuery, Number},
+    html, limits,
+    settings::HttpSettings,
+    wellknown, AppState,
+};
 use axum::{
     body::Body,
-    extract::{Path, Query, State},
+    extract::State,
     http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
     middleware,
     response::{IntoResponse, Response},
@@ -28,9 +35,13 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 /// Builds the whole application router. Public GETs go through a short-lived response cache
-/// (`cache_ttl`, zero to turn it off).
-pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
-    let cache = crate::cache::ResponseCache::new(cache_ttl);
+/// (`http.cache_ms`, zero to turn it off); every request body has `http.body_read_timeout_seconds`
+/// to arrive; inbox requests in progress are capped per client address.
+pub fn router(state: AppState, http: &HttpSettings) -> Router {
+    let cache = crate::cache::ResponseCache::new(
+        std::time::Duration::from_millis(http.cache_ms),
+        http.cache_max_bytes,
+    );
     let cached = Router::new()
         .route("/", get(html::http_get_home))
         .route("/.well-known/webfinger", get(wellknown::http_get_webfinger))
@@ -76,20 +87,46 @@ pub fn router(state: AppState, cache_ttl: std::time::Duration) -> Router {
             get(crate::event_api::http_get_community_calendar),
         )
         .route_layer(middleware::from_fn_with_state(cache, crate::cache::layer));
-    Router::new()
-        .merge(cached)
+    let inboxes = Router::new()
         .route("/inbox", post(http_post_inbox))
         .route("/actor/inbox", post(http_post_inbox))
         .route("/c/{name}/inbox", post(http_post_inbox))
         .route("/u/{name}/inbox", post(http_post_inbox))
+        .route_layer(middleware::from_fn_with_state(
+            limits::InboxSlots::new(http),
+            limits::inbox_slots,
+        ));
+    let body_deadline = std::time::Duration::from_secs(http.body_read_timeout_seconds);
+    Router::new()
+        .merge(cached)
+        .merge(inboxes)
         .route("/activities/{kind}/{id}", get(http_get_activity))
         .merge(api::router())
+        .fallback(http_not_found)
+        .method_not_allowed_fallback(http_method_not_allowed)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::remote_ids::layer,
         ))
+        .layer(middleware::from_fn_with_state(
+            body_deadline,
+            limits::body_deadline,
+        ))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Unknown paths: the API's error shape, like every other refusal.
+async fn http_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such page or endpoint")
+}
+
+/// Known paths asked with a method they do not take.
+async fn http_method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path does not take that method",
+    )
 }
 
 async fn security_headers(mut res: Response) -> Response {
@@ -200,9 +237,19 @@ pub async fn follower_count(data: &Data, community_id: i64) -> Result<u64, ApiEr
         .await?)
 }
 
+/// Query of a community's page: `tag` shows only the topics with that hashtag (the links of
+/// hashtags in posts lead here).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CommunityQuery {
+    /// A hashtag, with or without `#`.
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
 async fn http_get_community(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<CommunityQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -212,7 +259,8 @@ async fn http_get_community(
             &data.urls, &community,
         ))));
     }
-    html::community_page(&data, &community).await
+    let tag = crate::listing_api::tag_param(q.tag.as_deref())?;
+    html::community_page(&data, &community, tag.as_deref()).await
 }
 
 /// Query of the outbox: `page=true` for a page, `before` an activity row id to page back from.
@@ -221,9 +269,9 @@ pub struct OutboxQuery {
     /// Ask for a page rather than the collection.
     #[serde(default)]
     pub page: Option<bool>,
-    /// Only activities older than this row id.
+    /// Only activities older than this row id (1 or more).
     #[serde(default)]
-    pub before: Option<i64>,
+    pub before: Option<Number>,
 }
 
 /// Activities per outbox page (Lemmy reads the first 20).
@@ -231,17 +279,22 @@ const OUTBOX_PAGE: u64 = 20;
 
 async fn http_get_community_outbox(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    Query(q): Query<OutboxQuery>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
+    let before = q
+        .before
+        .as_ref()
+        .map(|b| b.within("before", 1, i64::MAX))
+        .transpose()?;
     let community = find_community(&data, &name).await?;
     let outbox = data.urls.community_part(&name, "outbox");
     let mut query = activity::Entity::find()
         .filter(activity::Column::CommunityId.eq(community.id))
         .filter(activity::Column::Public.eq(true))
         .filter(crate::current::not_about_gone_posts());
-    if let Some(before) = q.before {
+    if let Some(before) = before {
         query = query.filter(activity::Column::Id.lt(before));
     }
     // Each keeps its own @context; those about a post embed it as it is now.
@@ -255,11 +308,11 @@ async fn http_get_community_outbox(
         .then(|| rows.last().map(|a| a.id))
         .flatten()
         .map(|id| format!("{outbox}?page=true&before={id}"));
-    let head = if q.page.unwrap_or(false) || q.before.is_some() {
+    let head = if q.page.unwrap_or(false) || before.is_some() {
         let mut id = outbox.clone();
         id.set_query(Some(&format!(
             "page=true{}",
-            q.before.map(|b| format!("&before={b}")).unwrap_or_default()
+            before.map(|b| format!("&before={b}")).unwrap_or_default()
         )));
         json!({
             "@context": copse_federation::protocol::context(),
@@ -303,7 +356,7 @@ async fn http_get_community_outbox(
 
 async fn http_get_community_followers(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
@@ -320,7 +373,7 @@ async fn http_get_community_followers(
 /// Pinned topics, as the objects themselves (Mastodon shows them on the profile).
 async fn http_get_community_featured(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
@@ -388,7 +441,7 @@ async fn member_ids(
 
 async fn http_get_community_moderators(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
@@ -403,7 +456,7 @@ async fn http_get_community_moderators(
 
 async fn http_get_community_members(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
@@ -418,7 +471,7 @@ async fn http_get_community_members(
 
 async fn http_get_community_rules(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
@@ -427,7 +480,7 @@ async fn http_get_community_rules(
 
 async fn http_get_person(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -444,7 +497,7 @@ async fn http_get_person(
 
 async fn http_get_person_outbox(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     accounts::local_person(&data.db, &name)
@@ -462,7 +515,7 @@ async fn http_get_person_outbox(
 
 async fn http_get_post(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -512,7 +565,7 @@ async fn http_get_post(
 /// A thread's collection (FEP-7888 `context`), so other servers can backfill it (FEP-f228).
 async fn http_get_post_context(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let topic = post::Entity::find_by_id(id)
@@ -554,7 +607,7 @@ async fn http_get_post_context(
 
 async fn http_get_activity(
     State(state): State<AppState>,
-    Path((kind, id)): Path<(String, String)>,
+    ApiPath((kind, id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let mut url = data.urls.base().clone();

@@ -81,6 +81,17 @@ pub struct HttpSettings {
     /// Public GET responses (actors, WebFinger, collections, pages) are reused for this many
     /// milliseconds; 0 turns the cache off.
     pub cache_ms: u64,
+    /// Bytes the response cache holds at most; a response larger than an eighth of it is
+    /// served without being cached.
+    pub cache_max_bytes: usize,
+    /// A client must send its whole request body within this many seconds of its headers
+    /// (408 after that), so a trickled body cannot hold a connection.
+    pub body_read_timeout_seconds: u64,
+    /// Inbox requests one client address may have in progress at once (429 beyond it).
+    pub inbox_requests_per_client: usize,
+    /// Header that carries the client's address, set by a reverse proxy in front (e.g.
+    /// `x-forwarded-for`, whose last entry is taken); empty to use the connection's address.
+    pub client_address_header: String,
 }
 
 /// `[federation]`
@@ -146,6 +157,10 @@ impl Default for HttpSettings {
         Self {
             header_read_timeout_seconds: 30,
             cache_ms: 2000,
+            cache_max_bytes: 64 * 1024 * 1024,
+            body_read_timeout_seconds: 15,
+            inbox_requests_per_client: 32,
+            client_address_header: String::new(),
         }
     }
 }
@@ -367,6 +382,19 @@ impl Settings {
                 "must differ from bind: metrics have a listener of their own",
             );
         }
+        if self.http.body_read_timeout_seconds == 0 {
+            return bad("http.body_read_timeout_seconds", "must be at least 1");
+        }
+        if self.http.inbox_requests_per_client == 0 {
+            return bad("http.inbox_requests_per_client", "must be at least 1");
+        }
+        let h = &self.http.client_address_header;
+        if !h.is_empty() && http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+            return bad(
+                "http.client_address_header",
+                "must be empty or a header name like x-forwarded-for",
+            );
+        }
         Ok(())
     }
 
@@ -521,6 +549,18 @@ mod tests {
         assert_eq!(
             key_of(Settings::from_toml("[federation]\nmax_attempts = 0").unwrap_err()),
             "federation.max_attempts"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("[http]\nbody_read_timeout_seconds = 0").unwrap_err()),
+            "http.body_read_timeout_seconds"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("[http]\ninbox_requests_per_client = 0").unwrap_err()),
+            "http.inbox_requests_per_client"
+        );
+        assert_eq!(
+            key_of(Settings::from_toml("[http]\nclient_address_header = \"a b\"").unwrap_err()),
+            "http.client_address_header"
         );
         let msg = Settings::from_toml("[database]\nurl = \"mysql://x\"")
             .unwrap_err()

@@ -1,8 +1,8 @@
 //! WebFinger and NodeInfo.
 
-use crate::{accounts, error::ApiError, AppState};
+use crate::{accounts, error::ApiError, extract::ApiQuery, AppState};
 use axum::{
-    extract::{Query, State},
+    extract::State,
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
     Json,
@@ -24,7 +24,7 @@ pub struct WebfingerQuery {
 /// name space (Mastodon speaks only `acct:`).
 pub async fn http_get_webfinger(
     State(state): State<AppState>,
-    Query(q): Query<WebfingerQuery>,
+    ApiQuery(q): ApiQuery<WebfingerQuery>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let domain = data.settings.domain.to_ascii_lowercase();

@@ -1,0 +1,266 @@
+//! Reading lists: a community's topics (by activity or date, optionally only those with a
+//! hashtag) and a person's posts. The HTML community page lists topics the same way.
+
+use crate::{
+    accounts,
+    api::{known_person, resolve_handle, ApiPath, ApiQuery, AuthUser, PageQuery},
+    discussion_api::{author_json, counts, post_json},
+    error::ApiError,
+    AppState,
+};
+use axum::{extract::State, Json};
+use copse_entities::{community, post};
+use copse_federation::{fetch::ActorRef, Data};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// Query of the topic list.
+#[derive(Debug, Deserialize)]
+pub struct TopicQuery {
+    /// `active` (last activity, the default) or `new`.
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// Only topics with this hashtag (with or without `#`, any case).
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// `page` and `limit`.
+    #[serde(flatten)]
+    pub paging: PageQuery,
+}
+
+/// The order of a topic list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Latest reply first.
+    Active,
+    /// Newest topic first.
+    New,
+}
+
+impl Sort {
+    /// `active` (the default) or `new`; anything else is a 422 naming `sort`.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        match raw.unwrap_or("active") {
+            "active" => Ok(Self::Active),
+            "new" => Ok(Self::New),
+            _ => Err(ApiError::invalid("sort", "sort is active or new")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::New => "new",
+        }
+    }
+}
+
+/// A hashtag to filter by, lower-cased without its `#`: 1 to 64 letters, digits or `_`, as
+/// hashtags are recognised in posts. An empty value is no filter.
+pub fn tag_param(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(tag) = raw.map(|t| t.trim().trim_start_matches('#')) else {
+        return Ok(None);
+    };
+    if tag.is_empty() {
+        return Ok(None);
+    }
+    if tag.chars().count() > 64 || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(ApiError::invalid(
+            "tag",
+            "tag is 1 to 64 letters, digits or _",
+        ));
+    }
+    Ok(Some(tag.to_lowercase()))
+}
+
+/// True when the post carries the hashtag `tag` (lower case, without `#`).
+fn has_tag(p: &post::Model, tag: &str) -> bool {
+    let Some(tags) = p
+        .tags
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Vec<Value>>(t).ok())
+    else {
+        return false;
+    };
+    tags.iter().any(|t| {
+        t.get("type").and_then(Value::as_str) == Some("Hashtag")
+            && t.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.trim_start_matches('#').to_lowercase() == tag)
+    })
+}
+
+/// A `LIKE` pattern that finds `"name":"#tag"` in the stored tags, in any case. Letters outside
+/// ASCII match any one character, since SQLite's `lower` folds only ASCII; `has_tag` then
+/// checks each row found exactly.
+fn tag_pattern(tag: &str) -> String {
+    let mut pattern = String::from("%\"name\":\"#");
+    for c in tag.chars() {
+        match c {
+            '_' => pattern.push_str("\\_"),
+            c if c.is_ascii() => pattern.push(c),
+            _ => pattern.push('_'),
+        }
+    }
+    pattern.push_str("\"%");
+    pattern
+}
+
+/// Visible topics of a community, pinned first, in `sort` order, with `tag` when given.
+pub async fn topics(
+    db: &impl ConnectionTrait,
+    c: &community::Model,
+    sort: Sort,
+    tag: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<post::Model>, ApiError> {
+    let mut query = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(c.id))
+        .filter(post::Column::TopicId.is_null())
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false));
+    if let Some(tag) = tag {
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(post::Column::Tags)))
+                .like(LikeExpr::new(tag_pattern(tag)).escape('\\')),
+        );
+    }
+    let query = query.order_by_desc(post::Column::Pinned);
+    let query = match sort {
+        Sort::Active => query.order_by_desc(post::Column::LastActivity),
+        Sort::New => query.order_by_desc(post::Column::Published),
+    };
+    let rows = query
+        .order_by_desc(post::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(match tag {
+        Some(tag) => rows.into_iter().filter(|p| has_tag(p, tag)).collect(),
+        None => rows,
+    })
+}
+
+/// `GET /api/v1/communities/{name}/topics` (and `.../posts`).
+pub async fn http_get_topics(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<TopicQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let (page, limit) = q.paging.checked()?;
+    let sort = Sort::parse(q.sort.as_deref())?;
+    let tag = tag_param(q.tag.as_deref())?;
+    let c = accounts::local_community(&data.db, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))?;
+    let offset = PageQuery::offset(page, limit);
+    let rows = topics(&data.db, &c, sort, tag.as_deref(), offset, limit).await?;
+    let authors = accounts::people_by_id(&data.db, rows.iter().map(|p| p.author_id)).await?;
+    let counts = counts(&data.db, &rows).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|p| post_json(p, &c, authors.get(&p.author_id), &counts))
+        .collect();
+    Ok(Json(json!({
+        "page": page,
+        "sort": sort.name(),
+        "tag": tag,
+        "items": items,
+    })))
+}
+
+/// A person to read: anyone may name one known here, but only signed-in readers may have an
+/// unknown remote one looked up, so that no anonymous request makes this server fetch.
+async fn person_to_read(
+    data: &Data,
+    handle: &str,
+    reader: Option<&AuthUser>,
+) -> Result<copse_entities::person::Model, ApiError> {
+    if let Some(p) = known_person(data, handle.trim_start_matches('@')).await? {
+        return Ok(p);
+    }
+    if reader.is_none() {
+        return Err(ApiError::not_found("person").with_field("handle"));
+    }
+    match resolve_handle(data, handle, "handle").await? {
+        ActorRef::Person(p) => Ok(p),
+        ActorRef::Community(_) => Err(ApiError::invalid("handle", "that handle is a community")),
+    }
+}
+
+/// `GET /api/v1/people/{handle}/posts`.
+pub async fn http_get_person_posts(
+    State(state): State<AppState>,
+    reader: Option<AuthUser>,
+    ApiPath(handle): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let (page, limit) = q.checked()?;
+    let person = person_to_read(&data, &handle, reader.as_ref()).await?;
+    let rows = post::Entity::find()
+        .filter(post::Column::AuthorId.eq(person.id))
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false))
+        .order_by_desc(post::Column::Published)
+        .order_by_desc(post::Column::Id)
+        .offset(PageQuery::offset(page, limit))
+        .limit(limit)
+        .all(&data.db)
+        .await?;
+    let communities: HashMap<i64, community::Model> = community::Entity::find()
+        .filter(community::Column::Id.is_in(rows.iter().map(|p| p.community_id)))
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let counts = counts(&data.db, &rows).await?;
+    let items: Vec<Value> = rows
+        .iter()
+        .filter_map(|p| {
+            communities
+                .get(&p.community_id)
+                .map(|c| post_json(p, c, Some(&person), &counts))
+        })
+        .collect();
+    let mut out = Map::new();
+    out.insert("person".into(), author_json(&person));
+    out.insert("page".into(), page.into());
+    out.insert("items".into(), Value::Array(items));
+    Ok(Json(Value::Object(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_checked_and_lower_cased() {
+        assert_eq!(tag_param(Some("#Rust")).unwrap().as_deref(), Some("rust"));
+        assert_eq!(
+            tag_param(Some("Über_2")).unwrap().as_deref(),
+            Some("über_2")
+        );
+        assert_eq!(tag_param(Some("")).unwrap(), None);
+        assert_eq!(tag_param(None).unwrap(), None);
+        for bad in ["a b", "x%", "a\"b", &"x".repeat(65)] {
+            let e = tag_param(Some(bad)).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("tag"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_pattern_escapes_wildcards_and_widens_only_non_ascii() {
+        assert_eq!(tag_pattern("my_tag"), "%\"name\":\"#my\\_tag\"%");
+        assert_eq!(tag_pattern("über"), "%\"name\":\"#_ber\"%");
+    }
+}
