@@ -11,6 +11,7 @@ mod m20261122_000006_prune_delivered;
 mod m20261122_000007_topic_list_index;
 mod m20261122_000008_delivery_batches;
 mod m20261122_000009_newest_topics_index;
+mod m20261122_000010_member_choices;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_topic_list_index::Migration),
             Box::new(m20261122_000008_delivery_batches::Migration),
             Box::new(m20261122_000009_newest_topics_index::Migration),
+            Box::new(m20261122_000010_member_choices::Migration),
         ]
     }
 }

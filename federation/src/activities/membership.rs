@@ -124,6 +124,8 @@ pub async fn upsert_member(
         role: Set(role),
         reason: Set(None),
         listed: Set(true),
+        rules_agreed_at: Set(None),
+        rules_version: Set(None),
     })
     .on_conflict(
         OnConflict::columns([
