@@ -31,16 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::event_api::router())
 }
 
-/// Renders markdown to sanitised HTML.
-pub fn render_markdown(text: &str) -> String {
-    let mut opts = pulldown_cmark::Options::empty();
-    opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
-    opts.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
-    let parser = pulldown_cmark::Parser::new_ext(text, opts);
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, parser);
-    copse_federation::objects::sanitize_html(&html)
-}
+pub use crate::markdown::render_markdown;
 
 /// The signed-in local account.
 pub struct AuthUser {

@@ -4,11 +4,9 @@
 
 use crate::{
     accounts,
-    api::{
-        known_person, render_markdown, resolve_community, resolve_handle, ApiJson, AuthUser,
-        PageQuery,
-    },
+    api::{known_person, resolve_community, resolve_handle, ApiJson, AuthUser, PageQuery},
     error::ApiError,
+    markdown::render_post,
     AppState,
 };
 use axum::{
@@ -200,44 +198,6 @@ fn check_body(content: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Hashtags (`#word`) and mentions of people this server knows (`@name`, `@name@domain`) in a
-/// markdown text, as `tag` objects.
-pub(crate) async fn tags_in(
-    data: &Data,
-    c: &community::Model,
-    text: &str,
-) -> Result<Vec<Value>, ApiError> {
-    let mut tags = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    let words = text.split(|ch: char| ch.is_whitespace() || ",;:!?()[]".contains(ch));
-    for word in words.take(10_000) {
-        let word = word.trim_end_matches('.');
-        if let Some(tag) = word.strip_prefix('#') {
-            let ok = !tag.is_empty()
-                && tag.chars().count() <= 64
-                && tag.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
-            if ok && seen.insert(word.to_lowercase()) {
-                let mut href = c.ap_id.0.clone();
-                href.set_query(Some(&format!("tag={}", tag.to_lowercase())));
-                tags.push(json!({ "type": "Hashtag", "href": href, "name": word }));
-            }
-        } else if let Some(handle) = word.strip_prefix('@') {
-            if handle.is_empty() || !seen.insert(word.to_lowercase()) || tags.len() > 50 {
-                continue;
-            }
-            if let Some(p) = known_person(data, handle).await? {
-                let domain = p.ap_id.host_str().unwrap_or_default().to_string();
-                tags.push(json!({
-                    "type": "Mention",
-                    "href": p.ap_id,
-                    "name": format!("@{}@{domain}", p.name),
-                }));
-            }
-        }
-    }
-    Ok(tags)
-}
-
 pub(crate) async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {
     post::Entity::find_by_id(id)
         .one(&data.db)
@@ -392,10 +352,11 @@ async fn publish_markdown(
     title: String,
     content: String,
 ) -> Result<Response, ApiError> {
+    let (html, tags) = render_post(data, c, &content).await?;
     let new = NewPost {
         title,
-        html: render_markdown(&content),
-        tags: tags_in(data, c, &content).await?,
+        html,
+        tags,
         source: content,
     };
     let row = discussion::publish(data, c, &auth.person, parent, new).await?;
@@ -451,9 +412,15 @@ async fn http_patch_post(
     if let Some(c) = &form.content {
         check_body(c)?;
     }
-    let body = form.content.map(|md| (render_markdown(&md), md));
+    let c = community_of(&data, &p).await?;
+    let body = match form.content {
+        Some(md) => {
+            let (html, tags) = render_post(&data, &c, &md).await?;
+            Some((html, md, tags))
+        }
+        None => None,
+    };
     let row = discussion::edit(&data, &p, &auth.person, title, body).await?;
-    let c = community_of(&data, &row).await?;
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
     Ok(Json(post_json(&row, &c, Some(&auth.person), &counts)))
 }

@@ -4,12 +4,14 @@
 
 use crate::{
     accounts,
-    api::{known_person, render_markdown, resolve_community, ApiJson, AuthUser},
+    api::{known_person, resolve_community, ApiJson, AuthUser},
     discussion_api::{
-        author_json, check_title, community_of, find_post, paging, require_moderator, tags_in,
+        author_json, check_title, community_of, find_post, paging, require_moderator,
     },
     error::ApiError,
-    ical, AppState,
+    ical,
+    markdown::render_post,
+    AppState,
 };
 use axum::{
     extract::{Path, Query, State},
@@ -400,10 +402,11 @@ async fn details(
     let source = description
         .or_else(|| current.and_then(|(p, _)| p.source.clone()))
         .unwrap_or_default();
+    let (html, tags) = render_post(data, c, &source).await?;
     Ok(EventDetails {
         title,
-        html: render_markdown(&source),
-        tags: tags_in(data, c, &source).await?,
+        html,
+        tags,
         source,
         fields,
     })

@@ -17,7 +17,10 @@ use copse_federation::{
     },
     Data,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 
 fn page(title: &str, body: &str) -> Response {
     Html(format!(
@@ -58,14 +61,38 @@ pub async fn http_get_home(State(state): State<AppState>) -> Result<Response, Ap
     Ok(page("Communities", &body))
 }
 
-/// A community: title, summary, follower count and recent posts.
-pub async fn community_page(data: &Data, c: &community::Model) -> Result<Response, ApiError> {
+/// A hashtag's name as a community page filters by it: letters, digits and `_`.
+fn page_tag(tag: Option<&str>) -> Option<String> {
+    let tag = tag?.trim().trim_start_matches('#');
+    let ok = !tag.is_empty()
+        && tag.chars().count() <= 64
+        && tag.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+    ok.then(|| tag.to_lowercase())
+}
+
+/// A community: title, summary, follower count and recent posts; with `tag`, only the topics
+/// with that hashtag (where the hashtags in posts link to).
+pub async fn community_page(
+    data: &Data,
+    c: &community::Model,
+    tag: Option<&str>,
+) -> Result<Response, ApiError> {
     let followers = follower_count(data, c.id).await?;
-    let posts = post::Entity::find()
+    let tag = page_tag(tag);
+    let mut query = post::Entity::find()
         .filter(post::Column::CommunityId.eq(c.id))
         .filter(post::Column::TopicId.is_null())
         .filter(post::Column::Deleted.eq(false))
-        .filter(post::Column::Removed.eq(false))
+        .filter(post::Column::Removed.eq(false));
+    if let Some(t) = &tag {
+        // Tags are stored as JSON written by serde_json: keys in order, no spaces.
+        let pattern = format!("%\"name\":\"#{}\"%", t.replace('_', "\\_"));
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(post::Column::Tags)))
+                .like(LikeExpr::new(pattern).escape('\\')),
+        );
+    }
+    let posts = query
         .order_by_desc(post::Column::Pinned)
         .order_by_desc(post::Column::LastActivity)
         .order_by_desc(post::Column::Id)
@@ -87,7 +114,14 @@ pub async fn community_page(data: &Data, c: &community::Model) -> Result<Respons
         escape_html(c.ap_id.as_str()),
         c.summary.as_deref().unwrap_or_default()
     );
-    body.push_str(&events_section(data, c).await?);
+    match &tag {
+        Some(t) => body.push_str(&format!(
+            "<h2>Topics tagged #{}</h2><p class=\"meta\"><a href=\"{}\">All topics</a></p>",
+            escape_html(t),
+            escape_html(c.ap_id.as_str())
+        )),
+        None => body.push_str(&events_section(data, c).await?),
+    }
     if posts.is_empty() {
         body.push_str("<p>No posts yet.</p>");
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod event_api;
 pub mod html;
 pub mod ical;
+pub mod markdown;
 pub mod membership_api;
 pub mod routes;
 pub mod settings;

@@ -178,9 +178,18 @@ pub async fn follower_count(data: &Data, community_id: i64) -> Result<u64, ApiEr
         .await?)
 }
 
+/// Query of a community's page: `tag` shows only the topics with that hashtag.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CommunityPageQuery {
+    /// A hashtag, without `#`.
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
 async fn http_get_community(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    Query(q): Query<CommunityPageQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -190,7 +199,7 @@ async fn http_get_community(
             &data.urls, &community,
         ))));
     }
-    html::community_page(&data, &community).await
+    html::community_page(&data, &community, q.tag.as_deref()).await
 }
 
 /// Query of the outbox: `page=true` for a page, `before` an activity row id to page back from.

@@ -442,7 +442,7 @@ pub async fn receive_create(
         return Ok(());
     }
     if let Some(why) = refusal(&txn, &community, &author, topic.as_ref()).await? {
-        refuse(&txn, data, &community, &author, &why).await?;
+        refuse(&txn, data, &community, &author, note, &why).await?;
         mark_done(&txn, row.id).await?;
         return commit_and_wake(data, txn).await;
     }
@@ -453,12 +453,14 @@ pub async fn receive_create(
     commit_and_wake(data, txn).await
 }
 
-/// Tells the author, in one direct note, why their post was not accepted, and logs it.
+/// Tells the author, in one direct note in reply to their post (so that it stays with the
+/// post rather than starting a conversation of its own), why it was not accepted, and logs it.
 async fn refuse(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,
     author: &person::Model,
+    refused: &Note,
     why: &str,
 ) -> Result<(), Error> {
     let html = format!(
@@ -466,7 +468,11 @@ async fn refuse(
         escape_html(&c.title),
         escape_html(why)
     );
-    membership::send_note(txn, data, c, author, &html, true).await?;
+    let reply = membership::InReplyTo {
+        id: &refused.id,
+        thread: refused.context.as_ref().or(refused.conversation.as_ref()),
+    };
+    membership::send_note_in_thread(txn, data, c, author, &html, true, Some(reply)).await?;
     log(
         txn,
         c,
@@ -1016,13 +1022,14 @@ async fn send_about(
     Ok(())
 }
 
-/// The author edits their post.
+/// The author edits their post: a new title (topics), and a new body as its HTML, its markdown
+/// and its mentions and hashtags.
 pub async fn edit(
     data: &Data,
     p: &post::Model,
     author: &person::Model,
     title: Option<String>,
-    body: Option<(String, String)>,
+    body: Option<(String, String, Vec<Value>)>,
 ) -> Result<post::Model, Error> {
     if p.author_id != author.id || !p.local {
         return Err(Error::Forbidden("only its author edits a post".into()));
@@ -1036,9 +1043,10 @@ pub async fn edit(
     if let (Some(t), None) = (title, p.topic_id) {
         row.title = t;
     }
-    if let Some((html, source)) = body {
+    if let Some((html, source, tags)) = body {
         row.content = html;
         row.source = Some(source);
+        row.tags = (!tags.is_empty()).then(|| Value::Array(tags).to_string());
     }
     row.updated = Some(Utc::now());
     let txn = crate::context::begin(&data.db).await?;
@@ -1047,6 +1055,7 @@ pub async fn edit(
         title: Set(row.title.clone()),
         content: Set(row.content.clone()),
         source: Set(row.source.clone()),
+        tags: Set(row.tags.clone()),
         updated: Set(row.updated),
         ..Default::default()
     })

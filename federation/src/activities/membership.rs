@@ -220,6 +220,39 @@ pub async fn send_note_replying(
     direct: bool,
     in_reply_to: Option<&Url>,
 ) -> Result<(), Error> {
+    let reply = in_reply_to.map(|id| InReplyTo { id, thread: None });
+    send_note_in_thread(txn, data, community, person, html_body, direct, reply).await
+}
+
+/// The post a community's note answers, and the conversation they both belong to.
+#[derive(Debug, Clone, Copy)]
+pub struct InReplyTo<'a> {
+    /// The post answered.
+    pub id: &'a Url,
+    /// Its `context` or `conversation`, when it named one; else the post itself names the
+    /// conversation.
+    pub thread: Option<&'a Value>,
+}
+
+/// [`send_note`], in reply to a post and in its conversation (`context`, and Mastodon's
+/// `conversation`), so that the author's server shows the note under their post rather than as
+/// a conversation of its own.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_note_in_thread(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    html_body: &str,
+    direct: bool,
+    reply: Option<InReplyTo<'_>>,
+) -> Result<(), Error> {
+    let in_reply_to = reply.map(|r| r.id);
+    let thread = reply.map(|r| {
+        r.thread
+            .cloned()
+            .unwrap_or_else(|| Value::String(r.id.to_string()))
+    });
     let (mention_html, tag) = mention(person);
     let followers = data.urls.community_part(&community.name, "followers");
     let id = data.urls.new_activity("note");
@@ -243,7 +276,8 @@ pub async fn send_note_replying(
         media_type: Some("text/html".into()),
         source: None,
         in_reply_to: in_reply_to.cloned(),
-        context: None,
+        context: thread.clone(),
+        conversation: thread,
         url: None,
         tag: vec![tag],
         sensitive: Some(false),
