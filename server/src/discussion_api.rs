@@ -291,7 +291,9 @@ fn post_json(
     counts: &Counts,
 ) -> Value {
     let visible = p.visible();
-    let reactions = counts.reactions.get(&p.id).cloned().unwrap_or_default();
+    let mut reactions = counts.reactions.get(&p.id).cloned().unwrap_or_default();
+    // A dislike is a vote (Lemmy's), not a reaction.
+    let dislikes = reactions.remove(reaction::DISLIKE).unwrap_or(0);
     let mut v = json!({
         "id": p.ap_id,
         "local_id": p.id,
@@ -309,6 +311,7 @@ fn post_json(
         "tags": p.tags.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(json!([])),
         "reaction_count": reactions.values().sum::<i64>(),
         "reactions": reactions,
+        "dislike_count": dislikes,
     });
     if p.topic_id.is_none() {
         if let Some(o) = v.as_object_mut() {

@@ -309,18 +309,22 @@ fn verify_authorship(
 }
 
 /// The stored activity, as received.
-fn received_json(row: &received_activity::Model) -> Result<Value, Error> {
+pub(super) fn received_json(row: &received_activity::Model) -> Result<Value, Error> {
     Ok(serde_json::from_str(&row.data)?)
 }
 
-async fn ignore(data: &Data, row: &received_activity::Model, why: &str) -> Result<(), Error> {
+pub(super) async fn ignore(
+    data: &Data,
+    row: &received_activity::Model,
+    why: &str,
+) -> Result<(), Error> {
     let txn = crate::context::begin(&data.db).await?;
     mark_ignored(&txn, row.id, why).await?;
     txn.commit().await?;
     Ok(())
 }
 
-async fn signer_person(data: &Data, actor: &Url) -> Result<person::Model, Error> {
+pub(super) async fn signer_person(data: &Data, actor: &Url) -> Result<person::Model, Error> {
     match cached_actor(&data.db, actor).await? {
         Some(ActorRef::Person(p)) => Ok(p),
         _ => Err(Error::InvalidActivity(
@@ -669,15 +673,18 @@ pub async fn receive_reaction(
         return Err(Error::Forbidden("banned from the community".into()));
     }
     let txn = crate::context::begin(&data.db).await?;
+    // A Like is also a vote (Lemmy): it replaces the person's Dislike.
+    let replaced = act.kind == "Like"
+        && super::votes::clear_opposite(&txn, p.id, person.id, reaction::LIKE).await?;
     let stored = store_reaction(&txn, &act.id, p.id, person.id, &emoji).await?;
-    if stored && community.local {
+    if (stored || replaced) && community.local {
         announce(&txn, data, &community, &received_json(row)?, None, []).await?;
     }
     mark_done(&txn, row.id).await?;
     commit_and_wake(data, txn).await
 }
 
-async fn store_reaction(
+pub(super) async fn store_reaction(
     db: &impl ConnectionTrait,
     ap_id: &Url,
     post_id: i64,
@@ -739,17 +746,25 @@ pub async fn receive_undo_reaction(
         .one(&data.db)
         .await?;
     if found.is_none() {
-        // Lemmy may undo a vote under another id than the vote's: match person, post and kind.
+        // Lemmy undoes a vote under another id than the vote's, and as a `Like` whichever way
+        // the vote went: match person and post, and the vote or the emoji.
         if let Ok(inner) = serde_json::from_value::<ObjectActivity>(undo.object.clone()) {
-            if let (Some(target), Ok(emoji)) = (inner.object.first(), emoji_of(&inner)) {
-                if let Some(p) = post_by_ap_id(&data.db, target).await? {
-                    found = reaction::Entity::find()
+            if let Some(p) = match inner.object.first() {
+                Some(target) => post_by_ap_id(&data.db, target).await?,
+                None => None,
+            } {
+                found = if super::votes::stored_as(&inner.kind).is_some() {
+                    super::votes::vote_of(&data.db, p.id, person.id).await?
+                } else if let Ok(emoji) = emoji_of(&inner) {
+                    reaction::Entity::find()
                         .filter(reaction::Column::PostId.eq(p.id))
                         .filter(reaction::Column::PersonId.eq(person.id))
                         .filter(reaction::Column::Emoji.eq(emoji))
                         .one(&data.db)
-                        .await?;
-                }
+                        .await?
+                } else {
+                    None
+                };
             }
         }
     }
