@@ -400,13 +400,13 @@ pub async fn receive_create(
     let public = is_public(&[&note.to, &note.cc, &create.to, &create.cc]);
     if !public {
         let txn = crate::context::begin(&data.db).await?;
-        if membership::take_reason(&txn, note, &author).await? {
+        if super::member_choices::take_reply(&txn, data, note, &author).await? {
             mark_done(&txn, row.id).await?;
         } else {
             mark_ignored(&txn, row.id, "only public notes become posts").await?;
         }
-        txn.commit().await?;
-        return Ok(());
+        // An applicant who agreed may have been admitted: wake the outbox.
+        return commit_and_wake(data, txn).await;
     }
     let (community, parent) = match &note.in_reply_to {
         Some(reply_to) => {

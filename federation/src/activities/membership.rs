@@ -4,10 +4,14 @@
 //!
 //! Following a community is asking to join it. Members are rows of `community_follower`.
 
-use super::commit_and_wake;
+use super::{
+    commit_and_wake,
+    member_choices::{
+        applicant_note, apply_listing, await_agreement, has_agreed, record_agreement, JoinChoices,
+    },
+};
 use crate::{
-    fetch::{cached_actor, ActorRef},
-    objects::{escape_html, public, sanitize_html},
+    objects::{escape_html, public},
     protocol::{
         AcceptFollow, AddRemove, Block, CreateNote, Follow, IdOr, Invite, Note, Undo, WithContext,
     },
@@ -123,7 +127,8 @@ pub async fn upsert_member(
         published: Set(Utc::now()),
         role: Set(role),
         reason: Set(None),
-        listed: Set(true),
+        // Listing is each member's choice (see `member_choices`); nobody is listed unasked.
+        listed: Set(false),
         rules_agreed_at: Set(None),
         rules_version: Set(None),
     })
@@ -426,14 +431,47 @@ async fn welcome(
     .await
 }
 
-/// Handles a join request (a remote `Follow`, or a local join) by the community's policy.
+/// Handles a join request (a remote `Follow`, or a local join) by the community's policy, and
+/// records what the person chose: to be listed, and their agreement to the rules.
 pub async fn request_join(
     txn: &impl ConnectionTrait,
     data: &Data,
     community: &community::Model,
     person: &person::Model,
     follow_id: &Url,
+    choices: &JoinChoices,
+) -> Result<JoinOutcome, Error> {
+    let existing = membership(txn, community.id, person.id).await?;
+    let agreed = !community.require_rules_agreement
+        || choices.agree_to_rules
+        || existing.as_ref().is_some_and(|m| has_agreed(community, m));
+    let member = existing.as_ref().is_some_and(|m| !m.pending);
+    if person.local && !agreed && !member {
+        return Err(Error::Forbidden(
+            "agree to the code of conduct to join".into(),
+        ));
+    }
+    let reason = choices.reason.clone();
+    let outcome = decide_join(txn, data, community, person, follow_id, reason, agreed).await?;
+    if outcome != JoinOutcome::Refused {
+        if choices.agree_to_rules && community.require_rules_agreement {
+            record_agreement(txn, community, person.id).await?;
+        }
+        apply_listing(txn, community.id, person, choices.listed).await?;
+    }
+    Ok(outcome)
+}
+
+/// The community's policy applied to a join request; `agreed` when the person agreed to the
+/// rules or need not.
+async fn decide_join(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    follow_id: &Url,
     reason: Option<String>,
+    agreed: bool,
 ) -> Result<JoinOutcome, Error> {
     if let Some(existing) = membership(txn, community.id, person.id).await? {
         if !existing.pending {
@@ -465,6 +503,9 @@ pub async fn request_join(
         return Ok(JoinOutcome::Refused);
     }
     match community.membership_policy {
+        MembershipPolicy::Open if !agreed => {
+            await_agreement(txn, data, community, person, follow_id).await
+        }
         MembershipPolicy::Open => {
             admit(txn, data, community, person, follow_id).await?;
             log(
@@ -485,6 +526,10 @@ pub async fn request_join(
                 .one(txn)
                 .await?;
             match invite {
+                // The invitation is kept until they agree.
+                Some(_) if !agreed => {
+                    await_agreement(txn, data, community, person, follow_id).await
+                }
                 Some(inv) => {
                     community_invite::Entity::delete_by_id(inv.id)
                         .exec(txn)
@@ -522,12 +567,7 @@ pub async fn request_join(
             if let Some(r) = reason {
                 set_reason(txn, community.id, person.id, &r).await?;
             } else if first_time && !person.local {
-                let rules_url = data.urls.community_part(&community.name, "rules");
-                let body = format!(
-                    "<p>Thank you for asking to join {}. Please read our code of conduct at <a href=\"{1}\">{1}</a> and reply to this message saying why you would like to join; a coordinator will look at your request.</p>",
-                    escape_html(&community.title),
-                    escape_html(rules_url.as_str())
-                );
+                let body = applicant_note(data, community, true);
                 send_note(txn, data, community, person, &body, true).await?;
             }
             log(
@@ -544,7 +584,7 @@ pub async fn request_join(
     }
 }
 
-async fn set_reason(
+pub(super) async fn set_reason(
     db: &impl ConnectionTrait,
     community_id: i64,
     person_id: i64,
@@ -563,59 +603,6 @@ async fn set_reason(
     Ok(())
 }
 
-/// A direct note to a community from someone whose join request is pending is their stated
-/// reason for joining. Returns true when it was taken as one.
-pub async fn take_reason(
-    db: &impl ConnectionTrait,
-    note: &Note,
-    author: &person::Model,
-) -> Result<bool, Error> {
-    if note
-        .to
-        .iter()
-        .chain(note.cc.iter())
-        .any(|u| u.as_str() == crate::protocol::PUBLIC)
-    {
-        return Ok(false);
-    }
-    for addressee in note.to.iter().chain(note.cc.iter()) {
-        let Some(ActorRef::Community(c)) = cached_actor(db, addressee).await? else {
-            continue;
-        };
-        if !c.local {
-            continue;
-        }
-        if let Some(m) = membership(db, c.id, author.id).await? {
-            if m.pending {
-                let html = sanitize_html(note.content.as_deref().unwrap_or_default());
-                let plain = crate::objects::unescape_html(
-                    &ammonia::Builder::empty().clean(&html).to_string(),
-                );
-                // Drop the leading @mention of the community that Mastodon puts in replies.
-                let mut text = plain.trim();
-                while text.starts_with('@') {
-                    text = text
-                        .split_once(char::is_whitespace)
-                        .map(|(_, r)| r.trim_start())
-                        .unwrap_or("");
-                }
-                set_reason(db, c.id, author.id, text).await?;
-                log(
-                    db,
-                    &c,
-                    &author.ap_id.0,
-                    "reason",
-                    &author.ap_id.0,
-                    Some(text.to_string()),
-                )
-                .await?;
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
-}
-
 /// A coordinator approves a pending request.
 pub async fn approve(
     data: &Data,
@@ -627,6 +614,12 @@ pub async fn approve(
         .await?
         .filter(|m| m.pending)
         .ok_or(Error::NotFound)?;
+    if !has_agreed(community, &m) {
+        return Err(Error::Conflict(format!(
+            "{} has not agreed to the code of conduct yet",
+            applicant.name
+        )));
+    }
     let txn = crate::context::begin(&data.db).await?;
     admit(&txn, data, community, applicant, &m.follow_id.0).await?;
     log(

@@ -3,6 +3,7 @@
 pub mod discussion;
 pub mod events;
 pub mod follow;
+pub mod member_choices;
 pub mod membership;
 pub mod post;
 pub mod votes;
