@@ -1,4 +1,4 @@
-//! Joining a community: members choose whether the
+//! Joining a community: the public welcome reaches each server once, members choose whether the
 //! directory names them (remote members by their actor's `discoverable`), and communities that
 //! ask for it have newcomers agree to their code of conduct, locally through the API and
 //! remotely by replying to the note that points to the rules.
@@ -106,6 +106,46 @@ fn notes_to(fake: &FakeServer, label: &str, name: &str) -> Vec<Value> {
         .filter(|v| v["type"] == "Create" && v["object"]["type"] == "Note")
         .map(|v| v["object"].clone())
         .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_welcome_reaches_a_server_once() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    a.community_with(&ana, "net", json!({ "welcome_mode": "public" }))
+        .await;
+    let group = a.url("/c/net");
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("masto", "mia");
+    a.follow_as(&fake, &mia, "masto", &group).await;
+
+    // Mia's server shares one inbox; the welcome names her and reaches her there.
+    wait_for("the welcome at the shared inbox", T, || async {
+        fake.shared_inbox("masto").iter().any(|v| {
+            v["type"] == "Create"
+                && v["object"]["tag"][0]["href"] == mia.id.as_str()
+                && v["object"]["content"]
+                    .as_str()
+                    .is_some_and(|c| c.contains("Welcome"))
+        })
+    })
+    .await;
+    wait_for("every delivery made", T, || async {
+        a.queued_deliveries().await == 0
+    })
+    .await;
+    let creates: Vec<Value> = fake
+        .posted("masto")
+        .into_iter()
+        .filter(|v| v["type"] == "Create")
+        .collect();
+    assert_eq!(creates.len(), 1, "one welcome for one server: {creates:?}");
+    assert!(notes_to(&fake, "masto", "mia").is_empty());
+    // The Accept is hers alone, and still goes to her own inbox.
+    assert!(fake
+        .inbox_of("masto", "mia")
+        .iter()
+        .any(|v| v["type"] == "Accept"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

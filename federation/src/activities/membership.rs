@@ -15,7 +15,7 @@ use crate::{
     protocol::{
         AcceptFollow, AddRemove, Block, CreateNote, Follow, IdOr, Invite, Note, Undo, WithContext,
     },
-    queue::enqueue,
+    queue::{audience::unless_shared, enqueue},
     Data, Error,
 };
 use chrono::{DateTime, Utc};
@@ -303,10 +303,14 @@ pub async fn send_note_in_thread(
         published: Some(Utc::now()),
     };
     let json = serde_json::to_value(WithContext::new(create))?;
-    let mut inboxes = vec![person.inbox.0.clone()];
-    if !direct {
-        inboxes.extend(super::post::follower_inboxes(txn, community.id).await?);
-    }
+    let inboxes = if direct {
+        vec![person.inbox.0.clone()]
+    } else {
+        let followers = super::post::follower_inboxes(txn, community.id).await?;
+        let mut inboxes: Vec<Url> = unless_shared(person, &followers).into_iter().collect();
+        inboxes.extend(followers);
+        inboxes
+    };
     enqueue(txn, &data.urls, &json, None, !direct, inboxes).await?;
     Ok(())
 }
@@ -318,15 +322,16 @@ async fn to_followers(
     data: &Data,
     community: &community::Model,
     activity: Value,
-    also: Option<Url>,
+    also: Option<&person::Model>,
 ) -> Result<(), Error> {
+    let followers = super::post::follower_inboxes(txn, community.id).await?;
+    let also = also
+        .filter(|p| !p.local)
+        .and_then(|p| unless_shared(p, &followers));
     let by_community =
         activity.get("actor").and_then(Value::as_str) == Some(community.ap_id.as_str());
     if by_community {
-        let mut inboxes: Vec<Url> = super::post::follower_inboxes(txn, community.id)
-            .await?
-            .into_iter()
-            .collect();
+        let mut inboxes: Vec<Url> = followers.into_iter().collect();
         inboxes.extend(also);
         enqueue(
             txn,
@@ -944,8 +949,7 @@ pub async fn ban(
             .await?;
     }
     let json = serde_json::to_value(WithContext::new(block))?;
-    let also = (!target.local).then(|| target.inbox.0.clone());
-    to_followers(&txn, data, community, json, also).await?;
+    to_followers(&txn, data, community, json, Some(target)).await?;
     log(&txn, community, &by.ap_id.0, "ban", &target.ap_id.0, reason).await?;
     commit_and_wake(data, txn).await
 }
@@ -986,8 +990,7 @@ pub async fn unban(
         cc: vec![community.ap_id.0.clone()],
     };
     let json = serde_json::to_value(WithContext::new(undo))?;
-    let also = (!target.local).then(|| target.inbox.0.clone());
-    to_followers(&txn, data, community, json, also).await?;
+    to_followers(&txn, data, community, json, Some(target)).await?;
     log(&txn, community, &by.ap_id.0, "unban", &target.ap_id.0, None).await?;
     commit_and_wake(data, txn).await?;
     Ok(true)

@@ -2,6 +2,7 @@
 //! the inbox (`received_activity` rows). Rows are claimed with a lease, so several processes can
 //! share a queue and a crashed worker's rows are taken up again once the lease runs out.
 
+pub mod audience;
 pub mod delivery;
 pub mod inbox;
 
