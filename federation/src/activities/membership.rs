@@ -950,6 +950,7 @@ pub async fn ban(
     }
     let json = serde_json::to_value(WithContext::new(block))?;
     to_followers(&txn, data, community, json, Some(target)).await?;
+    super::withdrawals::refuse_banned(&txn, data, community, target).await?;
     log(&txn, community, &by.ap_id.0, "ban", &target.ap_id.0, reason).await?;
     commit_and_wake(data, txn).await
 }

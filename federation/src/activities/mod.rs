@@ -7,6 +7,7 @@ pub mod member_choices;
 pub mod membership;
 pub mod post;
 pub mod votes;
+mod withdrawals;
 
 use crate::{queue::inbox::mark_ignored, Data, Error};
 use copse_entities::{community, person, received_activity};
