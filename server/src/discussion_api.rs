@@ -238,6 +238,7 @@ pub(crate) fn author_json(a: &person::Model) -> Value {
         "display_name": a.display_name,
         "avatar": a.avatar,
         "local": a.local,
+        "deleted": a.deleted_at.is_some(),
     })
 }
 

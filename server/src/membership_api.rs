@@ -119,6 +119,7 @@ fn person_json(p: &person::Model) -> Value {
         "summary": p.summary,
         "avatar": p.avatar,
         "local": p.local,
+        "deleted": p.deleted_at.is_some(),
     })
 }
 

@@ -1,16 +1,21 @@
 //! What happens to people's places: a ban applies to taking part in the community's events
-//! (places are refused and pass to the waiting list, which passes over banned people).
+//! (places are refused and pass to the waiting list, which passes over banned people), and a
+//! deleted account (Mastodon's `Delete` of the actor, then 410 for it) leaves its communities
+//! and events, and its posts become tombstones.
 
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use copse_entities::{community, community_ban, event_participant, person};
+use copse_entities::{
+    community, community_ban, community_follower, event_participant, person, post,
+    received_activity,
+};
 use copse_tests::{
     fake::{FakeActor, FakeServer},
     wait_for, TestInstance,
 };
 use reqwest::Method;
-use sea_orm::{ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveValue::NotSet, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use std::time::Duration;
 use url::Url;
@@ -262,4 +267,121 @@ async fn the_waiting_list_passes_over_people_banned_while_waiting() {
         .unwrap()
         .status;
     assert_eq!(kai_status, event_participant::ParticipantStatus::Waiting);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_account_leaves_its_communities_and_events() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let (event, event_id) = one_place_event(&a, &ana).await;
+    let group = a.url("/c/net");
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("masto", "mia");
+    let kai = fake.actor("fri", "kai");
+    a.follow_as(&fake, &mia, "masto", &group).await;
+    a.follow_as(&fake, &kai, "fri", &group).await;
+    let inbox = a.url("/inbox");
+
+    // Mia (Mastodon) starts a topic and takes the one place by replying; Kai waits.
+    let (topic, create) = mia.status(
+        &fake,
+        1,
+        &group,
+        "<p>@net Budgets<br>How do you share yours?</p>",
+        None,
+    );
+    assert_eq!(mia.deliver(&a.client, &inbox, &create).await, 202);
+    let (_, going) = mia.status(&fake, 2, &group, "<p>Going!</p>", Some(&event));
+    assert_eq!(mia.deliver(&a.client, &inbox, &going).await, 202);
+    wait_for("mia going", T, || async {
+        let (_, e) = a
+            .api(
+                Method::GET,
+                &format!("/api/v1/events/{event_id}"),
+                None,
+                None,
+            )
+            .await;
+        e["participant_count"] == 1
+    })
+    .await;
+    let kai_join = join_of(&fake, "fri", &kai, &event);
+    assert_eq!(kai.deliver(&a.client, &inbox, &kai_join).await, 202);
+    wait_for("kai waiting", T, || async {
+        waiting_count(&a, event_id).await == 1
+    })
+    .await;
+    let stored = |id: Value| {
+        let a = &a;
+        async move {
+            post::Entity::find()
+                .filter(post::Column::ApId.eq(id.as_str().unwrap()))
+                .one(a.db())
+                .await
+                .unwrap()
+        }
+    };
+    assert!(stored(topic["id"].clone())
+        .await
+        .is_some_and(|p| p.visible()));
+
+    // A Delete of the account while the account still answers is not believed.
+    let delete = |n: u32| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}#delete-{n}", mia.id), "type": "Delete", "actor": mia.id,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": mia.id
+        })
+    };
+    let early = delete(1);
+    assert_eq!(mia.deliver(&a.client, &inbox, &early).await, 202);
+    wait_for("the early Delete read", T, || async {
+        received_activity::Entity::find()
+            .filter(received_activity::Column::ApId.eq(early["id"].as_str().unwrap()))
+            .one(a.db())
+            .await
+            .unwrap()
+            .is_some_and(|r| r.status != received_activity::InboxStatus::Pending)
+    })
+    .await;
+    let mia_row = person_row(&a, &mia.id).await;
+    assert!(mia_row.deleted_at.is_none());
+    let memberships = || async {
+        community_follower::Entity::find()
+            .filter(community_follower::Column::PersonId.eq(mia_row.id))
+            .count(a.db())
+            .await
+            .unwrap()
+    };
+    assert_eq!(memberships().await, 1);
+
+    // Her server now answers 410 Gone for her: the Delete is applied.
+    fake.gone(&mia.id);
+    assert_eq!(mia.deliver(&a.client, &inbox, &delete(2)).await, 202);
+    wait_for("kai's Accept for the freed place", T, || async {
+        answered(&fake, "fri", "Accept", &kai_join)
+    })
+    .await;
+    assert_eq!(memberships().await, 0);
+    assert!(person_row(&a, &mia.id).await.deleted_at.is_some());
+    let topic_row = stored(topic["id"].clone()).await.unwrap();
+    assert!(
+        topic_row.deleted && topic_row.content.is_empty(),
+        "{topic_row:?}"
+    );
+    let answers = event_participant::Entity::find()
+        .filter(event_participant::Column::PersonId.eq(mia_row.id))
+        .count(a.db())
+        .await
+        .unwrap();
+    assert_eq!(answers, 0);
+    // The followers hear that she left.
+    wait_for("Remove{mia} from the members", T, || async {
+        fake.posted("fri")
+            .iter()
+            .any(|v| v["type"] == "Remove" && v["object"] == mia.id.as_str())
+    })
+    .await;
+    let (_, members) = a.get_ap(&a.url("/c/net/members")).await;
+    assert_eq!(members["totalItems"], 2, "ana and kai: {members}");
 }

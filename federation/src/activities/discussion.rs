@@ -549,7 +549,7 @@ pub async fn receive_delete(
         return Err(Error::InvalidActivity("Delete of nothing".into()));
     };
     if target == &delete.actor {
-        return ignore(data, row, "account deletions are not applied").await;
+        return super::account_deletion::receive_account_deletion(data, row, delete).await;
     }
     let Some(existing) = post_by_ap_id(&data.db, target).await? else {
         return ignore(data, row, "a deletion of a post not stored here").await;

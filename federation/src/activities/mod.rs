@@ -1,5 +1,6 @@
 //! Activities we receive (`verify` then effects) and the domain events that make us send them.
 
+pub mod account_deletion;
 pub mod discussion;
 pub mod events;
 pub mod follow;

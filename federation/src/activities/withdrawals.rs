@@ -1,8 +1,12 @@
 //! Taking people out of events when they may no longer take part. Someone banned from a
-//! community has their answers to its events still to come refused, and is told so; places
-//! they held go to the next people waiting.
+//! community has their answers to its events still to come refused, and is told so; someone
+//! whose account was deleted loses all their answers. Either way, places they held go to the
+//! next people waiting.
 
-use super::events::{locked_event, promote, tell, Outcome};
+use super::{
+    community_by_id,
+    events::{locked_event, promote, tell, Outcome},
+};
 use crate::{Data, Error};
 use copse_entities::{
     community, event,
@@ -76,5 +80,35 @@ pub(super) async fn refuse_banned(
             promote(txn, data, c, &p, &mut e).await?;
         }
     }
+    Ok(())
+}
+
+/// Someone's account was deleted: all their answers go, and places they held in events still
+/// to come here go to the next people waiting.
+pub(super) async fn withdraw_everywhere(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    who: &person::Model,
+) -> Result<(), Error> {
+    let now = data.clock.now();
+    for (row, e) in answers_of(txn, who).await? {
+        event_participant::Entity::delete_by_id(row.id)
+            .exec(txn)
+            .await?;
+        if row.status != ParticipantStatus::Going || e.ends_at <= now {
+            continue;
+        }
+        let c = community_by_id(txn, e.community_id).await?;
+        if c.local {
+            let p = post_of(txn, &e).await?;
+            let mut e = locked_event(txn, e.post_id).await?;
+            promote(txn, data, &c, &p, &mut e).await?;
+        }
+    }
+    // Refused answers too: nothing of theirs stays.
+    event_participant::Entity::delete_many()
+        .filter(event_participant::Column::PersonId.eq(who.id))
+        .exec(txn)
+        .await?;
     Ok(())
 }
