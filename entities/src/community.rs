@@ -133,6 +133,8 @@ pub struct Model {
     pub topic_policy: PostingPolicy,
     /// Who may reply.
     pub reply_policy: PostingPolicy,
+    /// Joining needs agreement to the code of conduct.
+    pub require_rules_agreement: bool,
     /// When the community was created.
     pub published: DateTimeUtc,
     /// When a remote community was last fetched.

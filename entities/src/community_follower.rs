@@ -52,10 +52,15 @@ pub struct Model {
     pub role: Role,
     /// Why they asked to join (approval communities).
     pub reason: Option<String>,
-    /// Shown in the member directory.
+    /// Shown in the member directory: a local member's choice, a remote member's
+    /// `discoverable`.
     pub listed: bool,
     /// When the follow was made.
     pub published: DateTimeUtc,
+    /// When they agreed to the community's code of conduct.
+    pub rules_agreed_at: Option<DateTimeUtc>,
+    /// The version of the rules they agreed to (see `rules_version` in the federation crate).
+    pub rules_version: Option<String>,
 }
 
 /// No relations are navigated from here.

@@ -37,6 +37,12 @@ pub struct Model {
     pub published: DateTimeUtc,
     /// When a remote actor was last fetched.
     pub fetched_at: DateTimeUtc,
+    /// The actor lets itself be listed in directories (Mastodon's `discoverable`); decides
+    /// whether a remote member shows in a community's member directory.
+    pub discoverable: bool,
+    /// When the account was deleted at its server (a `Delete` of the actor, confirmed by a
+    /// 404 or 410 for it).
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 /// No relations are navigated from here.

@@ -6,6 +6,11 @@ use sea_orm::entity::prelude::*;
 /// The emoji stored for a plain `Like`.
 pub const LIKE: &str = "♥";
 
+/// What is stored for a `Dislike` (a Lemmy downvote): counted as a dislike, not as a
+/// reaction. The angle brackets keep it apart from every emoji, since reactions carrying `<` or
+/// `>` are refused.
+pub const DISLIKE: &str = "<dislike>";
+
 /// One person's reaction to one post.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "reaction")]

@@ -208,6 +208,8 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                 local: Set(false),
                 published: Set(p.published.unwrap_or(now)),
                 fetched_at: Set(now),
+                // Mastodon leaves it out for accounts that never chose, and lists none of them.
+                discoverable: Set(p.discoverable.unwrap_or(false)),
                 ..Default::default()
             };
             person::Entity::insert(row)
@@ -223,6 +225,7 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                             person::Column::KeyId,
                             person::Column::PublicKeyPem,
                             person::Column::FetchedAt,
+                            person::Column::Discoverable,
                         ])
                         .to_owned(),
                 )
@@ -275,7 +278,11 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                 .await?;
         }
     }
-    cached_actor(db, actor.id()).await?.ok_or(Error::NotFound)
+    let stored = cached_actor(db, actor.id()).await?.ok_or(Error::NotFound)?;
+    if let ActorRef::Person(p) = &stored {
+        crate::activities::member_choices::follow_discoverable(db, p).await?;
+    }
+    Ok(stored)
 }
 
 /// Returns an actor from the cache, fetching it when unknown or stale.

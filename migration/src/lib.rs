@@ -15,6 +15,7 @@ mod m20261201_000010_post_link;
 mod m20261201_000011_activity_post;
 mod m20261201_000012_remote_ids;
 mod m20261201_000013_instance_software;
+mod m20261201_000014_member_choices;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000011_activity_post::Migration),
             Box::new(m20261201_000012_remote_ids::Migration),
             Box::new(m20261201_000013_instance_software::Migration),
+            Box::new(m20261201_000014_member_choices::Migration),
         ]
     }
 }

@@ -220,6 +220,8 @@ pub struct CommunitySettings {
     pub topic_policy: Option<PostingPolicy>,
     /// Who may reply: `anyone`, `members` or `coordinators` (with facilitators).
     pub reply_policy: Option<PostingPolicy>,
+    /// Joining needs agreement to the code of conduct.
+    pub require_rules_agreement: Option<bool>,
 }
 
 /// Applies settings to a community, checking each field, and federates what changed
@@ -311,6 +313,9 @@ pub async fn update_community(
     }
     if let Some(p) = s.reply_policy {
         row.reply_policy = Set(p);
+    }
+    if let Some(r) = s.require_rules_agreement {
+        row.require_rules_agreement = Set(r);
     }
     Ok(copse_federation::activities::profile::update_community(data, c, row, by).await?)
 }

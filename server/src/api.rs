@@ -11,7 +11,14 @@ use axum::{
     Json, Router,
 };
 use copse_entities::{community, local_user, person, post};
-use copse_federation::{activities, activities::membership::JoinOutcome, fetch, Data};
+use copse_federation::{
+    activities,
+    activities::{
+        member_choices::{rules_version, JoinChoices},
+        membership::JoinOutcome,
+    },
+    fetch, Data,
+};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,16 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(crate::profile_api::router())
 }
 
-/// Renders markdown to sanitised HTML.
-pub fn render_markdown(text: &str) -> String {
-    let mut opts = pulldown_cmark::Options::empty();
-    opts.insert(pulldown_cmark::Options::ENABLE_TABLES);
-    opts.insert(pulldown_cmark::Options::ENABLE_STRIKETHROUGH);
-    let parser = pulldown_cmark::Parser::new_ext(text, opts);
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, parser);
-    copse_federation::objects::sanitize_html(&html)
-}
+pub use crate::markdown::render_markdown;
 
 /// The signed-in local account.
 pub struct AuthUser {
@@ -145,6 +143,8 @@ async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiE
         "topic_policy": c.topic_policy,
         "reply_policy": c.reply_policy,
         "manually_approves_followers": c.manually_approves_followers,
+        "require_rules_agreement": c.require_rules_agreement,
+        "rules_version": rules_version(c),
         "published": c.published,
     }))
 }
@@ -169,6 +169,12 @@ pub struct FollowForm {
     /// Why you want to join (communities that approve members read it).
     #[serde(default)]
     pub reason: Option<String>,
+    /// Be listed in the member directory (communities on this instance); unlisted when absent.
+    #[serde(default)]
+    pub listed: Option<bool>,
+    /// You agree to the code of conduct: must be true where the community asks for it.
+    #[serde(default)]
+    pub agree_to_rules: Option<bool>,
 }
 
 /// Resolves `name`, `name@domain` or `@name@domain` to a community, fetching remote ones.
@@ -286,7 +292,19 @@ async fn http_post_follow(
     if form.reason.as_ref().is_some_and(|r| r.len() > 5000) {
         return Err(ApiError::invalid("reason", "at most 5000 bytes"));
     }
-    let outcome = activities::follow_community(&data, &auth.person, &c, form.reason).await?;
+    let agree_to_rules = form.agree_to_rules.unwrap_or(false);
+    if c.local && c.require_rules_agreement && !agree_to_rules {
+        return Err(ApiError::invalid(
+            "agree_to_rules",
+            "this community asks you to agree to its code of conduct: read it and send agree_to_rules: true",
+        ));
+    }
+    let choices = JoinChoices {
+        reason: form.reason,
+        listed: form.listed,
+        agree_to_rules,
+    };
+    let outcome = activities::follow_community(&data, &auth.person, &c, choices).await?;
     let status = match outcome {
         JoinOutcome::Joined => "joined",
         JoinOutcome::Pending => "pending",

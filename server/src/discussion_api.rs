@@ -4,8 +4,9 @@
 
 use crate::{
     accounts,
-    api::{known_person, render_markdown, resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser},
+    api::{resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser},
     error::ApiError,
+    markdown::render_post,
     AppState,
 };
 use axum::{
@@ -178,44 +179,6 @@ fn check_body(content: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Hashtags (`#word`) and mentions of people this server knows (`@name`, `@name@domain`) in a
-/// markdown text, as `tag` objects.
-pub(crate) async fn tags_in(
-    data: &Data,
-    c: &community::Model,
-    text: &str,
-) -> Result<Vec<Value>, ApiError> {
-    let mut tags = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    let words = text.split(|ch: char| ch.is_whitespace() || ",;:!?()[]".contains(ch));
-    for word in words.take(10_000) {
-        let word = word.trim_end_matches('.');
-        if let Some(tag) = word.strip_prefix('#') {
-            let ok = !tag.is_empty()
-                && tag.chars().count() <= 64
-                && tag.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
-            if ok && seen.insert(word.to_lowercase()) {
-                let mut href = c.ap_id.0.clone();
-                href.set_query(Some(&format!("tag={}", tag.to_lowercase())));
-                tags.push(json!({ "type": "Hashtag", "href": href, "name": word }));
-            }
-        } else if let Some(handle) = word.strip_prefix('@') {
-            if handle.is_empty() || !seen.insert(word.to_lowercase()) || tags.len() > 50 {
-                continue;
-            }
-            if let Some(p) = known_person(data, handle).await? {
-                let domain = p.ap_id.host_str().unwrap_or_default().to_string();
-                tags.push(json!({
-                    "type": "Mention",
-                    "href": p.ap_id,
-                    "name": format!("@{}@{domain}", p.name),
-                }));
-            }
-        }
-    }
-    Ok(tags)
-}
-
 pub(crate) async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {
     post::Entity::find_by_id(id)
         .one(&data.db)
@@ -256,6 +219,7 @@ pub(crate) fn author_json(a: &person::Model) -> Value {
         "display_name": a.display_name,
         "avatar": a.avatar,
         "local": a.local,
+        "deleted": a.deleted_at.is_some(),
     })
 }
 
@@ -312,7 +276,9 @@ pub(crate) fn post_json(
     counts: &Counts,
 ) -> Value {
     let visible = p.visible();
-    let reactions = counts.reactions.get(&p.id).cloned().unwrap_or_default();
+    let mut reactions = counts.reactions.get(&p.id).cloned().unwrap_or_default();
+    // A dislike is a vote (Lemmy's), not a reaction.
+    let dislikes = reactions.remove(reaction::DISLIKE).unwrap_or(0);
     let mut v = json!({
         "id": p.ap_id,
         "local_id": p.id,
@@ -331,6 +297,7 @@ pub(crate) fn post_json(
         "tags": p.tags.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(json!([])),
         "reaction_count": reactions.values().sum::<i64>(),
         "reactions": reactions,
+        "dislike_count": dislikes,
     });
     if p.topic_id.is_none() {
         if let Some(o) = v.as_object_mut() {
@@ -390,10 +357,11 @@ async fn publish_markdown(
     content: String,
     url: Option<url::Url>,
 ) -> Result<Response, ApiError> {
+    let (html, tags) = render_post(data, c, &content).await?;
     let new = NewPost {
         title,
-        html: render_markdown(&content),
-        tags: tags_in(data, c, &content).await?,
+        html,
+        tags,
         source: content,
         url,
     };
@@ -459,9 +427,15 @@ async fn http_patch_post(
     if let Some(c) = &form.content {
         check_body(c)?;
     }
-    let body = form.content.map(|md| (render_markdown(&md), md));
+    let c = community_of(&data, &p).await?;
+    let body = match form.content {
+        Some(md) => {
+            let (html, tags) = render_post(&data, &c, &md).await?;
+            Some((html, md, tags))
+        }
+        None => None,
+    };
     let row = discussion::edit(&data, &p, &auth.person, title, body).await?;
-    let c = community_of(&data, &row).await?;
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
     Ok(Json(post_json(&row, &c, Some(&auth.person), &counts)))
 }

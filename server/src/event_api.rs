@@ -5,14 +5,14 @@
 use crate::{
     accounts,
     api::{
-        community_to_read, known_person, render_markdown, resolve_community, ApiJson, ApiPath,
-        ApiQuery, AuthUser, PageQuery,
+        community_to_read, known_person, resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser,
+        PageQuery,
     },
-    discussion_api::{
-        author_json, check_title, community_of, find_post, require_moderator, tags_in,
-    },
+    discussion_api::{author_json, check_title, community_of, find_post, require_moderator},
     error::ApiError,
-    ical, AppState,
+    ical,
+    markdown::render_post,
+    AppState,
 };
 use axum::{
     extract::State,
@@ -403,10 +403,11 @@ async fn details(
     let source = description
         .or_else(|| current.and_then(|(p, _)| p.source.clone()))
         .unwrap_or_default();
+    let (html, tags) = render_post(data, c, &source).await?;
     Ok(EventDetails {
         title,
-        html: render_markdown(&source),
-        tags: tags_in(data, c, &source).await?,
+        html,
+        tags,
         source,
         fields,
     })

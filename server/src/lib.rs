@@ -17,6 +17,7 @@ pub mod html;
 pub mod ical;
 pub mod limits;
 pub mod listing_api;
+pub mod markdown;
 pub mod membership_api;
 pub mod metrics;
 pub mod profile_api;

@@ -18,7 +18,10 @@ use chrono::{DateTime, Utc};
 use copse_entities::{
     community, community_ban, community_follower, community_follower::Role, moderation_log, person,
 };
-use copse_federation::{activities::membership, fetch, Data};
+use copse_federation::{
+    activities::{member_choices, membership},
+    fetch, Data,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -44,6 +47,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/communities/{name}/invites", post(http_post_invite))
         .route("/api/v1/communities/{name}/members", get(http_get_members))
+        .route(
+            "/api/v1/communities/{name}/membership",
+            axum::routing::patch(http_patch_membership),
+        )
         .route(
             "/api/v1/communities/{name}/members/{person}",
             axum::routing::delete(http_delete_member),
@@ -112,6 +119,7 @@ fn person_json(p: &person::Model) -> Value {
         "summary": p.summary,
         "avatar": p.avatar,
         "local": p.local,
+        "deleted": p.deleted_at.is_some(),
     })
 }
 
@@ -138,6 +146,8 @@ async fn http_put_settings(
         "welcome_mode": updated.welcome_mode,
         "topic_policy": updated.topic_policy,
         "reply_policy": updated.reply_policy,
+        "require_rules_agreement": updated.require_rules_agreement,
+        "rules_version": member_choices::rules_version(&updated),
     })))
 }
 
@@ -171,7 +181,16 @@ async fn http_get_requests(
     let items: Vec<Value> = members_of(&data, &c, true)
         .await?
         .into_iter()
-        .map(|(m, p)| json!({ "person": person_json(&p), "reason": m.reason, "requested": m.published }))
+        .map(|(m, p)| {
+            json!({
+                "person": person_json(&p),
+                "reason": m.reason,
+                "requested": m.published,
+                "agreed_to_rules": m.rules_version.as_deref() == Some(&member_choices::rules_version(&c)),
+                "rules_agreed_at": m.rules_agreed_at,
+                "rules_version": m.rules_version,
+            })
+        })
         .collect();
     Ok(Json(json!({ "items": items })))
 }
@@ -257,13 +276,54 @@ async fn http_get_members(
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
+    // Everyone counts; only those who chose to be listed are shown.
+    let total = crate::routes::follower_count(&data, c.id).await?;
     let items: Vec<Value> = members_of(&data, &c, false)
         .await?
         .into_iter()
         .filter(|(m, _)| m.listed)
         .map(|(m, p)| json!({ "person": person_json(&p), "role": m.role, "joined": m.published }))
         .collect();
-    Ok(Json(json!({ "total": items.len(), "items": items })))
+    Ok(Json(
+        json!({ "total": total, "listed": items.len(), "items": items }),
+    ))
+}
+
+/// Body of `PATCH /api/v1/communities/{name}/membership`: what a member changes about their
+/// own membership.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipForm {
+    /// Be listed in the member directory.
+    #[serde(default)]
+    pub listed: Option<bool>,
+}
+
+async fn http_patch_membership(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(form): ApiJson<MembershipForm>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let c = community(&data, &name).await?;
+    let Some(listed) = form.listed else {
+        return Err(ApiError::invalid("listed", "send listed: true or false"));
+    };
+    if !member_choices::set_listed(&data.db, c.id, auth.person.id, listed).await? {
+        return Err(ApiError::not_found("membership"));
+    }
+    let m = membership::membership(&data.db, c.id, auth.person.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("membership"))?;
+    Ok(Json(json!({
+        "community": c.ap_id,
+        "pending": m.pending,
+        "role": m.role,
+        "listed": m.listed,
+        "rules_agreed_at": m.rules_agreed_at,
+        "rules_version": m.rules_version,
+    })))
 }
 
 async fn http_delete_member(

@@ -405,8 +405,8 @@ async fn http_get_community_featured(
     })))
 }
 
-/// Accepted members: only moderators (facilitators and coordinators), or only those who agreed
-/// to be listed. Returns the total and the first 1000 ids.
+/// Accepted members: only moderators (facilitators and coordinators), or all members of whom
+/// only those who chose to be listed are named. Returns the total and the first 1000 ids.
 async fn member_ids(
     data: &Data,
     community_id: i64,
@@ -415,12 +415,13 @@ async fn member_ids(
     let mut q = community_follower::Entity::find()
         .filter(community_follower::Column::CommunityId.eq(community_id))
         .filter(community_follower::Column::Pending.eq(false));
-    q = if moderators {
-        q.filter(community_follower::Column::Role.ne(Role::Member))
-    } else {
-        q.filter(community_follower::Column::Listed.eq(true))
-    };
+    if moderators {
+        q = q.filter(community_follower::Column::Role.ne(Role::Member));
+    }
     let total = q.clone().count(&data.db).await?;
+    if !moderators {
+        q = q.filter(community_follower::Column::Listed.eq(true));
+    }
     let person_ids: Vec<i64> = q
         .select_only()
         .column(community_follower::Column::PersonId)

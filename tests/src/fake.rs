@@ -32,6 +32,7 @@ pub struct Recorded {
 #[derive(Default)]
 struct Inner {
     docs: HashMap<String, Value>,
+    gone: std::collections::HashSet<String>,
     log: Vec<Recorded>,
     status: Option<StatusCode>,
 }
@@ -82,6 +83,9 @@ async fn handle(
         return StatusCode::ACCEPTED.into_response();
     }
     let key = format!("http://{host}{}", uri.path());
+    if g.gone.contains(&key) {
+        return StatusCode::GONE.into_response();
+    }
     match g.docs.get(&key) {
         Some(doc) => (
             [("content-type", "application/activity+json")],
@@ -156,6 +160,16 @@ impl FakeServer {
             .expect("lock")
             .docs
             .insert(url.to_string(), doc);
+    }
+
+    /// Answers GETs of a URL with 410 Gone from now on, as Mastodon answers for a deleted
+    /// account.
+    pub fn gone(&self, url: &Url) {
+        self.inner
+            .lock()
+            .expect("lock")
+            .gone
+            .insert(url.to_string());
     }
 
     /// Answers every request with this status (or normally again with `None`).

@@ -26,7 +26,7 @@ fn bare_origin_actor(fake: &FakeServer, label: &str) -> (FakeActor, String) {
         "id": raw, "type": "Person", "preferredUsername": "dev",
         "inbox": format!("{raw}/inbox"), "outbox": format!("{raw}/outbox"),
         "followers": format!("{raw}/followers"), "following": format!("{raw}/following"),
-        "url": raw,
+        "url": raw, "discoverable": true,
         "publicKey": { "id": format!("{raw}#main-key"), "owner": raw, "publicKeyPem": public_pem }
     });
     let id = Url::parse(&raw).unwrap();

@@ -304,18 +304,22 @@ fn verify_authorship(
 }
 
 /// The stored activity, as received.
-fn received_json(row: &received_activity::Model) -> Result<Value, Error> {
+pub(super) fn received_json(row: &received_activity::Model) -> Result<Value, Error> {
     Ok(serde_json::from_str(&row.data)?)
 }
 
-async fn ignore(data: &Data, row: &received_activity::Model, why: &str) -> Result<(), Error> {
+pub(super) async fn ignore(
+    data: &Data,
+    row: &received_activity::Model,
+    why: &str,
+) -> Result<(), Error> {
     let txn = crate::context::begin(&data.db).await?;
     mark_ignored(&txn, row.id, why).await?;
     txn.commit().await?;
     Ok(())
 }
 
-async fn signer_person(data: &Data, actor: &Url) -> Result<person::Model, Error> {
+pub(super) async fn signer_person(data: &Data, actor: &Url) -> Result<person::Model, Error> {
     match cached_actor(&data.db, actor).await? {
         Some(ActorRef::Person(p)) => Ok(p),
         _ => Err(Error::InvalidActivity(
@@ -392,13 +396,13 @@ pub async fn receive_create(
     let public = is_public(&[&note.to, &note.cc, &create.to, &create.cc]);
     if !public {
         let txn = crate::context::begin(&data.db).await?;
-        if membership::take_reason(&txn, note, &author).await? {
+        if super::member_choices::take_reply(&txn, data, note, &author).await? {
             mark_done(&txn, row.id).await?;
         } else {
             mark_ignored(&txn, row.id, "only public notes become posts").await?;
         }
-        txn.commit().await?;
-        return Ok(());
+        // An applicant who agreed may have been admitted: wake the outbox.
+        return commit_and_wake(data, txn).await;
     }
     let (community, parent) = match &note.in_reply_to {
         Some(reply_to) => {
@@ -438,7 +442,7 @@ pub async fn receive_create(
         return Ok(());
     }
     if let Some(why) = refusal(&txn, &community, &author, topic.as_ref()).await? {
-        refuse(&txn, data, &community, &author, &why).await?;
+        refuse(&txn, data, &community, &author, note, &why).await?;
         mark_done(&txn, row.id).await?;
         return commit_and_wake(data, txn).await;
     }
@@ -449,12 +453,14 @@ pub async fn receive_create(
     commit_and_wake(data, txn).await
 }
 
-/// Tells the author, in one direct note, why their post was not accepted, and logs it.
+/// Tells the author, in one direct note in reply to their post (so that it stays with the
+/// post rather than starting a conversation of its own), why it was not accepted, and logs it.
 async fn refuse(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,
     author: &person::Model,
+    refused: &Note,
     why: &str,
 ) -> Result<(), Error> {
     let html = format!(
@@ -462,7 +468,11 @@ async fn refuse(
         escape_html(&c.title),
         escape_html(why)
     );
-    membership::send_note(txn, data, c, author, &html, true).await?;
+    let reply = membership::InReplyTo {
+        id: &refused.id,
+        thread: refused.context.as_ref().or(refused.conversation.as_ref()),
+    };
+    membership::send_note_in_thread(txn, data, c, author, &html, true, Some(reply)).await?;
     log(
         txn,
         c,
@@ -536,7 +546,7 @@ pub async fn receive_delete(
         return Err(Error::InvalidActivity("Delete of nothing".into()));
     };
     if target == &delete.actor {
-        return ignore(data, row, "account deletions are not applied").await;
+        return super::account_deletion::receive_account_deletion(data, row, delete).await;
     }
     let Some(existing) = post_by_ap_id(&data.db, target).await? else {
         return ignore(data, row, "a deletion of a post not stored here").await;
@@ -660,15 +670,18 @@ pub async fn receive_reaction(
         return Err(Error::Forbidden("banned from the community".into()));
     }
     let txn = crate::context::begin(&data.db).await?;
+    // A Like is also a vote (Lemmy): it replaces the person's Dislike.
+    let replaced = act.kind == "Like"
+        && super::votes::clear_opposite(&txn, p.id, person.id, reaction::LIKE).await?;
     let stored = store_reaction(&txn, &act.id, p.id, person.id, &emoji).await?;
-    if stored && community.local {
+    if (stored || replaced) && community.local {
         announce(&txn, data, &community, &received_json(row)?, None, []).await?;
     }
     mark_done(&txn, row.id).await?;
     commit_and_wake(data, txn).await
 }
 
-async fn store_reaction(
+pub(super) async fn store_reaction(
     db: &impl ConnectionTrait,
     ap_id: &Url,
     post_id: i64,
@@ -730,17 +743,25 @@ pub async fn receive_undo_reaction(
         .one(&data.db)
         .await?;
     if found.is_none() {
-        // Lemmy may undo a vote under another id than the vote's: match person, post and kind.
+        // Lemmy undoes a vote under another id than the vote's, and as a `Like` whichever way
+        // the vote went: match person and post, and the vote or the emoji.
         if let Ok(inner) = serde_json::from_value::<ObjectActivity>(undo.object.clone()) {
-            if let (Some(target), Ok(emoji)) = (inner.object.first(), emoji_of(&inner)) {
-                if let Some(p) = post_by_ap_id(&data.db, target).await? {
-                    found = reaction::Entity::find()
+            if let Some(p) = match inner.object.first() {
+                Some(target) => post_by_ap_id(&data.db, target).await?,
+                None => None,
+            } {
+                found = if super::votes::stored_as(&inner.kind).is_some() {
+                    super::votes::vote_of(&data.db, p.id, person.id).await?
+                } else if let Ok(emoji) = emoji_of(&inner) {
+                    reaction::Entity::find()
                         .filter(reaction::Column::PostId.eq(p.id))
                         .filter(reaction::Column::PersonId.eq(person.id))
                         .filter(reaction::Column::Emoji.eq(emoji))
                         .one(&data.db)
-                        .await?;
-                }
+                        .await?
+                } else {
+                    None
+                };
             }
         }
     }
@@ -1092,13 +1113,14 @@ async fn send_about(
     Ok(())
 }
 
-/// The author edits their post.
+/// The author edits their post: a new title (topics), and a new body as its HTML, its markdown
+/// and its mentions and hashtags.
 pub async fn edit(
     data: &Data,
     p: &post::Model,
     author: &person::Model,
     title: Option<String>,
-    body: Option<(String, String)>,
+    body: Option<(String, String, Vec<Value>)>,
 ) -> Result<post::Model, Error> {
     if p.author_id != author.id || !p.local {
         return Err(Error::Forbidden("only its author edits a post".into()));
@@ -1112,9 +1134,10 @@ pub async fn edit(
     if let (Some(t), None) = (title, p.topic_id) {
         row.title = t;
     }
-    if let Some((html, source)) = body {
+    if let Some((html, source, tags)) = body {
         row.content = keep_parent_mention(&data.db, p, author, html).await?;
         row.source = Some(source);
+        row.tags = (!tags.is_empty()).then(|| Value::Array(tags).to_string());
     }
     row.updated = Some(Utc::now());
     let txn = crate::context::begin(&data.db).await?;
@@ -1123,6 +1146,7 @@ pub async fn edit(
         title: Set(row.title.clone()),
         content: Set(row.content.clone()),
         source: Set(row.source.clone()),
+        tags: Set(row.tags.clone()),
         updated: Set(row.updated),
         ..Default::default()
     })

@@ -419,7 +419,10 @@ pub async fn delete(data: &Data, p: &post::Model, by: &person::Model) -> Result<
 /// The event row, locked until the transaction ends, so that answers to one event are
 /// decided one at a time (two people never take the last place, and counts never go stale).
 /// SQLite's write transactions are already serial.
-async fn locked_event(db: &impl ConnectionTrait, post_id: i64) -> Result<event::Model, Error> {
+pub(super) async fn locked_event(
+    db: &impl ConnectionTrait,
+    post_id: i64,
+) -> Result<event::Model, Error> {
     event::Entity::find_by_id(post_id)
         .lock_exclusive()
         .one(db)
@@ -671,7 +674,8 @@ async fn admit(
 }
 
 /// Gives freed places to the waiting list, first come first served, and tells each person.
-async fn promote(
+/// People banned from the community are passed over.
+pub(super) async fn promote(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,
@@ -690,7 +694,15 @@ async fn promote(
         return Ok(());
     }
     let waiting = participants(txn, e.post_id, &[ParticipantStatus::Waiting]).await?;
-    for (row, who) in waiting.into_iter().take(free) {
+    let mut left = free;
+    for (row, who) in waiting {
+        if left == 0 {
+            break;
+        }
+        if membership::active_ban(txn, c.id, who.id).await?.is_some() {
+            continue;
+        }
+        left -= 1;
         event_participant::Entity::update(event_participant::ActiveModel {
             id: Set(row.id),
             status: Set(ParticipantStatus::Going),
@@ -738,7 +750,7 @@ async fn withdraw(
 /// Tells a remote person where they stand: `Accept` or `Reject` of their `Join`, or, for an
 /// answer given by replying (Mastodon), a direct note in reply. Local people see it in the API.
 #[allow(clippy::too_many_arguments)]
-async fn tell(
+pub(super) async fn tell(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,

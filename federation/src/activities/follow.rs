@@ -1,7 +1,7 @@
 //! Following communities: `Follow`, `Accept{Follow}`, `Reject{Follow}` and `Undo{Follow}`, in
 //! both directions (remote people following our communities, our people following remote ones).
 
-use super::{commit_and_wake, membership};
+use super::{commit_and_wake, member_choices::JoinChoices, membership};
 use crate::{
     fetch::{cached_actor, ActorRef},
     protocol::{AcceptFollow, Follow, IdOr, UndoFollow, WithContext},
@@ -50,7 +50,8 @@ pub async fn receive_follow(
     // A follower's server is sent the forms it reads.
     crate::nodeinfo::learn(data, &follower.ap_id.0).await;
     let txn = crate::context::begin(&data.db).await?;
-    membership::request_join(&txn, data, &community, &follower, &follow.id, None).await?;
+    let choices = JoinChoices::default();
+    membership::request_join(&txn, data, &community, &follower, &follow.id, &choices).await?;
     mark_done(&txn, row.id).await?;
     commit_and_wake(data, txn).await
 }
@@ -174,13 +175,13 @@ pub async fn receive_reject(
 }
 
 /// One of our people follows (asks to join) a community. A local community applies its policy
-/// at once, with the stated reason; a remote one gets a `Follow` and the row stays pending
-/// until it answers.
+/// at once, with what they chose (reason, listing, agreement to the rules); a remote one gets a
+/// `Follow` and the row stays pending until it answers.
 pub async fn follow_community(
     data: &Data,
     follower: &person::Model,
     community: &community::Model,
-    reason: Option<String>,
+    choices: JoinChoices,
 ) -> Result<membership::JoinOutcome, Error> {
     let follow = Follow {
         id: data.urls.new_activity("Follow"),
@@ -194,7 +195,7 @@ pub async fn follow_community(
     }
     let txn = crate::context::begin(&data.db).await?;
     let outcome = if community.local {
-        membership::request_join(&txn, data, community, follower, &follow.id, reason).await?
+        membership::request_join(&txn, data, community, follower, &follow.id, &choices).await?
     } else {
         membership::upsert_member(
             &txn,
@@ -205,6 +206,7 @@ pub async fn follow_community(
             Role::Member,
         )
         .await?;
+        super::member_choices::apply_listing(&txn, community.id, follower, choices.listed).await?;
         let json = serde_json::to_value(WithContext::new(follow))?;
         enqueue(
             &txn,

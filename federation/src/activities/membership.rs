@@ -4,14 +4,18 @@
 //!
 //! Following a community is asking to join it. Members are rows of `community_follower`.
 
-use super::commit_and_wake;
+use super::{
+    commit_and_wake,
+    member_choices::{
+        applicant_note, apply_listing, await_agreement, has_agreed, record_agreement, JoinChoices,
+    },
+};
 use crate::{
-    fetch::{cached_actor, ActorRef},
-    objects::{escape_html, public, sanitize_html},
+    objects::{escape_html, public},
     protocol::{
         AcceptFollow, AddRemove, Block, CreateNote, Follow, IdOr, Invite, Note, Undo, WithContext,
     },
-    queue::enqueue,
+    queue::{audience::unless_shared, enqueue},
     Data, Error,
 };
 use chrono::{DateTime, Utc};
@@ -123,7 +127,10 @@ pub async fn upsert_member(
         published: Set(Utc::now()),
         role: Set(role),
         reason: Set(None),
-        listed: Set(true),
+        // Listing is each member's choice (see `member_choices`); nobody is listed unasked.
+        listed: Set(false),
+        rules_agreed_at: Set(None),
+        rules_version: Set(None),
     })
     .on_conflict(
         OnConflict::columns([
@@ -220,6 +227,39 @@ pub async fn send_note_replying(
     direct: bool,
     in_reply_to: Option<&Url>,
 ) -> Result<(), Error> {
+    let reply = in_reply_to.map(|id| InReplyTo { id, thread: None });
+    send_note_in_thread(txn, data, community, person, html_body, direct, reply).await
+}
+
+/// The post a community's note answers, and the conversation they both belong to.
+#[derive(Debug, Clone, Copy)]
+pub struct InReplyTo<'a> {
+    /// The post answered.
+    pub id: &'a Url,
+    /// Its `context` or `conversation`, when it named one; else the post itself names the
+    /// conversation.
+    pub thread: Option<&'a Value>,
+}
+
+/// [`send_note`], in reply to a post and in its conversation (`context`, and Mastodon's
+/// `conversation`), so that the author's server shows the note under their post rather than as
+/// a conversation of its own.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_note_in_thread(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    html_body: &str,
+    direct: bool,
+    reply: Option<InReplyTo<'_>>,
+) -> Result<(), Error> {
+    let in_reply_to = reply.map(|r| r.id);
+    let thread = reply.map(|r| {
+        r.thread
+            .cloned()
+            .unwrap_or_else(|| Value::String(r.id.to_string()))
+    });
     let (mention_html, tag) = mention(person);
     let followers = data.urls.community_part(&community.name, "followers");
     let id = data.urls.new_activity("note");
@@ -243,7 +283,8 @@ pub async fn send_note_replying(
         media_type: Some("text/html".into()),
         source: None,
         in_reply_to: in_reply_to.cloned(),
-        context: None,
+        context: thread.clone(),
+        conversation: thread,
         url: None,
         tag: vec![tag],
         replies: None,
@@ -266,10 +307,14 @@ pub async fn send_note_replying(
         published: Some(Utc::now()),
     };
     let json = serde_json::to_value(WithContext::new(create))?;
-    let mut inboxes = vec![person.inbox.0.clone()];
-    if !direct {
-        inboxes.extend(super::post::follower_inboxes(txn, community.id).await?);
-    }
+    let inboxes = if direct {
+        vec![person.inbox.0.clone()]
+    } else {
+        let followers = super::post::follower_inboxes(txn, community.id).await?;
+        let mut inboxes: Vec<Url> = unless_shared(person, &followers).into_iter().collect();
+        inboxes.extend(followers);
+        inboxes
+    };
     enqueue(txn, &data.urls, &json, None, !direct, inboxes).await?;
     Ok(())
 }
@@ -281,15 +326,16 @@ async fn to_followers(
     data: &Data,
     community: &community::Model,
     activity: Value,
-    also: Option<Url>,
+    also: Option<&person::Model>,
 ) -> Result<(), Error> {
+    let followers = super::post::follower_inboxes(txn, community.id).await?;
+    let also = also
+        .filter(|p| !p.local)
+        .and_then(|p| unless_shared(p, &followers));
     let by_community =
         activity.get("actor").and_then(Value::as_str) == Some(community.ap_id.as_str());
     if by_community {
-        let mut inboxes: Vec<Url> = super::post::follower_inboxes(txn, community.id)
-            .await?
-            .into_iter()
-            .collect();
+        let mut inboxes: Vec<Url> = followers.into_iter().collect();
         inboxes.extend(also);
         enqueue(
             txn,
@@ -394,14 +440,47 @@ async fn welcome(
     .await
 }
 
-/// Handles a join request (a remote `Follow`, or a local join) by the community's policy.
+/// Handles a join request (a remote `Follow`, or a local join) by the community's policy, and
+/// records what the person chose: to be listed, and their agreement to the rules.
 pub async fn request_join(
     txn: &impl ConnectionTrait,
     data: &Data,
     community: &community::Model,
     person: &person::Model,
     follow_id: &Url,
+    choices: &JoinChoices,
+) -> Result<JoinOutcome, Error> {
+    let existing = membership(txn, community.id, person.id).await?;
+    let agreed = !community.require_rules_agreement
+        || choices.agree_to_rules
+        || existing.as_ref().is_some_and(|m| has_agreed(community, m));
+    let member = existing.as_ref().is_some_and(|m| !m.pending);
+    if person.local && !agreed && !member {
+        return Err(Error::Forbidden(
+            "agree to the code of conduct to join".into(),
+        ));
+    }
+    let reason = choices.reason.clone();
+    let outcome = decide_join(txn, data, community, person, follow_id, reason, agreed).await?;
+    if outcome != JoinOutcome::Refused {
+        if choices.agree_to_rules && community.require_rules_agreement {
+            record_agreement(txn, community, person.id).await?;
+        }
+        apply_listing(txn, community.id, person, choices.listed).await?;
+    }
+    Ok(outcome)
+}
+
+/// The community's policy applied to a join request; `agreed` when the person agreed to the
+/// rules or need not.
+async fn decide_join(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    follow_id: &Url,
     reason: Option<String>,
+    agreed: bool,
 ) -> Result<JoinOutcome, Error> {
     if let Some(existing) = membership(txn, community.id, person.id).await? {
         if !existing.pending {
@@ -433,6 +512,9 @@ pub async fn request_join(
         return Ok(JoinOutcome::Refused);
     }
     match community.membership_policy {
+        MembershipPolicy::Open if !agreed => {
+            await_agreement(txn, data, community, person, follow_id).await
+        }
         MembershipPolicy::Open => {
             admit(txn, data, community, person, follow_id).await?;
             log(
@@ -453,6 +535,10 @@ pub async fn request_join(
                 .one(txn)
                 .await?;
             match invite {
+                // The invitation is kept until they agree.
+                Some(_) if !agreed => {
+                    await_agreement(txn, data, community, person, follow_id).await
+                }
                 Some(inv) => {
                     community_invite::Entity::delete_by_id(inv.id)
                         .exec(txn)
@@ -490,12 +576,7 @@ pub async fn request_join(
             if let Some(r) = reason {
                 set_reason(txn, community.id, person.id, &r).await?;
             } else if first_time && !person.local {
-                let rules_url = data.urls.community_part(&community.name, "rules");
-                let body = format!(
-                    "<p>Thank you for asking to join {}. Please read our code of conduct at <a href=\"{1}\">{1}</a> and reply to this message saying why you would like to join; a coordinator will look at your request.</p>",
-                    escape_html(&community.title),
-                    escape_html(rules_url.as_str())
-                );
+                let body = applicant_note(data, community, true);
                 send_note(txn, data, community, person, &body, true).await?;
             }
             log(
@@ -512,7 +593,7 @@ pub async fn request_join(
     }
 }
 
-async fn set_reason(
+pub(super) async fn set_reason(
     db: &impl ConnectionTrait,
     community_id: i64,
     person_id: i64,
@@ -531,59 +612,6 @@ async fn set_reason(
     Ok(())
 }
 
-/// A direct note to a community from someone whose join request is pending is their stated
-/// reason for joining. Returns true when it was taken as one.
-pub async fn take_reason(
-    db: &impl ConnectionTrait,
-    note: &Note,
-    author: &person::Model,
-) -> Result<bool, Error> {
-    if note
-        .to
-        .iter()
-        .chain(note.cc.iter())
-        .any(|u| u.as_str() == crate::protocol::PUBLIC)
-    {
-        return Ok(false);
-    }
-    for addressee in note.to.iter().chain(note.cc.iter()) {
-        let Some(ActorRef::Community(c)) = cached_actor(db, addressee).await? else {
-            continue;
-        };
-        if !c.local {
-            continue;
-        }
-        if let Some(m) = membership(db, c.id, author.id).await? {
-            if m.pending {
-                let html = sanitize_html(note.content.as_deref().unwrap_or_default());
-                let plain = crate::objects::unescape_html(
-                    &ammonia::Builder::empty().clean(&html).to_string(),
-                );
-                // Drop the leading @mention of the community that Mastodon puts in replies.
-                let mut text = plain.trim();
-                while text.starts_with('@') {
-                    text = text
-                        .split_once(char::is_whitespace)
-                        .map(|(_, r)| r.trim_start())
-                        .unwrap_or("");
-                }
-                set_reason(db, c.id, author.id, text).await?;
-                log(
-                    db,
-                    &c,
-                    &author.ap_id.0,
-                    "reason",
-                    &author.ap_id.0,
-                    Some(text.to_string()),
-                )
-                .await?;
-                return Ok(true);
-            }
-        }
-    }
-    Ok(false)
-}
-
 /// A coordinator approves a pending request.
 pub async fn approve(
     data: &Data,
@@ -595,6 +623,12 @@ pub async fn approve(
         .await?
         .filter(|m| m.pending)
         .ok_or(Error::NotFound)?;
+    if !has_agreed(community, &m) {
+        return Err(Error::Conflict(format!(
+            "{} has not agreed to the code of conduct yet",
+            applicant.name
+        )));
+    }
     let txn = crate::context::begin(&data.db).await?;
     admit(&txn, data, community, applicant, &m.follow_id.0).await?;
     log(
@@ -919,8 +953,8 @@ pub async fn ban(
             .await?;
     }
     let json = serde_json::to_value(WithContext::new(block))?;
-    let also = (!target.local).then(|| target.inbox.0.clone());
-    to_followers(&txn, data, community, json, also).await?;
+    to_followers(&txn, data, community, json, Some(target)).await?;
+    super::withdrawals::refuse_banned(&txn, data, community, target).await?;
     log(&txn, community, &by.ap_id.0, "ban", &target.ap_id.0, reason).await?;
     commit_and_wake(data, txn).await
 }
@@ -961,8 +995,7 @@ pub async fn unban(
         cc: vec![community.ap_id.0.clone()],
     };
     let json = serde_json::to_value(WithContext::new(undo))?;
-    let also = (!target.local).then(|| target.inbox.0.clone());
-    to_followers(&txn, data, community, json, also).await?;
+    to_followers(&txn, data, community, json, Some(target)).await?;
     log(&txn, community, &by.ap_id.0, "unban", &target.ap_id.0, None).await?;
     commit_and_wake(data, txn).await?;
     Ok(true)

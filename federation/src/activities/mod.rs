@@ -1,12 +1,16 @@
 //! Activities we receive (`verify` then effects) and the domain events that make us send them.
 
+pub mod account_deletion;
 pub mod discussion;
 pub mod event_forms;
 pub mod events;
 pub mod follow;
+pub mod member_choices;
 pub mod membership;
 pub mod post;
 pub mod profile;
+pub mod votes;
+mod withdrawals;
 
 use crate::{queue::inbox::mark_ignored, Data, Error};
 use copse_entities::{community, person, received_activity};
@@ -42,7 +46,7 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
             events::receive_join_answer(data, row, from(json)?).await
         }
         ("Create" | "Update", "Event") => events::receive_event(data, row, from(json)?).await,
-        ("Undo", "Like" | "EmojiReact") => {
+        ("Undo", "Like" | "EmojiReact" | "Dislike") => {
             discussion::receive_undo_reaction(data, row, from(json)?).await
         }
         ("Undo", "Follow") => follow::receive_undo_follow(data, row, from(json)?).await,
@@ -70,6 +74,7 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         }
         ("Delete", _) => discussion::receive_delete(data, row, from(json)?).await,
         ("Like" | "EmojiReact", _) => discussion::receive_reaction(data, row, from(json)?).await,
+        ("Dislike", _) => votes::receive_dislike(data, row, from(json)?).await,
         ("Flag", _) => discussion::receive_flag(data, row, from(json)?).await,
         (kind, inner) => {
             let txn = crate::context::begin(&data.db).await?;

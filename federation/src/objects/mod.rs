@@ -14,10 +14,13 @@ pub use post::{
 };
 
 /// Cleans HTML from anywhere: no scripts, event handlers, `javascript:` links, iframes or
-/// styles; links get `rel="nofollow noopener noreferrer"`.
+/// styles; links get `rel="nofollow noopener noreferrer"`. The classes of mentions and
+/// hashtags (`h-card`, `u-url mention`, `mention hashtag`) stay, as Mastodon keeps them.
 pub fn sanitize_html(html: &str) -> String {
     ammonia::Builder::default()
         .link_rel(Some("nofollow noopener noreferrer"))
+        .add_allowed_classes("a", &["mention", "hashtag", "u-url"])
+        .add_allowed_classes("span", &["h-card"])
         .clean(html)
         .to_string()
 }

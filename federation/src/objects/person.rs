@@ -33,6 +33,7 @@ pub fn person_of(urls: &Urls, p: &person::Model) -> Person {
             .as_ref()
             .map(|a| serde_json::json!({ "type": "Image", "url": a })),
         manually_approves_followers: false,
+        discoverable: None,
         published: Some(p.published),
     }
 }
@@ -62,6 +63,7 @@ pub fn instance_actor(urls: &Urls, public_key_pem: &str, published: DateTime<Utc
         url: Some(id),
         icon: None,
         manually_approves_followers: true,
+        discoverable: None,
         published: Some(published),
     }
 }

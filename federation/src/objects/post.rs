@@ -56,6 +56,7 @@ pub fn note_of(
         context: c
             .local
             .then(|| Value::String(thread_context(c, p.thread_id()).to_string())),
+        conversation: None,
         url: Some(Value::String(p.ap_id.0.to_string())),
         tag,
         // Only the first page's id: the post at its own id embeds the page itself.

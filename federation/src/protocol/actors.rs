@@ -146,6 +146,9 @@ pub struct Person {
     /// Follows need approval.
     #[serde(default)]
     pub manually_approves_followers: bool,
+    /// Lets itself be listed in directories (Mastodon's `discoverable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discoverable: Option<bool>,
     /// When it was created.
     #[serde(default)]
     pub published: Option<DateTime<Utc>>,

@@ -66,6 +66,9 @@ pub struct Note {
     /// The thread (FEP-7888): for posts in our communities, a collection of the thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<serde_json::Value>,
+    /// The conversation, as Mastodon names it (`ostatus:conversation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<serde_json::Value>,
     /// HTML page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<serde_json::Value>,

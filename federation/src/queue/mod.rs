@@ -3,6 +3,7 @@
 //! share a queue and a crashed worker's rows are taken up again once the lease runs out.
 
 pub mod about;
+pub mod audience;
 pub mod delivery;
 pub mod hosts;
 pub mod inbox;

@@ -1,0 +1,101 @@
+//! A person deletes their account: Mastodon sends a `Delete` whose object is the actor itself,
+//! signed by the actor, and answers 410 Gone for the actor from then on (Lemmy sends the same,
+//! with `removeData`). Copse believes it only when a fetch of the actor answers 404 or 410.
+//!
+//! Their memberships end (announced as `Remove` from the members collection, as a departure),
+//! their answers to events are withdrawn (places go to the waiting lists), their reactions and
+//! votes are taken back, and their posts become tombstones, as the author's own deletion would
+//! make them: threads keep their shape, the text goes. Events they organised stay, since
+//! their community holds them. The person is kept, marked deleted.
+
+use super::{
+    commit_and_wake, community_by_id, discussion::ignore, membership::remove_member,
+    withdrawals::withdraw_everywhere,
+};
+use crate::{
+    fetch::{cached_actor, fetch_json, ActorRef},
+    protocol::ObjectActivity,
+    queue::inbox::mark_done,
+    Data, Error,
+};
+use copse_entities::{
+    community_follower, community_invite, event, person, post, reaction, received_activity,
+};
+use sea_orm::{
+    sea_query::{Expr, Query},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+
+/// A `Delete` of the actor by itself.
+pub async fn receive_account_deletion(
+    data: &Data,
+    row: &received_activity::Model,
+    delete: ObjectActivity,
+) -> Result<(), Error> {
+    let person = match cached_actor(&data.db, &delete.actor).await? {
+        Some(ActorRef::Person(p)) => p,
+        _ => return ignore(data, row, "a community deleting itself is not applied").await,
+    };
+    if person.local {
+        return Err(Error::InvalidActivity(
+            "a local account is deleted here".into(),
+        ));
+    }
+    if person.deleted_at.is_some() {
+        return ignore(data, row, "the account was already deleted").await;
+    }
+    // The signature proves the key, not that the account is gone: ask its server.
+    match fetch_json(data, &delete.actor).await {
+        Err(Error::NotFound) => {}
+        Ok(_) => return ignore(data, row, "the actor still exists at its server").await,
+        Err(e) => return Err(e),
+    }
+    let txn = crate::context::begin(&data.db).await?;
+    forget(&txn, data, &person).await?;
+    mark_done(&txn, row.id).await?;
+    commit_and_wake(data, txn).await
+}
+
+/// Applies an account deletion inside the caller's transaction.
+async fn forget(txn: &impl ConnectionTrait, data: &Data, who: &person::Model) -> Result<(), Error> {
+    let memberships = community_follower::Entity::find()
+        .filter(community_follower::Column::PersonId.eq(who.id))
+        .all(txn)
+        .await?;
+    for m in memberships {
+        let c = community_by_id(txn, m.community_id).await?;
+        let why = Some("account deleted".to_string());
+        remove_member(txn, data, &c, who, who, &m, why).await?;
+    }
+    community_invite::Entity::delete_many()
+        .filter(community_invite::Column::Invitee.eq(who.ap_id.clone()))
+        .exec(txn)
+        .await?;
+    withdraw_everywhere(txn, data, who).await?;
+    reaction::Entity::delete_many()
+        .filter(reaction::Column::PersonId.eq(who.id))
+        .exec(txn)
+        .await?;
+    let now = data.clock.now();
+    let events = Query::select()
+        .column(event::Column::PostId)
+        .from(event::Entity)
+        .to_owned();
+    post::Entity::update_many()
+        .col_expr(post::Column::Deleted, Expr::value(true))
+        .col_expr(post::Column::Content, Expr::value(String::new()))
+        .col_expr(post::Column::Source, Expr::value(Option::<String>::None))
+        .col_expr(post::Column::Tags, Expr::value(Option::<String>::None))
+        .col_expr(post::Column::Updated, Expr::value(Some(now)))
+        .filter(post::Column::AuthorId.eq(who.id))
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Id.not_in_subquery(events))
+        .exec(txn)
+        .await?;
+    person::Entity::update_many()
+        .col_expr(person::Column::DeletedAt, Expr::value(Some(now)))
+        .filter(person::Column::Id.eq(who.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! Votes, as Lemmy sends them: `Like` (up) and `Dislike` (down) of a post, one per person. A
+//! `Like` is also Mastodon's favourite, so it is stored as the ♥ reaction; a `Dislike`
+//! replaces it and is counted as a dislike, not as a reaction. A `Like` replaces a `Dislike` in
+//! turn, and an `Undo` of either takes the vote back, whether it names the vote by id or (as
+//! Lemmy does) re-sends it under a new id.
+
+use super::{
+    commit_and_wake, community_by_id,
+    discussion::{ignore, post_by_ap_id, received_json, signer_person, store_reaction},
+    membership,
+    post::announce,
+};
+use crate::{protocol::ObjectActivity, queue::inbox::mark_done, Data, Error};
+use copse_entities::{reaction, received_activity};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+/// What a vote of this activity type is stored as, if it is a vote.
+pub fn stored_as(kind: &str) -> Option<&'static str> {
+    match kind {
+        "Like" => Some(reaction::LIKE),
+        "Dislike" => Some(reaction::DISLIKE),
+        _ => None,
+    }
+}
+
+/// Takes back the person's vote of the other kind on a post, since a person has one vote.
+/// True when there was one.
+pub(super) async fn clear_opposite(
+    db: &impl ConnectionTrait,
+    post_id: i64,
+    person_id: i64,
+    new_vote: &str,
+) -> Result<bool, Error> {
+    let opposite = if new_vote == reaction::DISLIKE {
+        reaction::LIKE
+    } else {
+        reaction::DISLIKE
+    };
+    let res = reaction::Entity::delete_many()
+        .filter(reaction::Column::PostId.eq(post_id))
+        .filter(reaction::Column::PersonId.eq(person_id))
+        .filter(reaction::Column::Emoji.eq(opposite))
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected > 0)
+}
+
+/// The person's vote on a post (♥ or dislike), for an `Undo` that does not name it by id.
+pub(super) async fn vote_of(
+    db: &impl ConnectionTrait,
+    post_id: i64,
+    person_id: i64,
+) -> Result<Option<reaction::Model>, Error> {
+    Ok(reaction::Entity::find()
+        .filter(reaction::Column::PostId.eq(post_id))
+        .filter(reaction::Column::PersonId.eq(person_id))
+        .filter(reaction::Column::Emoji.is_in([reaction::LIKE, reaction::DISLIKE]))
+        .one(db)
+        .await?)
+}
+
+/// `Dislike` of a post we store: replaces the person's `Like`, and is announced like any vote
+/// when the community is on this instance.
+pub async fn receive_dislike(
+    data: &Data,
+    row: &received_activity::Model,
+    act: ObjectActivity,
+) -> Result<(), Error> {
+    if act.actor != row.actor.0 {
+        return Err(Error::InvalidActivity(
+            "Dislike actor is not the signer".into(),
+        ));
+    }
+    let person = signer_person(data, &act.actor).await?;
+    let Some(target) = act.object.first() else {
+        return Err(Error::InvalidActivity("Dislike of nothing".into()));
+    };
+    let Some(p) = post_by_ap_id(&data.db, target).await? else {
+        return ignore(data, row, "a vote on a post not stored here").await;
+    };
+    let community = community_by_id(&data.db, p.community_id).await?;
+    if membership::active_ban(&data.db, community.id, person.id)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Forbidden("banned from the community".into()));
+    }
+    let txn = crate::context::begin(&data.db).await?;
+    let replaced = clear_opposite(&txn, p.id, person.id, reaction::DISLIKE).await?;
+    let stored = store_reaction(&txn, &act.id, p.id, person.id, reaction::DISLIKE).await?;
+    if (stored || replaced) && community.local {
+        announce(&txn, data, &community, &received_json(row)?, None, []).await?;
+    }
+    mark_done(&txn, row.id).await?;
+    commit_and_wake(data, txn).await
+}
