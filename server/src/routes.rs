@@ -290,9 +290,12 @@ async fn http_get_community_outbox(
         .transpose()?;
     let community = find_community(&data, &name).await?;
     let outbox = data.urls.community_part(&name, "outbox");
+    // Only Announces: Lemmy reads the outbox as a list of them, and one item of another type
+    // makes it drop the whole collection.
     let mut query = activity::Entity::find()
         .filter(activity::Column::CommunityId.eq(community.id))
         .filter(activity::Column::Public.eq(true))
+        .filter(activity::Column::Kind.eq("Announce"))
         .filter(crate::current::not_about_gone_posts());
     if let Some(before) = before {
         query = query.filter(activity::Column::Id.lt(before));
@@ -325,6 +328,7 @@ async fn http_get_community_outbox(
         let total = activity::Entity::find()
             .filter(activity::Column::CommunityId.eq(community.id))
             .filter(activity::Column::Public.eq(true))
+            .filter(activity::Column::Kind.eq("Announce"))
             .filter(crate::current::not_about_gone_posts())
             .count(&data.db)
             .await?;

@@ -716,3 +716,79 @@ async fn each_server_gets_the_event_form_it_reads() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_arrives_in_its_fep_1b12_form_before_the_bare_one() {
+    let a = TestInstance::spawn_with("alpha", |s| s.federation.delivery_workers = 3).await;
+    let ana = a.create_user("ana").await;
+    let net = open_community(&a, &ana, "net").await;
+    let fake = FakeServer::start().await;
+    let rob = fake.actor("mbp", "rob");
+    a.follow_as(&fake, &rob, "mbp", &net).await;
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let (s, topic) = a
+            .api(
+                Method::POST,
+                "/api/v1/communities/net/posts",
+                Some(&ana),
+                Some(json!({ "title": format!("Topic {n}"), "content": "Text." })),
+            )
+            .await;
+        assert_eq!(s, 201, "{topic}");
+        ids.push(topic["id"].as_str().unwrap().to_string());
+    }
+    let position = |id: &str, wrapped: bool| {
+        fake.shared_inbox("mbp").iter().position(|v| {
+            v["type"] == "Announce"
+                && if wrapped {
+                    v["object"]["type"] == "Create" && v["object"]["object"]["id"] == id
+                } else {
+                    v["object"]["type"] == "Note" && v["object"]["id"] == id
+                }
+        })
+    };
+    for id in &ids {
+        wait_for("both forms", T, || async {
+            position(id, true).is_some() && position(id, false).is_some()
+        })
+        .await;
+        assert!(position(id, true) < position(id, false), "{id}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn direct_notes_from_a_community_share_one_conversation() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    a.community_with(&ana, "net", json!({ "membership_policy": "approval" }))
+        .await;
+    let net = a.url("/c/net");
+    let fake = FakeServer::start().await;
+    let mia = fake.actor("masto", "mia");
+    let follow = json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/follows/1", fake.base("masto")), "type": "Follow",
+        "actor": mia.id, "object": net
+    });
+    assert_eq!(
+        mia.deliver(&a.client, &a.url("/c/net/inbox"), &follow)
+            .await,
+        202
+    );
+    wait_for("the question to the applicant", T, || async {
+        fake.posted("masto")
+            .iter()
+            .any(|v| v["type"] == "Create" && v["object"]["type"] == "Note")
+    })
+    .await;
+    let note = fake
+        .posted("masto")
+        .into_iter()
+        .find(|v| v["type"] == "Create")
+        .unwrap()["object"]
+        .clone();
+    let conversation = note["conversation"].as_str().unwrap().to_string();
+    assert!(conversation.starts_with("tag:"), "{note}");
+    assert_eq!(note["context"], conversation.as_str());
+}

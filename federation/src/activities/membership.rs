@@ -255,11 +255,23 @@ pub async fn send_note_in_thread(
     reply: Option<InReplyTo<'_>>,
 ) -> Result<(), Error> {
     let in_reply_to = reply.map(|r| r.id);
-    let thread = reply.map(|r| {
-        r.thread
-            .cloned()
-            .unwrap_or_else(|| Value::String(r.id.to_string()))
-    });
+    // A direct note that answers nothing still belongs to one conversation between the
+    // community and the person, so that Mastodon (which groups by `conversation`, else
+    // `context`) shows the notes of one application or invitation together.
+    let thread = match reply {
+        Some(r) => Some(
+            r.thread
+                .cloned()
+                .unwrap_or_else(|| Value::String(r.id.to_string())),
+        ),
+        None if direct => Some(Value::String(format!(
+            "tag:{},2026:objectId={}-{}:objectType=Conversation",
+            data.urls.base().host_str().unwrap_or_default(),
+            community.id,
+            person.id
+        ))),
+        None => None,
+    };
     let (mention_html, tag) = mention(person);
     let followers = data.urls.community_part(&community.name, "followers");
     let id = data.urls.new_activity("note");

@@ -5,7 +5,7 @@ use crate::{
     fetch::{cached_actor, fetch_json, resolve_actor, ActorRef},
     objects::{note_of, public, sanitize_html},
     protocol::{domain_of, same_origin, Announce, CreateNote, Note, WithContext},
-    queue::{enqueue, inbox::mark_done},
+    queue::{delivery::enqueue_after, enqueue, inbox::mark_done},
     Data, Error,
 };
 use chrono::Utc;
@@ -54,6 +54,9 @@ pub async fn follower_inboxes(
         .map(|inbox| Ok(Url::parse(&inbox)?))
         .collect()
 }
+
+/// How long after the FEP-1b12 form of a topic its bare form is sent.
+const BARE_AFTER: chrono::Duration = chrono::Duration::seconds(1);
 
 /// Announces an activity to every follower of a local community (FEP-1b12), and to `also`.
 /// With `bare`, the object itself is announced too, for microblog readers.
@@ -126,7 +129,11 @@ pub async fn announce_to(
     )
     .await?;
     if let Some(object) = bare {
-        enqueue(txn, &data.urls, &wrap(object)?, None, true, inboxes).await?;
+        // The bare form follows the FEP-1b12 one, so that a server reading both (microblog.pub)
+        // meets the topic in its thread first; several delivery workers would otherwise send
+        // the two in either order.
+        let bare = wrap(object)?;
+        enqueue_after(txn, &data.urls, &bare, None, true, inboxes, BARE_AFTER).await?;
     }
     Ok(())
 }

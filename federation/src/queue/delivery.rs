@@ -44,6 +44,28 @@ pub async fn enqueue(
     public: bool,
     inboxes: impl IntoIterator<Item = Url>,
 ) -> Result<activity::Model, Error> {
+    enqueue_after(
+        db,
+        urls,
+        json,
+        community_id,
+        public,
+        inboxes,
+        chrono::Duration::zero(),
+    )
+    .await
+}
+
+/// [`enqueue`], with the first attempts due only `after` from now.
+pub async fn enqueue_after(
+    db: &impl ConnectionTrait,
+    urls: &Urls,
+    json: &Value,
+    community_id: Option<i64>,
+    public: bool,
+    inboxes: impl IntoIterator<Item = Url>,
+    after: chrono::Duration,
+) -> Result<activity::Model, Error> {
     let ap_id: Url = json
         .get("id")
         .and_then(Value::as_str)
@@ -108,7 +130,7 @@ pub async fn enqueue(
                 id: NotSet,
                 activity_id: Set(row.id),
                 targets: Set(serde_json::to_string(chunk)?),
-                next_attempt_at: Set(now),
+                next_attempt_at: Set(now + after),
                 locked_until: Set(None),
                 created_at: Set(now),
             })
