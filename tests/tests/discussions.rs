@@ -91,8 +91,14 @@ async fn mentions_become_topics_and_replies_join_threads_everywhere() {
             .is_some_and(|p| p.title == "Sharing budgets openly")
     })
     .await;
+    wait_for("the bare boost on beta", T, || async {
+        b.received("Announce")
+            .await
+            .iter()
+            .any(|v| v["object"] == note_id.as_str())
+    })
+    .await;
     let announces = b.received("Announce").await;
-    assert!(announces.iter().any(|v| v["object"] == note_id.as_str()));
     assert!(announces.iter().any(
         |v| v["object"]["type"] == "Create" && v["object"]["object"]["id"] == note_id.as_str()
     ));

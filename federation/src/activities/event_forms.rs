@@ -26,14 +26,14 @@ use std::collections::BTreeSet;
 use url::Url;
 
 /// What happens to the event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum EventChange {
     /// Scheduled.
     Create,
     /// Changed or cancelled.
     Update,
     /// Deleted; the Group's form carries this tombstone.
-    Delete,
+    Delete(Value),
 }
 
 /// Sends one change of a local event to every follower's server in the form it reads. Call
@@ -45,7 +45,6 @@ pub async fn send_event(
     object: &Event,
     organizer: &person::Model,
     change: EventChange,
-    tombstone: Option<Value>,
 ) -> Result<(), Error> {
     let inboxes = follower_inboxes(txn, c.id).await?;
     let reads = reads_of(txn, &inboxes).await?;
@@ -66,13 +65,13 @@ pub async fn send_event(
             .cloned()
             .collect(),
     );
-    let own = match (change, tombstone) {
-        (EventChange::Delete, Some(t)) => deletion(data, c, &c.ap_id.0, t)?,
-        _ => change_of(data, c, &c.ap_id.0, change, object.clone())?,
+    let own = match &change {
+        EventChange::Delete(t) => deletion(data, c, &c.ap_id.0, t.clone())?,
+        _ => change_of(data, c, &c.ap_id.0, &change, object.clone())?,
     };
     enqueue(txn, &data.urls, &own, None, true, group_inboxes).await?;
-    let by_person = match change {
-        EventChange::Delete => deletion(
+    let by_person = match &change {
+        EventChange::Delete(_) => deletion(
             data,
             c,
             &organizer.ap_id.0,
@@ -81,7 +80,7 @@ pub async fn send_event(
         _ => {
             let mut held = object.clone();
             held.attributed_to = organizer.ap_id.0.clone();
-            change_of(data, c, &organizer.ap_id.0, change, held)?
+            change_of(data, c, &organizer.ap_id.0, &change, held)?
         }
     };
     // Stored, so that the inner id dereferences.
@@ -93,7 +92,7 @@ fn change_of(
     data: &Data,
     c: &community::Model,
     actor: &Url,
-    change: EventChange,
+    change: &EventChange,
     object: Event,
 ) -> Result<Value, Error> {
     let kind = match change {

@@ -283,7 +283,7 @@ pub async fn create(
     .exec_with_returning(&txn)
     .await?;
     let object = event_of(&p, &e, c, organizer, &answer_hint(c));
-    send_event(&txn, data, c, &object, organizer, EventChange::Create, None).await?;
+    send_event(&txn, data, c, &object, organizer, EventChange::Create).await?;
     commit_and_wake(data, txn).await?;
     Ok((p, e))
 }
@@ -366,16 +366,7 @@ pub async fn change(
     }
     let organizer = person_by_id(&txn, p.author_id).await?;
     let object = event_of(&p, &e, &c, &organizer, &answer_hint(&c));
-    send_event(
-        &txn,
-        data,
-        &c,
-        &object,
-        &organizer,
-        EventChange::Update,
-        None,
-    )
-    .await?;
+    send_event(&txn, data, &c, &object, &organizer, EventChange::Update).await?;
     commit_and_wake(data, txn).await?;
     Ok((p, e))
 }
@@ -402,17 +393,8 @@ pub async fn delete(data: &Data, p: &post::Model, by: &person::Model) -> Result<
     let organizer = person_by_id(&txn, p.author_id).await?;
     let e = locked_event(&txn, p.id).await?;
     let object = event_of(p, &e, &c, &organizer, &answer_hint(&c));
-    let tombstone = Some(event_tombstone(p));
-    send_event(
-        &txn,
-        data,
-        &c,
-        &object,
-        &organizer,
-        EventChange::Delete,
-        tombstone,
-    )
-    .await?;
+    let gone = EventChange::Delete(event_tombstone(p));
+    send_event(&txn, data, &c, &object, &organizer, gone).await?;
     commit_and_wake(data, txn).await
 }
 
