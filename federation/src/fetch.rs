@@ -105,7 +105,8 @@ async fn fetch_once(data: &Data, url: &Url) -> Result<Value, Error> {
         }
         body.extend_from_slice(&chunk);
     }
-    let doc = serde_json::from_slice(&body)?;
+    let mut doc = serde_json::from_slice(&body)?;
+    crate::limits::clamp_remote(&mut doc)?;
     // Ids go back out as their server wrote them (see `ids`).
     crate::ids::remember(&data.db, &doc, url).await?;
     Ok(doc)
@@ -194,8 +195,14 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                 ap_id: Set(DbUrl(p.id.clone())),
                 name: Set(p.preferred_username.clone()),
                 display_name: Set(p.name.clone()),
-                avatar: Set(p.avatar().map(|u| u.to_string())),
-                summary: Set(p.summary.as_deref().map(crate::objects::sanitize_html)),
+                avatar: Set(p
+                    .avatar()
+                    .map(|u| u.to_string())
+                    .filter(|u| u.len() <= crate::limits::MAX_AVATAR_URL)),
+                summary: Set(p
+                    .summary
+                    .as_deref()
+                    .map(|s| crate::limits::sanitize_html_within(s, crate::limits::MAX_SUMMARY))),
                 inbox: Set(DbUrl(p.inbox.clone())),
                 shared_inbox: Set(p
                     .endpoints
@@ -240,7 +247,10 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                     .name
                     .clone()
                     .unwrap_or_else(|| g.preferred_username.clone())),
-                summary: Set(g.summary.as_deref().map(crate::objects::sanitize_html)),
+                summary: Set(g
+                    .summary
+                    .as_deref()
+                    .map(|s| crate::limits::sanitize_html_within(s, crate::limits::MAX_SUMMARY))),
                 inbox: Set(DbUrl(g.inbox.clone())),
                 shared_inbox: Set(g
                     .endpoints
