@@ -39,6 +39,15 @@ pub async fn check_not_blocked(db: &impl ConnectionTrait, url: &Url) -> Result<(
 
 /// GETs a remote ActivityPub document, signed by the instance actor.
 pub async fn fetch_json(data: &Data, url: &Url) -> Result<Value, Error> {
+    // `Host.example.` and `host.example` are one host: ask for it, and compare ids, without the
+    // trailing dot (the URL parser has already lower-cased it).
+    let mut normal = url.clone();
+    if let Some(host) = url.host_str().filter(|h| h.ends_with('.')) {
+        normal
+            .set_host(Some(host.trim_end_matches('.')))
+            .map_err(|e| Error::Url(e.to_string()))?;
+    }
+    let url = &normal;
     let doc = fetch_once(data, url).await?;
     let id = doc
         .get("id")
@@ -105,7 +114,8 @@ async fn fetch_once(data: &Data, url: &Url) -> Result<Value, Error> {
         }
         body.extend_from_slice(&chunk);
     }
-    let doc = serde_json::from_slice(&body)?;
+    let mut doc = serde_json::from_slice(&body)?;
+    crate::limits::clamp_remote(&mut doc)?;
     // Ids go back out as their server wrote them (see `ids`).
     crate::ids::remember(&data.db, &doc, url).await?;
     Ok(doc)
@@ -194,8 +204,14 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                 ap_id: Set(DbUrl(p.id.clone())),
                 name: Set(p.preferred_username.clone()),
                 display_name: Set(p.name.clone()),
-                avatar: Set(p.avatar().map(|u| u.to_string())),
-                summary: Set(p.summary.as_deref().map(crate::objects::sanitize_html)),
+                avatar: Set(p
+                    .avatar()
+                    .map(|u| u.to_string())
+                    .filter(|u| u.len() <= crate::limits::MAX_AVATAR_URL)),
+                summary: Set(p
+                    .summary
+                    .as_deref()
+                    .map(|s| crate::limits::sanitize_html_within(s, crate::limits::MAX_SUMMARY))),
                 inbox: Set(DbUrl(p.inbox.clone())),
                 shared_inbox: Set(p
                     .endpoints
@@ -240,7 +256,10 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                     .name
                     .clone()
                     .unwrap_or_else(|| g.preferred_username.clone())),
-                summary: Set(g.summary.as_deref().map(crate::objects::sanitize_html)),
+                summary: Set(g
+                    .summary
+                    .as_deref()
+                    .map(|s| crate::limits::sanitize_html_within(s, crate::limits::MAX_SUMMARY))),
                 inbox: Set(DbUrl(g.inbox.clone())),
                 shared_inbox: Set(g
                     .endpoints
@@ -313,7 +332,8 @@ pub async fn webfinger(data: &Data, handle: &str) -> Result<ActorRef, Error> {
     let (name, domain) = handle
         .rsplit_once('@')
         .ok_or_else(|| Error::Url(format!("{handle} is not name@domain")))?;
-    if name.is_empty() || domain.is_empty() {
+    let bad_name = |c: char| c.is_whitespace() || c.is_control() || "/?#@".contains(c);
+    if name.is_empty() || name.contains(bad_name) || !is_host_and_port(domain) {
         return Err(Error::Url(format!("{handle} is not name@domain")));
     }
     let scheme = if data.settings.debug { "http" } else { "https" };
@@ -358,6 +378,40 @@ pub async fn webfinger(data: &Data, handle: &str) -> Result<ActorRef, Error> {
     resolve_actor(data, &Url::parse(href)?).await
 }
 
+/// True for a plain `host` or `host:port`: a DNS name or IP literal, nothing a URL would read
+/// as a path, query, fragment or user.
+fn is_host_and_port(domain: &str) -> bool {
+    if domain.is_empty() || domain.len() > 255 {
+        return false;
+    }
+    if domain
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "/?#@\\%".contains(c))
+    {
+        return false;
+    }
+    let (host, port) = match domain.rsplit_once(':') {
+        Some((h, _)) if !h.ends_with(']') && h.contains(':') => (domain, None),
+        Some((h, p)) => (h, Some(p)),
+        None => (domain, None),
+    };
+    if port.is_some_and(|p| {
+        p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u16>().is_err()
+    }) {
+        return false;
+    }
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.parse::<std::net::Ipv6Addr>().is_ok();
+    }
+    host.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+    })
+}
+
 fn is_ap_content_type_loose(ct: &str) -> bool {
     ct.starts_with("application/activity+json") || ct.starts_with("application/ld+json")
 }
@@ -378,5 +432,38 @@ mod tests {
         assert!(!is_ap_content_type("application/json"));
         assert!(!is_ap_content_type("text/html"));
         assert!(!is_ap_content_type("application/ld+json"));
+    }
+
+    #[test]
+    fn handle_domains_are_plain_hosts() {
+        for ok in [
+            "example.org",
+            "alpha.localhost:8080",
+            "xn--bcher-kva.example",
+            "bücher.example",
+            "[::1]:443",
+            "10.0.0.1",
+        ] {
+            assert!(is_host_and_port(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "example.org/path",
+            "example.org?x=1",
+            "example.org#f",
+            "user@example.org",
+            "exa mple.org",
+            "example.org:",
+            "example.org:99999",
+            "example.org:80a",
+            "example..org",
+            "-example.org",
+            "example.org\\x",
+            "ex%41mple.org",
+            "[::1",
+            "::1",
+        ] {
+            assert!(!is_host_and_port(bad), "{bad}");
+        }
     }
 }

@@ -73,7 +73,8 @@ async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingest
         return Err(Error::Forbidden("domain is blocked".into()));
     }
 
-    let json: Value = serde_json::from_slice(req.body)?;
+    let mut json: Value = serde_json::from_slice(req.body)?;
+    crate::limits::clamp_remote(&mut json)?;
     let env: Envelope = serde_json::from_value(json.clone())
         .map_err(|e| Error::InvalidActivity(format!("not an activity: {e}")))?;
     if !same_origin(&sig.key_id, &env.actor) {

@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod http;
 pub mod ids;
 pub mod inbox;
+pub mod limits;
 pub mod metrics;
 pub mod nodeinfo;
 pub mod objects;

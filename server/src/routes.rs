@@ -210,7 +210,11 @@ async fn http_post_inbox(
 }
 
 fn inbox_error(status: StatusCode, message: &str) -> Response {
-    (status, axum::Json(json!({ "error": message }))).into_response()
+    (
+        status,
+        axum::Json(json!({ "error": message, "field": null })),
+    )
+        .into_response()
 }
 
 async fn http_get_instance_actor(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -194,7 +194,10 @@ pub fn split_title(html: &str) -> (String, String) {
 /// Title and HTML body of a received topic: `name` when it has one (Lemmy, Mbin, PieFed),
 /// else the first line (Mastodon).
 pub fn title_and_body(note: &Note) -> (String, String) {
-    let html = sanitize_html(note.content.as_deref().unwrap_or_default());
+    let html = crate::limits::sanitize_html_within(
+        note.content.as_deref().unwrap_or_default(),
+        crate::limits::MAX_CONTENT,
+    );
     if let Some(name) = note.name.as_ref().filter(|n| !n.trim().is_empty()) {
         let name = clip_title(&text_of(name));
         // Our own posts open with the title for Mastodon; do not show it twice.
@@ -342,7 +345,10 @@ pub async fn store_post(
         None => title_and_body(note),
         Some(_) => (
             String::new(),
-            sanitize_html(note.content.as_deref().unwrap_or_default()),
+            crate::limits::sanitize_html_within(
+                note.content.as_deref().unwrap_or_default(),
+                crate::limits::MAX_CONTENT,
+            ),
         ),
     };
     let row = post::Entity::insert(post::ActiveModel {
@@ -508,7 +514,10 @@ pub async fn receive_update(
         None => title_and_body(note),
         Some(_) => (
             String::new(),
-            sanitize_html(note.content.as_deref().unwrap_or_default()),
+            crate::limits::sanitize_html_within(
+                note.content.as_deref().unwrap_or_default(),
+                crate::limits::MAX_CONTENT,
+            ),
         ),
     };
     post::Entity::update(post::ActiveModel {

@@ -1250,7 +1250,10 @@ pub async fn store_remote(
     let title: String = text_of(&ev.name).trim().chars().take(200).collect();
     // Our own Events open with their title for Mastodon; Mobilizon's carry only the description.
     let content = crate::objects::strip_title_heading(
-        &sanitize_html(ev.content.as_deref().unwrap_or_default()),
+        &crate::limits::sanitize_html_within(
+            ev.content.as_deref().unwrap_or_default(),
+            crate::limits::MAX_CONTENT,
+        ),
         &title,
     );
     let tags = super::discussion::tags_of(&ev.tag);

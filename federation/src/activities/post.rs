@@ -3,7 +3,7 @@
 
 use crate::{
     fetch::{cached_actor, fetch_json, resolve_actor, ActorRef},
-    objects::{note_of, public, sanitize_html},
+    objects::{note_of, public},
     protocol::{domain_of, same_origin, Announce, CreateNote, Note, WithContext},
     queue::{delivery::enqueue_after, enqueue, inbox::mark_done},
     Data, Error,
@@ -332,7 +332,10 @@ pub async fn receive_announce(
                 None => super::discussion::title_and_body(&note),
                 Some(_) => (
                     String::new(),
-                    sanitize_html(note.content.as_deref().unwrap_or_default()),
+                    crate::limits::sanitize_html_within(
+                        note.content.as_deref().unwrap_or_default(),
+                        crate::limits::MAX_CONTENT,
+                    ),
                 ),
             };
             post::Entity::update(post::ActiveModel {

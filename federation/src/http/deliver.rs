@@ -45,7 +45,18 @@ pub struct Answer {
 /// Why a delivery got no answer.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct DeliveryError(String);
+pub struct DeliveryError(String, bool);
+
+impl DeliveryError {
+    fn new(why: impl Into<String>) -> Self {
+        Self(why.into(), false)
+    }
+
+    /// True when trying again cannot help: the host's name resolves only to refused addresses.
+    pub fn is_permanent(&self) -> bool {
+        self.1
+    }
+}
 
 trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
@@ -143,7 +154,7 @@ impl DeliveryClient {
         };
         tokio::time::timeout(self.inner.timeout, exchange)
             .await
-            .map_err(|_| DeliveryError(format!("no answer within {:?}", self.inner.timeout)))?
+            .map_err(|_| DeliveryError::new(format!("no answer within {:?}", self.inner.timeout)))?
     }
 
     /// Keeps the connection of a finished exchange for the next delivery, if it can carry one.
@@ -157,8 +168,8 @@ impl DeliveryClient {
                 self.checkin(origin, kept);
                 Ok(answer)
             }
-            Err(Failure::Stale) => Err(DeliveryError("connection closed before any answer".into())),
-            Err(Failure::Broken(e)) => Err(DeliveryError(e)),
+            Err(Failure::Stale) => Err(DeliveryError::new("connection closed before any answer")),
+            Err(Failure::Broken(e)) => Err(DeliveryError::new(e)),
         }
     }
 
@@ -223,7 +234,10 @@ impl DeliveryClient {
     async fn connect(&self, origin: &Origin) -> Result<Stream, DeliveryError> {
         let addrs: Vec<SocketAddr> = resolve(&origin.host, self.inner.debug)
             .await
-            .map_err(DeliveryError)?
+            .map_err(|e| {
+                let permanent = matches!(e, super::ResolveError::Refused(_));
+                DeliveryError(format!("address not allowed: {e}"), permanent)
+            })?
             .into_iter()
             .map(|ip| SocketAddr::new(ip, origin.port))
             .collect();
@@ -233,7 +247,7 @@ impl DeliveryClient {
         }
         match self.inner.tls.connect(&origin.host, tcp).await {
             Ok(tls) => Ok(Box::new(tls)),
-            Err(e) => Err(DeliveryError(format!("TLS with {}: {e}", origin.host))),
+            Err(e) => Err(DeliveryError::new(format!("TLS with {}: {e}", origin.host))),
         }
     }
 }
@@ -260,7 +274,7 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, DeliveryError> {
             Err(e) => last = format!("connect to {}: {e}", addr.ip()),
         }
     }
-    Err(DeliveryError(last))
+    Err(DeliveryError::new(last))
 }
 
 /// Closes the connections idle for `timeout` or longer.
@@ -272,17 +286,17 @@ fn origin_of(url: &Url) -> Result<Origin, DeliveryError> {
     let https = match url.scheme() {
         "https" => true,
         "http" => false,
-        other => return Err(DeliveryError(format!("scheme not allowed: {other}"))),
+        other => return Err(DeliveryError::new(format!("scheme not allowed: {other}"))),
     };
     let host = match url.host() {
         Some(url::Host::Domain(d)) => d.to_string(),
         Some(url::Host::Ipv4(ip)) => ip.to_string(),
         Some(url::Host::Ipv6(ip)) => ip.to_string(),
-        None => return Err(DeliveryError("URL has no host".into())),
+        None => return Err(DeliveryError::new("URL has no host")),
     };
     let port = url
         .port_or_known_default()
-        .ok_or_else(|| DeliveryError("URL has no port".into()))?;
+        .ok_or_else(|| DeliveryError::new("URL has no port"))?;
     Ok(Origin { https, host, port })
 }
 

@@ -100,24 +100,51 @@ pub fn check_remote_url(url: &Url, debug: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// Why a name gave no address to connect to.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// Every address of the name is one we refuse (loopback, private...): a permanent refusal,
+    /// like an IP literal of such an address.
+    #[error("{0} resolves to no allowed address")]
+    Refused(String),
+    /// The lookup itself failed, which may pass.
+    #[error("{0}")]
+    Lookup(String),
+}
+
 /// The addresses of `host`. In debug mode `localhost` and `*.localhost` are loopback (RFC 6761),
 /// which gives each test instance its own hostname without touching /etc/hosts; in production
-/// forbidden addresses are dropped, and a name with none left is an error.
-pub async fn resolve(host: &str, debug: bool) -> Result<Vec<IpAddr>, String> {
+/// forbidden addresses are dropped, and a name with none left is refused.
+pub async fn resolve(host: &str, debug: bool) -> Result<Vec<IpAddr>, ResolveError> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if debug && (host == "localhost" || host.ends_with(".localhost")) {
         return Ok(vec![IpAddr::from([127, 0, 0, 1])]);
     }
     let found: Vec<IpAddr> = tokio::net::lookup_host((host.as_str(), 0))
         .await
-        .map_err(|e| format!("{host}: {e}"))?
+        .map_err(|e| ResolveError::Lookup(format!("{host}: {e}")))?
         .map(|a| a.ip())
         .filter(|ip| debug || !is_forbidden_ip(*ip))
         .collect();
     if found.is_empty() {
-        return Err(format!("{host} resolves to no allowed address"));
+        return Err(ResolveError::Refused(host));
     }
     Ok(found)
+}
+
+/// True when `e`, or an error it was caused by, is a refusal by [`resolve`].
+pub fn is_refused_address(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if matches!(
+            e.downcast_ref::<ResolveError>(),
+            Some(ResolveError::Refused(_))
+        ) {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 struct Resolver {

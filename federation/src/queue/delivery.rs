@@ -239,6 +239,7 @@ pub async fn send(ctx: &FederationContext, out: &Outgoing, inbox: &Url) -> Deliv
     };
     let headers = headers(&signed);
     match ctx.deliveries.post(inbox, &headers, &out.body).await {
+        Err(e) if e.is_permanent() => DeliveryOutcome::Permanent(format!("request failed: {e}")),
         Err(e) => DeliveryOutcome::Retry(format!("request failed: {e}"), None),
         Ok(answer) => {
             let code = answer.status;
