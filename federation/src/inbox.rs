@@ -90,6 +90,7 @@ async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingest
             "activity claims to come from this instance".into(),
         ));
     }
+    check_authorship(&env, &json)?;
 
     let cached = cached_actor(&data.db, &env.actor).await?;
     // Mastodon: a Delete from an actor we never knew needs no work and no fetch.
@@ -219,4 +220,42 @@ pub(crate) async fn run_writer(
             }
         }
     }
+}
+
+/// A `Create` or `Update` of a post embeds a post by its signer, on the signer's origin
+/// (SECURITY.md T7): refused before it is stored. Events are left to the worker, since a
+/// Mobilizon group sends its events with the organiser as the object's `actor`.
+fn check_authorship(env: &Envelope, json: &Value) -> Result<(), Error> {
+    if env.kind != "Create" && env.kind != "Update" {
+        return Ok(());
+    }
+    let Some(object) = json.get("object").filter(|o| o.is_object()) else {
+        return Ok(());
+    };
+    let post = matches!(
+        object.get("type").and_then(Value::as_str),
+        Some("Note" | "Page" | "Article" | "Question")
+    );
+    if !post {
+        return Ok(());
+    }
+    let author = object
+        .get("attributedTo")
+        .cloned()
+        .and_then(|a| crate::protocol::first_id(a).ok());
+    if author.as_ref() != Some(&env.actor) {
+        return Err(Error::InvalidActivity(
+            "the post is not attributed to the signer".into(),
+        ));
+    }
+    let id = object
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|i| url::Url::parse(i).ok());
+    if !id.is_some_and(|id| same_origin(&id, &env.actor)) {
+        return Err(Error::InvalidActivity(
+            "the post and its author are on different origins".into(),
+        ));
+    }
+    Ok(())
 }
