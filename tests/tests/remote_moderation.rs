@@ -94,7 +94,10 @@ fn lemmy_page(fake: &FakeServer, by: &FakeActor, n: u32, group: &Url) -> (Value,
         "content": "<p>Bones first.</p>", "mediaType": "text/html",
         "published": "2026-11-22T10:00:00Z"
     });
-    fake.serve(&Url::parse(page["id"].as_str().unwrap()).unwrap(), page.clone());
+    fake.serve(
+        &Url::parse(page["id"].as_str().unwrap()).unwrap(),
+        page.clone(),
+    );
     let create = lemmy_activity(by, "Create", n, page.clone(), group);
     (page, create)
 }
@@ -170,7 +173,10 @@ async fn scene(facilitator: bool) -> Scene {
     let inbox = a.url("/c/net/inbox");
     assert_eq!(lea.deliver(&a.client, &inbox, &create).await, 202);
     let topic = page["id"].as_str().unwrap().to_string();
-    wait_for("lea's topic", T, || async { stored(&a, &topic).await.is_some() }).await;
+    wait_for("lea's topic", T, || async {
+        stored(&a, &topic).await.is_some()
+    })
+    .await;
     settled(&a).await;
     Scene {
         a,
@@ -185,7 +191,10 @@ async fn scene(facilitator: bool) -> Scene {
 impl Scene {
     async fn send(&self, activity: &Value) {
         let inbox = self.a.url("/c/net/inbox");
-        assert_eq!(self.lea.deliver(&self.a.client, &inbox, activity).await, 202);
+        assert_eq!(
+            self.lea.deliver(&self.a.client, &inbox, activity).await,
+            202
+        );
         settled(&self.a).await;
     }
 
@@ -213,7 +222,11 @@ async fn a_remote_facilitator_locks_pins_removes_and_restores_from_lemmy() {
 
     let lock = lemmy_activity(&s.lea, "Lock", 1, topic.clone(), &s.net);
     s.send(&lock).await;
-    assert!(s.topic().await.locked, "{:?}", row_of(&s.a, &lock["id"]).await);
+    assert!(
+        s.topic().await.locked,
+        "{:?}",
+        row_of(&s.a, &lock["id"]).await
+    );
     s.announced(&lock).await;
 
     let mut add = lemmy_activity(&s.lea, "Add", 2, topic.clone(), &s.net);
@@ -267,9 +280,8 @@ async fn a_remote_member_who_does_not_moderate_is_refused() {
     use received_activity::InboxStatus;
     let s = scene(false).await;
     // A topic by ana, which lea did not write.
-    let (st, body) = s
-        .a
-        .api(
+    let (st, body) =
+        s.a.api(
             Method::POST,
             "/api/v1/communities/net/posts",
             Some(&s.ana),
@@ -303,8 +315,7 @@ async fn a_remote_member_who_does_not_moderate_is_refused() {
         .fake
         .shared_inbox("obs")
         .iter()
-        .any(|v| v["object"]["actor"] == s.lea.id.as_str()
-            && v["object"]["type"] != "Create"));
+        .any(|v| v["object"]["actor"] == s.lea.id.as_str() && v["object"]["type"] != "Create"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -424,10 +435,7 @@ async fn moderation_announced_by_a_followed_lemmy_community_is_applied() {
     assert!(topic().await.locked);
     let (s, body) = reply().await;
     assert_eq!(s, 403, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("locked"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().contains("locked"), "{body}");
 
     group_announces(&a, &g, 3, &lemmy_undo(&moderator, 2, lock, &g.id)).await;
     assert!(!topic().await.locked);
@@ -527,10 +535,7 @@ async fn a_refused_lemmy_post_is_removed_there_and_a_mastodon_one_answered() {
     assert_eq!(mia.deliver(&a.client, &inbox, &create).await, 202);
     wait_for("the note at Mastodon", T, || async { notes("masto") == 1 }).await;
     settled(&a).await;
-    assert!(!fake
-        .posted("masto")
-        .iter()
-        .any(|v| v["type"] == "Announce"));
+    assert!(!fake.posted("masto").iter().any(|v| v["type"] == "Announce"));
     let log = log_actions(&a, &ana, "net").await;
     assert_eq!(
         log.iter().filter(|(a, _)| a == "refuse_post").count(),

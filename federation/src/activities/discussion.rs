@@ -435,7 +435,10 @@ pub async fn receive_create(
         Some(p) => Some(topic_of(&data.db, p).await?),
         None => None,
     };
-    if refusal(&data.db, &community, &author, topic.as_ref()).await?.is_some() {
+    if refusal(&data.db, &community, &author, topic.as_ref())
+        .await?
+        .is_some()
+    {
         // What the author's server reads decides how they are told.
         crate::nodeinfo::learn(data, &author.ap_id.0).await;
     }

@@ -9,9 +9,7 @@
 
 use super::{
     commit_and_wake, community_by_id,
-    discussion::{
-        moderates, post_by_ap_id, received_json, signer_person, text_of, title_and_body,
-    },
+    discussion::{moderates, post_by_ap_id, received_json, signer_person, text_of, title_and_body},
     membership::log,
     person_by_id,
     post::announce,
@@ -100,7 +98,12 @@ pub async fn receive_featured(
     };
     let c = community_by_id(&data.db, p.community_id).await?;
     if !c.local || act.target != data.urls.community_part(&c.name, "featured") {
-        return ignore(data, row, "not a change to a local community's featured posts").await;
+        return ignore(
+            data,
+            row,
+            "not a change to a local community's featured posts",
+        )
+        .await;
     }
     let pin = Decision::Pin(act.kind == "Add");
     receive_direct(data, row, &act.actor, &act.object, pin).await
@@ -221,7 +224,10 @@ pub async fn receive_announced(
     inner: &Value,
 ) -> Result<bool, Error> {
     let bad = |e: serde_json::Error| Error::InvalidActivity(format!("announced activity: {e}"));
-    let kind = inner.get("type").and_then(Value::as_str).unwrap_or_default();
+    let kind = inner
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let (actor, target, decision) = match kind {
         "Lock" => {
             let a: ObjectActivity = serde_json::from_value(inner.clone()).map_err(bad)?;
