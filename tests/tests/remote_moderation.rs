@@ -586,3 +586,40 @@ async fn without_a_local_moderator_the_removal_is_sent_by_an_admin_or_not_at_all
     assert_eq!(deletes.len(), 1, "{deletes:?}");
     assert_eq!(deletes[0]["actor"], a.url("/u/root").as_str());
 }
+
+#[test]
+fn lemmy_moderation_activities_parse_as_copse_reads_them() {
+    use copse_federation::protocol::{AddRemove, ObjectActivity, Undo};
+    let load = |path: &str| -> Option<Value> {
+        let p = copse_tests::fixture(&format!("fediverse/lemmy/activities/{path}"))?;
+        Some(serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+    };
+    for path in ["community/lock_page.json", "deletion/remove_note.json"] {
+        let Some(v) = load(path) else { continue };
+        let a: ObjectActivity = serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(a.object.len(), 1, "{path}");
+        assert!(a.summary.is_some(), "{path}: the reason");
+    }
+    for path in [
+        "community/add_featured_post.json",
+        "community/remove_featured_post.json",
+    ] {
+        let Some(v) = load(path) else { continue };
+        let a: AddRemove = serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert!(a.target.path().ends_with("/featured"), "{path}");
+    }
+    for (path, inner) in [
+        ("community/undo_lock_page.json", "Lock"),
+        ("deletion/undo_remove_note.json", "Delete"),
+        ("deletion/undo_delete_page.json", "Delete"),
+    ] {
+        let Some(v) = load(path) else { continue };
+        let undo: Undo = serde_json::from_value(v).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let undone: ObjectActivity = serde_json::from_value(undo.object).unwrap();
+        assert_eq!(
+            (undone.kind.as_str(), &undone.actor),
+            (inner, &undo.actor),
+            "{path}"
+        );
+    }
+}
