@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
-    objects::{escape_html, public, sanitize_html, unescape_html},
+    objects::{public, sanitize_html, unescape_html},
     protocol::{
         same_origin, AddRemove, CreateNote, Note, ObjectActivity, Undo, WithContext, PUBLIC,
     },
@@ -441,6 +441,13 @@ pub async fn receive_create(
         Some(p) => Some(topic_of(&data.db, p).await?),
         None => None,
     };
+    if refusal(&data.db, &community, &author, topic.as_ref())
+        .await?
+        .is_some()
+    {
+        // What the author's server reads decides how they are told.
+        crate::nodeinfo::learn(data, &author.ap_id.0).await;
+    }
     let txn = crate::context::begin(&data.db).await?;
     if post_by_ap_id(&txn, &note.id).await?.is_some() {
         mark_ignored(&txn, row.id, "post already stored").await?;
@@ -448,7 +455,7 @@ pub async fn receive_create(
         return Ok(());
     }
     if let Some(why) = refusal(&txn, &community, &author, topic.as_ref()).await? {
-        refuse(&txn, data, &community, &author, note, &why).await?;
+        super::refusals::refuse(&txn, data, &community, &author, note, &why).await?;
         mark_done(&txn, row.id).await?;
         return commit_and_wake(data, txn).await;
     }
@@ -457,37 +464,6 @@ pub async fn receive_create(
     announce(&txn, data, &community, &received_json(row)?, bare, []).await?;
     mark_done(&txn, row.id).await?;
     commit_and_wake(data, txn).await
-}
-
-/// Tells the author, in one direct note in reply to their post (so that it stays with the
-/// post rather than starting a conversation of its own), why it was not accepted, and logs it.
-async fn refuse(
-    txn: &impl ConnectionTrait,
-    data: &Data,
-    c: &community::Model,
-    author: &person::Model,
-    refused: &Note,
-    why: &str,
-) -> Result<(), Error> {
-    let html = format!(
-        "<p>Your post was not shared with {}: {}</p>",
-        escape_html(&c.title),
-        escape_html(why)
-    );
-    let reply = membership::InReplyTo {
-        id: &refused.id,
-        thread: refused.context.as_ref().or(refused.conversation.as_ref()),
-    };
-    membership::send_note_in_thread(txn, data, c, author, &html, true, Some(reply)).await?;
-    log(
-        txn,
-        c,
-        &c.ap_id.0,
-        "refuse_post",
-        &author.ap_id.0,
-        Some(why.to_string()),
-    )
-    .await
 }
 
 /// `Update{Note}`: the author edited a post we store.
@@ -571,6 +547,12 @@ pub async fn receive_delete(
         return Ok(());
     }
     let author = signer_person(data, &delete.actor).await?;
+    // Lemmy's moderators remove with a `Delete` carrying a reason, their own posts too.
+    let removal = existing.author_id != author.id
+        || (delete.summary.is_some() && moderates(&data.db, &community, &author).await?);
+    if removal && community.local {
+        return super::remote_moderation::receive_removal(data, row, &delete, target).await;
+    }
     if existing.author_id != author.id {
         return Err(Error::Forbidden("only its author deletes a post".into()));
     }
@@ -1052,10 +1034,12 @@ pub async fn publish(
         None => None,
     };
     let txn = crate::context::begin(&data.db).await?;
-    if c.local {
-        if let Some(why) = refusal(&txn, c, author, topic.as_ref()).await? {
-            return Err(Error::Forbidden(why));
-        }
+    let why = match c.local {
+        true => refusal(&txn, c, author, topic.as_ref()).await?,
+        false => super::remote_moderation::remote_thread_refusal(topic.as_ref()),
+    };
+    if let Some(why) = why {
+        return Err(Error::Forbidden(why));
     }
     let mut new = new;
     if let Some(pa) = parent_author.as_ref() {

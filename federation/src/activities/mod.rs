@@ -9,6 +9,8 @@ pub mod member_choices;
 pub mod membership;
 pub mod post;
 pub mod profile;
+mod refusals;
+pub mod remote_moderation;
 pub mod votes;
 mod withdrawals;
 
@@ -49,6 +51,9 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         ("Undo", "Like" | "EmojiReact" | "Dislike") => {
             discussion::receive_undo_reaction(data, row, from(json)?).await
         }
+        ("Undo", "Lock" | "Delete") => {
+            remote_moderation::receive_undo(data, row, from(json)?).await
+        }
         ("Undo", "Follow") => follow::receive_undo_follow(data, row, from(json)?).await,
         ("Undo", "") => {
             // Only the id of the undone activity: a reaction or a join we store, or a follow.
@@ -75,6 +80,8 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         ("Delete", _) => discussion::receive_delete(data, row, from(json)?).await,
         ("Like" | "EmojiReact", _) => discussion::receive_reaction(data, row, from(json)?).await,
         ("Dislike", _) => votes::receive_dislike(data, row, from(json)?).await,
+        ("Lock", _) => remote_moderation::receive_lock(data, row, from(json)?).await,
+        ("Add" | "Remove", _) => remote_moderation::receive_featured(data, row, from(json)?).await,
         ("Flag", _) => discussion::receive_flag(data, row, from(json)?).await,
         (kind, inner) => {
             let txn = crate::context::begin(&data.db).await?;

@@ -276,6 +276,9 @@ pub async fn receive_announce(
             .map_err(|e| Error::InvalidActivity(format!("announced Delete: {e}")))?;
         return super::discussion::receive_announced_delete(data, row, &community, delete).await;
     }
+    if super::remote_moderation::receive_announced(data, row, &community, &announce.object).await? {
+        return Ok(());
+    }
     let object = announced_object(data, &announce.actor, &announce.object).await?;
     let Some(object) = object.filter(|o| {
         matches!(

@@ -1,0 +1,365 @@
+//! Moderation from elsewhere: a remote facilitator's `Lock`, removal, pin and restore in a
+//! local community (Lemmy sends a moderator's activity to the community's inbox, for the
+//! community to announce), an author's restore (`Undo{Delete}`), and the same decisions
+//! announced by a remote community we follow.
+//!
+//! In a local community the same role checks apply as to local moderation: only its
+//! facilitators and coordinators lock, remove, pin and restore. What is applied is recorded in
+//! the moderation log and announced to the community's followers.
+
+use super::{
+    commit_and_wake, community_by_id,
+    discussion::{moderates, post_by_ap_id, received_json, signer_person, text_of, title_and_body},
+    membership::log,
+    person_by_id,
+    post::announce,
+};
+use crate::{
+    fetch::fetch_json,
+    objects::sanitize_html,
+    protocol::{same_origin, AddRemove, Note, ObjectActivity, Undo},
+    queue::inbox::{mark_done, mark_ignored},
+    Data, Error,
+};
+use copse_entities::{community, person, post, received_activity};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use serde_json::Value;
+use url::Url;
+
+/// A moderation decision about one post.
+#[derive(Debug, Clone, PartialEq)]
+enum Decision {
+    /// `Lock` (true) or `Undo{Lock}` (false) of a topic.
+    Lock(bool),
+    /// `Add` (true) or `Remove` (false) of a topic to the community's `featured` collection.
+    Pin(bool),
+    /// A removal (`Delete` with a reason in `summary`, Lemmy's shape).
+    Remove(Option<String>),
+    /// `Undo{Delete}`: the author's restore of their post, or a moderator's of a removal.
+    Restore,
+}
+
+impl Decision {
+    /// The moderation log's name for it.
+    fn action(&self) -> &'static str {
+        match self {
+            Decision::Lock(true) => "lock",
+            Decision::Lock(false) => "unlock",
+            Decision::Pin(true) => "pin",
+            Decision::Pin(false) => "unpin",
+            Decision::Remove(_) => "remove_post",
+            Decision::Restore => "restore_post",
+        }
+    }
+
+    fn topics_only(&self) -> bool {
+        matches!(self, Decision::Lock(_) | Decision::Pin(_))
+    }
+}
+
+/// Why a local person may not reply in a topic of a remote community, as its origin would
+/// refuse the reply: `None` when they may.
+pub fn remote_thread_refusal(topic: Option<&post::Model>) -> Option<String> {
+    let t = topic?;
+    if !t.visible() {
+        return Some("This thread has been removed.".into());
+    }
+    t.locked
+        .then(|| "This thread is locked: it takes no new replies.".to_string())
+}
+
+async fn ignore(data: &Data, row: &received_activity::Model, why: &str) -> Result<(), Error> {
+    let txn = crate::context::begin(&data.db).await?;
+    mark_ignored(&txn, row.id, why).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// `Lock` of a topic, sent to a local community by one of its remote facilitators.
+pub async fn receive_lock(
+    data: &Data,
+    row: &received_activity::Model,
+    lock: ObjectActivity,
+) -> Result<(), Error> {
+    let Some(target) = lock.object.first() else {
+        return Err(Error::InvalidActivity("Lock of nothing".into()));
+    };
+    receive_direct(data, row, &lock.actor, target, Decision::Lock(true)).await
+}
+
+/// `Add`/`Remove` of a topic to a community's `featured` collection: a pin or an unpin.
+pub async fn receive_featured(
+    data: &Data,
+    row: &received_activity::Model,
+    act: AddRemove,
+) -> Result<(), Error> {
+    let Some(p) = post_by_ap_id(&data.db, &act.object).await? else {
+        return ignore(data, row, "a pin of a post not stored here").await;
+    };
+    let c = community_by_id(&data.db, p.community_id).await?;
+    if !c.local || act.target != data.urls.community_part(&c.name, "featured") {
+        return ignore(
+            data,
+            row,
+            "not a change to a local community's featured posts",
+        )
+        .await;
+    }
+    let pin = Decision::Pin(act.kind == "Add");
+    receive_direct(data, row, &act.actor, &act.object, pin).await
+}
+
+/// A removal of a post in a local community by someone other than its author (Lemmy sends a
+/// moderator's `Delete`, with the reason in `summary`, to the community).
+pub async fn receive_removal(
+    data: &Data,
+    row: &received_activity::Model,
+    delete: &ObjectActivity,
+    target: &Url,
+) -> Result<(), Error> {
+    let reason = delete.summary.clone().filter(|s| !s.trim().is_empty());
+    let remove = Decision::Remove(reason.map(|r| text_of(&r)));
+    receive_direct(data, row, &delete.actor, target, remove).await
+}
+
+/// `Undo{Lock}` by a facilitator, or `Undo{Delete}` (a restore) by the author or a
+/// facilitator, sent to a local community.
+pub async fn receive_undo(
+    data: &Data,
+    row: &received_activity::Model,
+    undo: Undo,
+) -> Result<(), Error> {
+    let inner: ObjectActivity = serde_json::from_value(undo.object.clone())
+        .map_err(|e| Error::InvalidActivity(format!("undone activity: {e}")))?;
+    if inner.actor != undo.actor {
+        return Err(Error::InvalidActivity(
+            "an Undo takes back only its actor's own activity".into(),
+        ));
+    }
+    let Some(target) = inner.object.first() else {
+        return Err(Error::InvalidActivity("Undo of nothing".into()));
+    };
+    let decision = match inner.kind.as_str() {
+        "Lock" => Decision::Lock(false),
+        _ => Decision::Restore,
+    };
+    receive_direct(data, row, &undo.actor, target, decision).await
+}
+
+/// Applies a decision sent to a local community by `actor` (the signer): refused unless they
+/// facilitate or coordinate it, or (for a restore) wrote the post.
+async fn receive_direct(
+    data: &Data,
+    row: &received_activity::Model,
+    actor: &Url,
+    target: &Url,
+    decision: Decision,
+) -> Result<(), Error> {
+    if actor != &row.actor.0 {
+        return Err(Error::InvalidActivity(
+            "moderation by someone other than the signer".into(),
+        ));
+    }
+    let Some(p) = post_by_ap_id(&data.db, target).await? else {
+        return ignore(data, row, "moderation of a post not stored here").await;
+    };
+    let c = community_by_id(&data.db, p.community_id).await?;
+    if !c.local {
+        return ignore(
+            data,
+            row,
+            "that community lives elsewhere and announces its own moderation",
+        )
+        .await;
+    }
+    let by = signer_person(data, actor).await?;
+    let restores_own = decision == Decision::Restore && p.author_id == by.id && p.deleted;
+    if !restores_own && !moderates(&data.db, &c, &by).await? {
+        return Err(Error::Forbidden(format!(
+            "only the facilitators and coordinators of {} {} its posts",
+            c.title,
+            match decision {
+                Decision::Lock(_) => "lock",
+                Decision::Pin(_) => "pin",
+                Decision::Remove(_) => "remove",
+                Decision::Restore => "restore",
+            }
+        )));
+    }
+    if decision.topics_only() && p.topic_id.is_some() {
+        return Err(Error::InvalidActivity(
+            "only topics are locked or pinned".into(),
+        ));
+    }
+    let restored = if restores_own {
+        Some(restored_post(data, &p, &by).await?)
+    } else {
+        None
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    if !apply(&txn, &p, &decision, restored).await? {
+        mark_ignored(&txn, row.id, "the post is already so").await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    if !restores_own {
+        let reason = match &decision {
+            Decision::Remove(r) => r.clone(),
+            _ => None,
+        };
+        log(&txn, &c, &by.ap_id.0, decision.action(), target, reason).await?;
+    }
+    announce(&txn, data, &c, &received_json(row)?, None, []).await?;
+    mark_done(&txn, row.id).await?;
+    commit_and_wake(data, txn).await
+}
+
+/// A moderation activity announced by a remote community we follow (`Lock`, `Undo{Lock}`,
+/// `Add`/`Remove` to its `featured`, `Undo{Delete}`): the community is the authority for its
+/// own content, as for an announced `Delete`. Returns false when `inner` is none of these.
+pub async fn receive_announced(
+    data: &Data,
+    row: &received_activity::Model,
+    community: &community::Model,
+    inner: &Value,
+) -> Result<bool, Error> {
+    let bad = |e: serde_json::Error| Error::InvalidActivity(format!("announced activity: {e}"));
+    let kind = inner
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let (actor, target, decision) = match kind {
+        "Lock" => {
+            let a: ObjectActivity = serde_json::from_value(inner.clone()).map_err(bad)?;
+            let t = a.object.first().cloned();
+            (a.actor, t, Decision::Lock(true))
+        }
+        "Add" | "Remove" => {
+            let a: AddRemove = serde_json::from_value(inner.clone()).map_err(bad)?;
+            let featured = same_origin(&a.target, &community.ap_id.0)
+                && a.target.path().trim_end_matches('/').ends_with("/featured");
+            if !featured {
+                return Ok(false);
+            }
+            (a.actor, Some(a.object), Decision::Pin(kind == "Add"))
+        }
+        "Undo" => {
+            let undo: Undo = serde_json::from_value(inner.clone()).map_err(bad)?;
+            let Ok(undone) = serde_json::from_value::<ObjectActivity>(undo.object.clone()) else {
+                return Ok(false);
+            };
+            let decision = match undone.kind.as_str() {
+                "Lock" => Decision::Lock(false),
+                "Delete" => Decision::Restore,
+                _ => return Ok(false),
+            };
+            if undone.actor != undo.actor {
+                return Err(Error::InvalidActivity(
+                    "an Undo takes back only its actor's own activity".into(),
+                ));
+            }
+            (undo.actor, undone.object.first().cloned(), decision)
+        }
+        _ => return Ok(false),
+    };
+    let Some(target) = target else {
+        return Err(Error::InvalidActivity("moderation of nothing".into()));
+    };
+    let Some(p) = post_by_ap_id(&data.db, &target).await? else {
+        ignore(data, row, "moderation of a post not stored here").await?;
+        return Ok(true);
+    };
+    if p.community_id != community.id {
+        return Err(Error::Forbidden(
+            "a community moderates only its own posts".into(),
+        ));
+    }
+    if decision.topics_only() && p.topic_id.is_some() {
+        return Err(Error::InvalidActivity(
+            "only topics are locked or pinned".into(),
+        ));
+    }
+    let author = person_by_id(&data.db, p.author_id).await?;
+    // The author's own restore brings the post back as its origin serves it again; anyone
+    // else's (the community vouches for them) takes back a removal.
+    let restored = if decision == Decision::Restore && author.ap_id.0 == actor && p.deleted {
+        Some(restored_post(data, &p, &author).await?)
+    } else {
+        None
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    if apply(&txn, &p, &decision, restored).await? {
+        mark_done(&txn, row.id).await?;
+    } else {
+        mark_ignored(&txn, row.id, "the post is already so").await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// Title, content and source of a deleted post as its origin serves it again after its
+/// author's restore.
+struct Restored {
+    title: String,
+    content: String,
+    source: Option<String>,
+}
+
+async fn restored_post(
+    data: &Data,
+    p: &post::Model,
+    author: &person::Model,
+) -> Result<Restored, Error> {
+    let doc = fetch_json(data, &p.ap_id.0).await?;
+    let note: Note = serde_json::from_value(doc)
+        .map_err(|e| Error::InvalidActivity(format!("restored post: {e}")))?;
+    if note.id != p.ap_id.0 || note.attributed_to != author.ap_id.0 {
+        return Err(Error::InvalidActivity(
+            "the restored post is not the one deleted".into(),
+        ));
+    }
+    let (title, content) = match p.topic_id {
+        None => title_and_body(&note),
+        Some(_) => (
+            String::new(),
+            sanitize_html(note.content.as_deref().unwrap_or_default()),
+        ),
+    };
+    Ok(Restored {
+        title,
+        content,
+        source: note.source.map(|s| s.content),
+    })
+}
+
+/// Writes the decision; false when the post was already so.
+async fn apply(
+    db: &impl ConnectionTrait,
+    p: &post::Model,
+    decision: &Decision,
+    restored: Option<Restored>,
+) -> Result<bool, Error> {
+    let mut change = post::ActiveModel {
+        id: Set(p.id),
+        ..Default::default()
+    };
+    match (decision, restored) {
+        (Decision::Lock(on), _) if p.locked != *on => change.locked = Set(*on),
+        (Decision::Pin(on), _) if p.pinned != *on => change.pinned = Set(*on),
+        (Decision::Remove(_), _) if !p.removed => {
+            change.removed = Set(true);
+            change.pinned = Set(false);
+        }
+        (Decision::Restore, Some(r)) => {
+            change.deleted = Set(false);
+            change.title = Set(r.title);
+            change.content = Set(r.content);
+            change.source = Set(r.source);
+            change.updated = Set(Some(chrono::Utc::now()));
+        }
+        (Decision::Restore, None) if p.removed => change.removed = Set(false),
+        _ => return Ok(false),
+    }
+    post::Entity::update(change).exec(db).await?;
+    Ok(true)
+}
