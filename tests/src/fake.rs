@@ -281,3 +281,48 @@ impl FakeServer {
             .collect()
     }
 }
+
+impl FakeServer {
+    /// A Lemmy-shaped community `name` served under `label`, found by WebFinger.
+    pub fn group(&self, label: &str, name: &str) -> FakeActor {
+        let g = self.actor(label, name);
+        let base = self.base(label);
+        self.serve(
+            &g.id,
+            json!({
+                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                "id": g.id, "type": "Group", "preferredUsername": name, "name": format!("The {name}"),
+                "inbox": format!("{}/inbox", g.id), "outbox": format!("{}/outbox", g.id),
+                "followers": format!("{}/followers", g.id),
+                "featured": format!("{}/featured", g.id),
+                "attributedTo": format!("{}/moderators", g.id),
+                "endpoints": { "sharedInbox": format!("{base}/inbox") },
+                "publicKey": { "id": format!("{}#main-key", g.id), "owner": g.id, "publicKeyPem": g.public_pem }
+            }),
+        );
+        self.serve(
+            &Url::parse(&format!("{base}/.well-known/webfinger")).expect("url"),
+            json!({
+                "subject": format!("acct:{name}@{label}.localhost:{}", self.port),
+                "links": [{ "rel": "self", "type": "application/activity+json", "href": g.id }]
+            }),
+        );
+        g
+    }
+
+    /// Answers NodeInfo for `label` as a server running `software` does.
+    pub fn serve_nodeinfo(&self, label: &str, software: &str) {
+        let base = self.base(label);
+        self.serve(
+            &Url::parse(&format!("{base}/.well-known/nodeinfo")).expect("url"),
+            json!({ "links": [{
+                "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                "href": format!("{base}/nodeinfo/2.0")
+            }] }),
+        );
+        self.serve(
+            &Url::parse(&format!("{base}/nodeinfo/2.0")).expect("url"),
+            json!({ "version": "2.0", "software": { "name": software, "version": "1.0" } }),
+        );
+    }
+}

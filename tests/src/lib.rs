@@ -364,6 +364,63 @@ impl TestInstance {
             .collect()
     }
 
+    /// Waits until the inbox worker has handled everything received.
+    pub async fn settled(&self) {
+        use copse_entities::received_activity::{Column, Entity, InboxStatus};
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        wait_for("the inbox to settle", Duration::from_secs(20), || async {
+            Entity::find()
+                .filter(Column::Status.eq(InboxStatus::Pending))
+                .count(self.db())
+                .await
+                .expect("count")
+                == 0
+        })
+        .await;
+    }
+
+    /// Has the local account with `token` follow a fake group, and the group accept.
+    pub async fn follow_fake_group(
+        &self,
+        token: &str,
+        fake: &fake::FakeServer,
+        g: &fake::FakeActor,
+    ) {
+        let host = g.id.host_str().unwrap_or_default().to_string();
+        let name =
+            g.id.path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+        let (s, body) = self
+            .follow(token, format!("{name}@{host}:{}", fake.port))
+            .await;
+        assert!(s == 202 || s == 200, "{s} {body}");
+        let label = host.split('.').next().unwrap_or_default().to_string();
+        let follow = || {
+            fake.posted(&label)
+                .into_iter()
+                .find(|v| v["type"] == "Follow")
+        };
+        wait_for(
+            "the Follow at the group",
+            Duration::from_secs(20),
+            || async { follow().is_some() },
+        )
+        .await;
+        let accept = serde_json::json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/accepts/1", g.id), "type": "Accept", "actor": g.id,
+            "object": follow().expect("the Follow")
+        });
+        assert_eq!(
+            g.deliver(&self.client, &self.url("/inbox"), &accept).await,
+            202
+        );
+        self.settled().await;
+    }
+
     /// GETs an ActivityPub document.
     pub async fn get_ap(&self, url: &Url) -> (u16, Value) {
         let res = self

@@ -75,20 +75,6 @@ async fn local_topic(a: &TestInstance, token: &str, title: impl std::fmt::Displa
     topic
 }
 
-/// Waits until the inbox worker has handled everything received.
-async fn settled(a: &TestInstance) {
-    use copse_entities::received_activity::{Column, Entity, InboxStatus};
-    wait_for("the inbox to settle", T, || async {
-        Entity::find()
-            .filter(Column::Status.eq(InboxStatus::Pending))
-            .count(a.db())
-            .await
-            .unwrap()
-            == 0
-    })
-    .await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flag_naming_posts_reaches_only_their_community() {
     let a = TestInstance::spawn("alpha").await;
@@ -114,7 +100,7 @@ async fn a_flag_naming_posts_reaches_only_their_community() {
         report::Entity::find().count(a.db()).await.unwrap() > 0
     })
     .await;
-    settled(&a).await;
+    a.settled().await;
     let reports = report::Entity::find().all(a.db()).await.unwrap();
     assert_eq!(reports.len(), 1, "{reports:?}");
     assert_eq!(reports[0].community_id, topic.community_id);
@@ -142,66 +128,14 @@ async fn a_flag_naming_posts_reaches_only_their_community() {
     assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
 }
 
-/// A Lemmy-shaped community `name` served by `fake` under `label`, found by WebFinger.
-fn fake_group(fake: &FakeServer, label: &str, name: &str) -> FakeActor {
-    let g = fake.actor(label, name);
-    let base = fake.base(label);
-    fake.serve(
-        &g.id,
-        json!({
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": g.id, "type": "Group", "preferredUsername": name, "name": format!("The {name}"),
-            "inbox": format!("{}/inbox", g.id), "outbox": format!("{}/outbox", g.id),
-            "followers": format!("{}/followers", g.id),
-            "attributedTo": format!("{}/moderators", g.id),
-            "endpoints": { "sharedInbox": format!("{base}/inbox") },
-            "publicKey": { "id": format!("{}#main-key", g.id), "owner": g.id, "publicKeyPem": g.public_pem }
-        }),
-    );
-    fake.serve(
-        &Url::parse(&format!("{base}/.well-known/webfinger")).unwrap(),
-        json!({
-            "subject": format!("acct:{name}@{label}.localhost:{}", fake.port),
-            "links": [{ "rel": "self", "type": "application/activity+json", "href": g.id }]
-        }),
-    );
-    g
-}
-
-/// Has the local account with `token` follow a fake group, accepted by the group.
-async fn follow_fake_group(a: &TestInstance, token: &str, fake: &FakeServer, g: &FakeActor) {
-    let host = g.id.host_str().unwrap().to_string();
-    let name = g.id.path().rsplit('/').next().unwrap().to_string();
-    let (s, body) = a
-        .follow(token, format!("{name}@{host}:{}", fake.port))
-        .await;
-    assert!(s == 202 || s == 200, "{s} {body}");
-    let label = host.split('.').next().unwrap().to_string();
-    wait_for("the Follow at the group", T, || async {
-        fake.posted(&label).iter().any(|v| v["type"] == "Follow")
-    })
-    .await;
-    let follow = fake
-        .posted(&label)
-        .into_iter()
-        .find(|v| v["type"] == "Follow")
-        .unwrap();
-    let accept = json!({
-        "@context": "https://www.w3.org/ns/activitystreams",
-        "id": format!("{}/accepts/1", g.id), "type": "Accept", "actor": g.id, "object": follow
-    });
-    assert_eq!(g.deliver(&a.client, &a.url("/inbox"), &accept).await, 202);
-    settled(a).await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_own_post_announced_back_is_ignored_not_failed() {
     use copse_entities::received_activity::{Column, Entity, InboxStatus};
     let a = TestInstance::spawn("alpha").await;
     let ana = a.create_user("ana").await;
     let fake = FakeServer::start().await;
-    let g = fake_group(&fake, "lemmy", "cooking");
-    follow_fake_group(&a, &ana, &fake, &g).await;
+    let g = fake.group("lemmy", "cooking");
+    a.follow_fake_group(&ana, &fake, &g).await;
     let (s, body) = a
         .api(
             Method::POST,
@@ -230,7 +164,7 @@ async fn our_own_post_announced_back_is_ignored_not_failed() {
         "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": create
     });
     assert_eq!(g.deliver(&a.client, &a.url("/inbox"), &announce).await, 202);
-    settled(&a).await;
+    a.settled().await;
     let row = Entity::find()
         .filter(Column::Kind.eq("Announce"))
         .one(a.db())
@@ -494,30 +428,14 @@ async fn a_reply_to_a_remote_author_mentions_them() {
     );
 }
 
-/// Has `fake` answer NodeInfo for `label` as `software` does.
-fn serve_nodeinfo(fake: &FakeServer, label: &str, software: &str) {
-    let base = fake.base(label);
-    fake.serve(
-        &Url::parse(&format!("{base}/.well-known/nodeinfo")).unwrap(),
-        json!({ "links": [{
-            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
-            "href": format!("{base}/nodeinfo/2.0")
-        }] }),
-    );
-    fake.serve(
-        &Url::parse(&format!("{base}/nodeinfo/2.0")).unwrap(),
-        json!({ "version": "2.0", "software": { "name": software, "version": "1.0" } }),
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microblogs_are_not_sent_announces_of_activities() {
     let a = TestInstance::spawn("alpha").await;
     let ana = a.create_user("ana").await;
     let net = open_community(&a, &ana, "net").await;
     let fake = FakeServer::start().await;
-    serve_nodeinfo(&fake, "gts", "gotosocial");
-    serve_nodeinfo(&fake, "lemmy", "lemmy");
+    fake.serve_nodeinfo("gts", "gotosocial");
+    fake.serve_nodeinfo("lemmy", "lemmy");
     let mia = fake.actor("gts", "mia");
     let lea = fake.actor("lemmy", "lea");
     let rob = fake.actor("unknown", "rob");
@@ -622,7 +540,7 @@ async fn each_server_gets_the_event_form_it_reads() {
         ("masto", "mastodon"),
         ("mobi", "mobilizon"),
     ] {
-        serve_nodeinfo(&fake, label, software);
+        fake.serve_nodeinfo(label, software);
         let who = fake.actor(label, "reader");
         a.follow_as(&fake, &who, label, &net).await;
     }

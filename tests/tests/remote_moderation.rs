@@ -11,7 +11,7 @@ use copse_tests::{
     wait_for, TestInstance,
 };
 use reqwest::Method;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
 use std::time::Duration;
 use url::Url;
@@ -28,20 +28,6 @@ async fn stored(i: &TestInstance, ap_id: &str) -> Option<post::Model> {
         .unwrap()
 }
 
-/// Waits until the inbox worker has handled everything received.
-async fn settled(a: &TestInstance) {
-    use received_activity::{Column, Entity, InboxStatus};
-    wait_for("the inbox to settle", T, || async {
-        Entity::find()
-            .filter(Column::Status.eq(InboxStatus::Pending))
-            .count(a.db())
-            .await
-            .unwrap()
-            == 0
-    })
-    .await;
-}
-
 /// The stored row of the activity with this id.
 async fn row_of(a: &TestInstance, id: &Value) -> received_activity::Model {
     received_activity::Entity::find()
@@ -50,21 +36,6 @@ async fn row_of(a: &TestInstance, id: &Value) -> received_activity::Model {
         .await
         .unwrap()
         .expect("the activity was stored")
-}
-
-fn serve_nodeinfo(fake: &FakeServer, label: &str, software: &str) {
-    let base = fake.base(label);
-    fake.serve(
-        &Url::parse(&format!("{base}/.well-known/nodeinfo")).unwrap(),
-        json!({ "links": [{
-            "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
-            "href": format!("{base}/nodeinfo/2.0")
-        }] }),
-    );
-    fake.serve(
-        &Url::parse(&format!("{base}/nodeinfo/2.0")).unwrap(),
-        json!({ "version": "2.0", "software": { "name": software, "version": "0.19.9" } }),
-    );
 }
 
 /// A Lemmy-shaped activity `kind` by `by` about `object`, as in Lemmy's
@@ -152,7 +123,7 @@ async fn scene(facilitator: bool) -> Scene {
     .await;
     let net = a.url("/c/net");
     let fake = FakeServer::start().await;
-    serve_nodeinfo(&fake, "lemmy", "lemmy");
+    fake.serve_nodeinfo("lemmy", "lemmy");
     let lea = fake.actor("lemmy", "lea");
     let obs = fake.actor("obs", "obs");
     a.follow_as(&fake, &lea, "lemmy", &net).await;
@@ -177,7 +148,7 @@ async fn scene(facilitator: bool) -> Scene {
         stored(&a, &topic).await.is_some()
     })
     .await;
-    settled(&a).await;
+    a.settled().await;
     Scene {
         a,
         ana,
@@ -195,7 +166,7 @@ impl Scene {
             self.lea.deliver(&self.a.client, &inbox, activity).await,
             202
         );
-        settled(&self.a).await;
+        self.a.settled().await;
     }
 
     async fn topic(&self) -> post::Model {
@@ -333,59 +304,6 @@ async fn an_author_restores_their_deleted_post_from_lemmy() {
     s.announced(&restore).await;
 }
 
-/// A Lemmy-shaped community `name` served by `fake` under `label`, found by WebFinger.
-fn fake_group(fake: &FakeServer, label: &str, name: &str) -> FakeActor {
-    let g = fake.actor(label, name);
-    let base = fake.base(label);
-    fake.serve(
-        &g.id,
-        json!({
-            "@context": [AS, "https://w3id.org/security/v1"],
-            "id": g.id, "type": "Group", "preferredUsername": name, "name": format!("The {name}"),
-            "inbox": format!("{}/inbox", g.id), "outbox": format!("{}/outbox", g.id),
-            "followers": format!("{}/followers", g.id),
-            "featured": format!("{}/featured", g.id),
-            "attributedTo": format!("{}/moderators", g.id),
-            "endpoints": { "sharedInbox": format!("{base}/inbox") },
-            "publicKey": { "id": format!("{}#main-key", g.id), "owner": g.id, "publicKeyPem": g.public_pem }
-        }),
-    );
-    fake.serve(
-        &Url::parse(&format!("{base}/.well-known/webfinger")).unwrap(),
-        json!({
-            "subject": format!("acct:{name}@{label}.localhost:{}", fake.port),
-            "links": [{ "rel": "self", "type": "application/activity+json", "href": g.id }]
-        }),
-    );
-    g
-}
-
-/// Has the local account with `token` follow a fake group, accepted by the group.
-async fn follow_fake_group(a: &TestInstance, token: &str, fake: &FakeServer, g: &FakeActor) {
-    let host = g.id.host_str().unwrap().to_string();
-    let name = g.id.path().rsplit('/').next().unwrap().to_string();
-    let (s, body) = a
-        .follow(token, format!("{name}@{host}:{}", fake.port))
-        .await;
-    assert!(s == 202 || s == 200, "{s} {body}");
-    let label = host.split('.').next().unwrap().to_string();
-    wait_for("the Follow at the group", T, || async {
-        fake.posted(&label).iter().any(|v| v["type"] == "Follow")
-    })
-    .await;
-    let follow = fake
-        .posted(&label)
-        .into_iter()
-        .find(|v| v["type"] == "Follow")
-        .unwrap();
-    let accept = json!({
-        "@context": AS,
-        "id": format!("{}/accepts/1", g.id), "type": "Accept", "actor": g.id, "object": follow
-    });
-    assert_eq!(g.deliver(&a.client, &a.url("/inbox"), &accept).await, 202);
-    settled(a).await;
-}
-
 /// The followed group announces `activity` (embedded, as Lemmy does).
 async fn group_announces(a: &TestInstance, g: &FakeActor, n: u32, activity: &Value) {
     let mut inner = activity.clone();
@@ -396,7 +314,7 @@ async fn group_announces(a: &TestInstance, g: &FakeActor, n: u32, activity: &Val
         "to": [PUBLIC], "cc": [format!("{}/followers", g.id)], "object": inner
     });
     assert_eq!(g.deliver(&a.client, &a.url("/inbox"), &announce).await, 202);
-    settled(a).await;
+    a.settled().await;
     let row = row_of(a, &announce["id"]).await;
     assert_ne!(
         row.status,
@@ -410,8 +328,8 @@ async fn moderation_announced_by_a_followed_lemmy_community_is_applied() {
     let a = TestInstance::spawn("alpha").await;
     let ana = a.create_user("ana").await;
     let fake = FakeServer::start().await;
-    let g = fake_group(&fake, "lemmy", "cooking");
-    follow_fake_group(&a, &ana, &fake, &g).await;
+    let g = fake.group("lemmy", "cooking");
+    a.follow_fake_group(&ana, &fake, &g).await;
     // Its moderator lives on another Lemmy server, as Lemmy allows.
     let moderator = fake.actor("ds9", "mod");
     let lea = fake.actor("lemmy", "lea");
@@ -488,8 +406,8 @@ async fn a_refused_lemmy_post_is_removed_there_and_a_mastodon_one_answered() {
         .await;
     let net = a.url("/c/net");
     let fake = FakeServer::start().await;
-    serve_nodeinfo(&fake, "lemmy", "lemmy");
-    serve_nodeinfo(&fake, "masto", "mastodon");
+    fake.serve_nodeinfo("lemmy", "lemmy");
+    fake.serve_nodeinfo("masto", "mastodon");
     let lea = fake.actor("lemmy", "lea");
     let mia = fake.actor("masto", "mia");
     let inbox = a.url("/c/net/inbox");
@@ -520,7 +438,7 @@ async fn a_refused_lemmy_post_is_removed_there_and_a_mastodon_one_answered() {
     );
     let url = Url::parse(delete["id"].as_str().unwrap()).unwrap();
     assert_eq!(a.get_ap(&url).await.0, 200, "{url} dereferences");
-    settled(&a).await;
+    a.settled().await;
     let notes = |label: &'static str| {
         fake.posted(label)
             .into_iter()
@@ -534,7 +452,7 @@ async fn a_refused_lemmy_post_is_removed_there_and_a_mastodon_one_answered() {
     let (_, create) = mia.status(&fake, 1, &net, html, None);
     assert_eq!(mia.deliver(&a.client, &inbox, &create).await, 202);
     wait_for("the note at Mastodon", T, || async { notes("masto") == 1 }).await;
-    settled(&a).await;
+    a.settled().await;
     assert!(!fake.posted("masto").iter().any(|v| v["type"] == "Announce"));
     let log = log_actions(&a, &ana, "net").await;
     assert_eq!(
@@ -557,14 +475,14 @@ async fn without_a_local_moderator_the_removal_is_sent_by_an_admin_or_not_at_all
         .unwrap();
     let net = a.url("/c/net");
     let fake = FakeServer::start().await;
-    serve_nodeinfo(&fake, "lemmy", "lemmy");
+    fake.serve_nodeinfo("lemmy", "lemmy");
     let lea = fake.actor("lemmy", "lea");
     let inbox = a.url("/c/net/inbox");
 
     // Nobody here Lemmy would take for a moderator: nothing is sent, the refusal is kept.
     let (_, create) = lemmy_page(&fake, &lea, 1, &net);
     assert_eq!(lea.deliver(&a.client, &inbox, &create).await, 202);
-    settled(&a).await;
+    a.settled().await;
     let row = row_of(&a, &create["id"]).await;
     assert_eq!(row.status, received_activity::InboxStatus::Done, "{row:?}");
     assert!(sent(&a, "Delete").await.is_empty());
