@@ -338,3 +338,113 @@ async fn t35_a_busy_sqlite_database_answers_503_and_stores_once_after() {
     );
     let _: Value = serde_json::from_str(&rows[0].data).unwrap();
 }
+
+// T8: an Announce embedding a post whose id is on another server: the post is fetched from its
+// origin and stored as that server serves it, never with the embedded text; gone there, nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t8_an_announced_post_from_another_origin_is_fetched_not_trusted() {
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    let fake = FakeServer::start().await;
+    let g = fake.group("evil", "cooking");
+    a.follow_fake_group(&ana, &fake, &g).await;
+    let bob = fake.actor("victim", "bob");
+    let note = |n: u32, text: &str| {
+        json!({
+            "id": format!("{}/posts/{n}", bob.id), "type": "Page", "attributedTo": bob.id,
+            "to": [g.id, "https://www.w3.org/ns/activitystreams#Public"], "audience": g.id,
+            "name": "Stock", "content": text, "published": "2026-11-22T10:00:00Z"
+        })
+    };
+    let real = note(1, "<p>Bones first.</p>");
+    fake.serve(
+        &Url::parse(real["id"].as_str().unwrap()).unwrap(),
+        real.clone(),
+    );
+    for (n, id) in [(1, 1), (2, 2)] {
+        let announce = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{}/announces/{n}", g.id), "type": "Announce", "actor": g.id,
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": note(id, "<p>Forged: send your password.</p>")
+        });
+        assert_eq!(g.deliver(&a.client, &a.url("/inbox"), &announce).await, 202);
+    }
+    settled(&a).await;
+    let stored = post::Entity::find().all(a.db()).await.unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(
+        stored[0].content.contains("Bones first"),
+        "{}",
+        stored[0].content
+    );
+    assert!(!stored.iter().any(|p| p.content.contains("Forged")));
+    let fetched = fake
+        .requests_to("victim")
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/users/bob/posts/"))
+        .count();
+    assert_eq!(fetched, 2, "both posts were asked of their origin");
+}
+
+// T17: a member who does not moderate sends Add (to moderators), Block and Update{Group}: the
+// community, its roles and its bans stay as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t17_moderation_by_a_non_moderator_changes_nothing() {
+    use copse_entities::{community, community_ban, community_follower};
+    let a = TestInstance::spawn("alpha").await;
+    let (_, group) = community(&a).await;
+    let fake = FakeServer::start().await;
+    let eve = fake.actor("evil", "eve");
+    let bob = fake.actor("evil", "bob");
+    a.follow_as(&fake, &eve, "evil", &group).await;
+    a.follow_as(&fake, &bob, "evil", &group).await;
+    let before = community::Entity::find()
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let base = fake.base("evil");
+    let public = "https://www.w3.org/ns/activitystreams#Public";
+    for activity in [
+        json!({ "id": format!("{base}/a/1"), "type": "Add", "actor": eve.id, "object": eve.id,
+                "target": format!("{group}/moderators"), "to": [public], "cc": [group] }),
+        json!({ "id": format!("{base}/a/2"), "type": "Block", "actor": eve.id, "object": bob.id,
+                "target": group, "to": [public], "cc": [group] }),
+        json!({ "id": format!("{base}/a/3"), "type": "Update", "actor": eve.id, "to": [public],
+                "object": { "id": group, "type": "Group", "preferredUsername": "net",
+                            "name": "Taken over", "inbox": format!("{group}/inbox"),
+                            "publicKey": { "id": format!("{group}#main-key"), "owner": group,
+                                           "publicKeyPem": eve.public_pem } } }),
+    ] {
+        let mut activity = activity;
+        activity["@context"] = json!("https://www.w3.org/ns/activitystreams");
+        let status = eve
+            .deliver(&a.client, &a.url("/c/net/inbox"), &activity)
+            .await;
+        assert!(status == 202 || (400..500).contains(&status), "{status}");
+    }
+    settled(&a).await;
+    let after = community::Entity::find()
+        .one(a.db())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after, before);
+    let roles: Vec<_> = community_follower::Entity::find()
+        .all(a.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.role)
+        .collect();
+    assert!(
+        roles.iter().all(|r| *r == community_follower::Role::Member
+            || *r == community_follower::Role::Coordinator),
+        "{roles:?}"
+    );
+    assert_eq!(
+        community_ban::Entity::find().count(a.db()).await.unwrap(),
+        0
+    );
+}
