@@ -38,6 +38,9 @@ pub struct FederationSettings {
     pub request_timeout: Duration,
     /// How long before an event starts its participants get a reminder.
     pub reminder_lead: Duration,
+    /// A PEM file of certificate authorities trusted besides the system's, for peers behind a
+    /// private CA.
+    pub extra_roots_file: Option<std::path::PathBuf>,
 }
 
 impl FederationSettings {
@@ -58,6 +61,7 @@ impl FederationSettings {
             poll_interval: Duration::from_secs(2),
             request_timeout: Duration::from_secs(10),
             reminder_lead: Duration::from_secs(24 * 3600),
+            extra_roots_file: None,
         }
     }
 }

@@ -126,6 +126,8 @@ pub struct FederationSection {
     pub poll_interval_ms: u64,
     /// Timeout of every outgoing request, in seconds.
     pub request_timeout_seconds: u64,
+    /// A PEM file of certificate authorities trusted besides the system's; empty for none.
+    pub extra_roots_file: String,
 }
 
 impl Default for Settings {
@@ -182,6 +184,7 @@ impl Default for FederationSection {
             dead_pause_hours: 24,
             poll_interval_ms: 2000,
             request_timeout_seconds: 10,
+            extra_roots_file: String::new(),
         }
     }
 }
@@ -414,6 +417,8 @@ impl Settings {
         s.poll_interval = Duration::from_millis(f.poll_interval_ms);
         s.request_timeout = Duration::from_secs(f.request_timeout_seconds);
         s.reminder_lead = Duration::from_secs(self.events.reminder_lead_minutes * 60);
+        s.extra_roots_file =
+            (!f.extra_roots_file.is_empty()).then(|| std::path::PathBuf::from(&f.extra_roots_file));
         s
     }
 }

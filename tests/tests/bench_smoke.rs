@@ -13,9 +13,13 @@ async fn every_benchmark_scenario_completes_on_a_small_load() {
         "ceiling: transport, kept-alive",
         "fan-out",
         "reference SendActivityTask",
+        "wan",
         "sustained",
         "inbox ingest",
         "read Group actor",
+        "read random post",
+        "read random Person actor",
+        "read outbox page of a random community",
         "growth: topic list",
     ] {
         assert!(
@@ -23,10 +27,11 @@ async fn every_benchmark_scenario_completes_on_a_small_load() {
             "no row for {scenario}"
         );
     }
-    for r in rows
-        .iter()
-        .filter(|r| r.scenario.starts_with("fan-out") || r.scenario.starts_with("reference"))
-    {
+    for r in rows.iter().filter(|r| {
+        r.scenario.starts_with("fan-out")
+            || r.scenario.starts_with("reference")
+            || r.scenario.starts_with("wan")
+    }) {
         assert!(r.ops > 0, "{} delivered nothing", r.scenario);
     }
 }

@@ -248,7 +248,7 @@ async fn retries_take_turns_with_new_fan_outs() {
     let rows = || async { delivery::Entity::find().count(a.db()).await.unwrap() };
 
     // A worker takes a batch, then the waiting delivery, then the next batch.
-    let mut rounds = queue::delivery::Rounds::default();
+    let mut rounds = queue::delivery::Rounds::waiting(&ctx);
     let woken = || async {
         tokio::time::timeout(Duration::from_millis(50), ctx.outbox_wake.notified())
             .await

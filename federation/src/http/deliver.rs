@@ -93,8 +93,15 @@ struct Inner {
 impl DeliveryClient {
     /// Builds the client for these settings.
     pub fn new(settings: &FederationSettings) -> Result<Self, crate::Error> {
-        let tls =
-            native_tls::TlsConnector::new().map_err(|e| crate::Error::Crypto(e.to_string()))?;
+        let mut tls = native_tls::TlsConnector::builder();
+        for pem in super::extra_roots(settings)? {
+            let root = native_tls::Certificate::from_pem(&pem)
+                .map_err(|e| crate::Error::Crypto(e.to_string()))?;
+            tls.add_root_certificate(root);
+        }
+        let tls = tls
+            .build()
+            .map_err(|e| crate::Error::Crypto(e.to_string()))?;
         // Below the 60–75 s after which nginx and Puma close idle connections.
         Ok(Self::with_tls(settings, tls, Duration::from_secs(30)))
     }
@@ -774,6 +781,15 @@ mod tests {
         let client = DeliveryClient::with_tls(&settings(), trusting, IDLE);
         let url = Url::parse(&format!("https://tls.localhost:{port}/inbox")).unwrap();
         assert_eq!(client.post(&url, &[], b"x").await.unwrap().status, 202);
+        // The same root named by `extra_roots_file`, as an operator with a private CA sets it.
+        let file = std::env::temp_dir().join(format!("copse-roots-{}.pem", std::process::id()));
+        std::fs::write(&file, cert.to_pem().unwrap()).unwrap();
+        let mut with_roots = settings();
+        with_roots.extra_roots_file = Some(file.clone());
+        let configured = DeliveryClient::new(&with_roots).unwrap();
+        let answer = configured.post(&url, &[], b"x").await;
+        let _ = std::fs::remove_file(&file);
+        assert_eq!(answer.unwrap().status, 202);
         // Without the test root the same server is refused.
         let strict = DeliveryClient::new(&settings()).unwrap();
         let e = strict.post(&url, &[], b"x").await.unwrap_err();

@@ -21,7 +21,13 @@ pub fn user_agent(settings: &FederationSettings) -> String {
 
 /// Builds the fetch client for these settings.
 pub fn client(settings: &FederationSettings) -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    for pem in extra_roots(settings)? {
+        let root =
+            reqwest::Certificate::from_pem(&pem).map_err(|e| Error::Crypto(e.to_string()))?;
+        builder = builder.add_root_certificate(root);
+    }
+    builder
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(settings.request_timeout)
@@ -36,6 +42,21 @@ pub fn client(settings: &FederationSettings) -> Result<reqwest::Client, Error> {
         }))
         .build()
         .map_err(Error::from)
+}
+
+/// The certificates of `extra_roots_file`, each as PEM, or none without one.
+pub(crate) fn extra_roots(settings: &FederationSettings) -> Result<Vec<Vec<u8>>, Error> {
+    let Some(path) = &settings.extra_roots_file else {
+        return Ok(Vec::new());
+    };
+    let all = std::fs::read(path)
+        .map_err(|e| Error::Crypto(format!("extra roots {}: {e}", path.display())))?;
+    let certs = openssl::x509::X509::stack_from_pem(&all)
+        .map_err(|e| Error::Crypto(format!("extra roots {}: {e}", path.display())))?;
+    certs
+        .iter()
+        .map(|c| c.to_pem().map_err(|e| Error::Crypto(e.to_string())))
+        .collect()
 }
 
 /// True for addresses that must never be reached from a production server: loopback, private,

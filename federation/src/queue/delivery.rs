@@ -4,7 +4,7 @@
 //! becomes one `delivery` row per inbox, retried with backoff or given up on a permanent 4xx.
 
 use super::{
-    backoff, claim_statement,
+    backoff, batch, claim_statement,
     hosts::{Withheld, Withholding},
 };
 use crate::{protocol::domain_of, signatures::SigningKey, urls::Urls, Error, FederationContext};
@@ -264,7 +264,7 @@ pub async fn send(ctx: &FederationContext, out: &Outgoing, inbox: &Url) -> Deliv
 /// Claims and sends due deliveries until none are left, then waits to be woken (or polls).
 /// Runs until the task is aborted.
 pub async fn run_worker(ctx: FederationContext) {
-    let mut rounds = Rounds::default();
+    let mut rounds = Rounds::new(&ctx);
     loop {
         match rounds.next(&ctx).await {
             Ok(0) => {
@@ -285,29 +285,54 @@ pub async fn run_worker(ctx: FederationContext) {
 /// Sends one claim's worth of deliveries and records the outcomes: a batch of first attempts
 /// if one is due, else due retries. Returns how many deliveries it handled.
 pub async fn work_once(ctx: &FederationContext) -> Result<usize, Error> {
-    work_in_order(ctx, false).await
+    work_in_order(ctx, false, &batch::permits(ctx), false).await
 }
 
 /// The order of a delivery worker's rounds: every other round looks for due retries before new
 /// batches, so that a stream of big fan-outs cannot hold back the retries of a host that has
 /// come back until every batch is sent.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Rounds {
     retries_first: bool,
+    permits: batch::Permits,
+    detach: bool,
 }
 
 impl Rounds {
+    /// A worker's rounds, with its own `delivery_concurrency` hosts in flight. A round returns
+    /// before hosts that are slow to answer have (see [`batch`]).
+    pub fn new(ctx: &FederationContext) -> Self {
+        Self {
+            retries_first: false,
+            permits: batch::permits(ctx),
+            detach: true,
+        }
+    }
+
+    /// The same rounds, each returning only once all it sent is recorded.
+    pub fn waiting(ctx: &FederationContext) -> Self {
+        Self {
+            detach: false,
+            ..Self::new(ctx)
+        }
+    }
+
     /// Runs one round, like [`work_once`] but taking turns at what it looks at first.
     pub async fn next(&mut self, ctx: &FederationContext) -> Result<usize, Error> {
         let retries_first = self.retries_first;
         self.retries_first = !retries_first;
-        work_in_order(ctx, retries_first).await
+        work_in_order(ctx, retries_first, &self.permits, self.detach).await
     }
 }
 
-async fn work_in_order(ctx: &FederationContext, retries_first: bool) -> Result<usize, Error> {
+async fn work_in_order(
+    ctx: &FederationContext,
+    retries_first: bool,
+    permits: &batch::Permits,
+    detach: bool,
+) -> Result<usize, Error> {
     if retries_first {
-        let sent = send_due_retries(ctx).await?;
+        let sent = send_due_retries(ctx, permits).await?;
         if sent > 0 {
             return Ok(sent);
         }
@@ -315,17 +340,24 @@ async fn work_in_order(ctx: &FederationContext, retries_first: bool) -> Result<u
     if let Some(batch) = claim_first_attempts(ctx).await? {
         // Let another worker take the next batch meanwhile.
         ctx.outbox_wake.notify_one();
-        return send_batch(ctx, batch).await;
+        let activity = activity::Entity::find_by_id(batch.activity_id)
+            .one(&ctx.db)
+            .await?;
+        let payload = payload_of(ctx, activity).await;
+        return batch::send_batch(ctx, batch, payload, permits, detach).await;
     }
     if retries_first {
         return Ok(0);
     }
-    send_due_retries(ctx).await
+    send_due_retries(ctx, permits).await
 }
 
 /// Claims due retries (and deliveries held for a host that is back), sends them and records
 /// the outcomes.
-async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
+async fn send_due_retries(
+    ctx: &FederationContext,
+    permits: &batch::Permits,
+) -> Result<usize, Error> {
     let s = &ctx.settings;
     let now = Utc::now();
     let stmt = claim_statement(
@@ -374,7 +406,7 @@ async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
             (r, payload)
         })
         .collect();
-    let mut results = send_all(ctx, rows).await;
+    let mut results = send_all(ctx, rows, permits).await;
     results.extend(blocked.into_iter().map(|r| (r, DeliveryOutcome::Blocked)));
     let handled = results.len();
     record(ctx, results, None).await?;
@@ -382,7 +414,7 @@ async fn send_due_retries(ctx: &FederationContext) -> Result<usize, Error> {
 }
 
 /// An activity ready to send, shared by all of its deliveries, or why there is none.
-type Payload = Result<Outgoing, String>;
+pub(super) type Payload = Result<Outgoing, String>;
 
 async fn payload_of(ctx: &FederationContext, activity: Option<activity::Model>) -> Payload {
     let a = activity.ok_or_else(|| "activity is gone".to_string())?;
@@ -411,72 +443,13 @@ async fn claim_first_attempts(
         .await?)
 }
 
-/// Sends a batch's targets, `claim_batch` at a time. After each part, one transaction writes
-/// what was not delivered as `delivery` rows and keeps the rest in the batch (or deletes it),
-/// so a crash resends at most one part.
-async fn send_batch(ctx: &FederationContext, batch: delivery_batch::Model) -> Result<usize, Error> {
-    let mut targets: Vec<(String, String)> = match serde_json::from_str(&batch.targets) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::warn!("delivery batch {} is unreadable, dropped: {e}", batch.id);
-            Vec::new()
-        }
-    };
-    let activity = activity::Entity::find_by_id(batch.activity_id)
-        .one(&ctx.db)
-        .await?;
-    let payload = payload_of(ctx, activity).await;
-    let step = (ctx.settings.claim_batch as usize).max(1);
-    let mut handled = 0;
-    loop {
-        let rest = targets.split_off(step.min(targets.len()));
-        let now = Utc::now();
-        let withheld = Withheld::load(&ctx.db, now).await?;
-        let (hold, send): (Vec<_>, Vec<_>) = targets
-            .into_iter()
-            .filter_map(|(inbox, domain)| {
-                Some(delivery::Model {
-                    id: 0,
-                    activity_id: batch.activity_id,
-                    inbox: DbUrl(inbox.parse().ok()?),
-                    domain,
-                    status: DeliveryStatus::Pending,
-                    attempts: 0,
-                    next_attempt_at: now,
-                    locked_until: None,
-                    last_error: None,
-                    created_at: batch.created_at,
-                })
-            })
-            .partition(|row| withheld.of(&row.domain).is_some());
-        handled += hold.len() + send.len();
-        let send = send.into_iter().map(|r| (r, payload.clone())).collect();
-        let mut results = send_all(ctx, send).await;
-        results.extend(hold.into_iter().map(|r| {
-            let outcome = match withheld.of(&r.domain) {
-                Some(Withholding::Blocked) => DeliveryOutcome::Blocked,
-                _ => DeliveryOutcome::Held("instance paused".to_string()),
-            };
-            (r, outcome)
-        }));
-        let progress = BatchProgress {
-            id: batch.id,
-            rest: &rest,
-        };
-        record(ctx, results, Some(progress)).await?;
-        if rest.is_empty() {
-            return Ok(handled);
-        }
-        targets = rest;
-    }
-}
-
 /// Sends deliveries with one task per host, so signing runs on every core of the runtime while
 /// each host gets its deliveries one after another over one kept-alive connection (one TLS
 /// handshake, not one per delivery).
 async fn send_all(
     ctx: &FederationContext,
     rows: Vec<(delivery::Model, Payload)>,
+    permits: &batch::Permits,
 ) -> Vec<(delivery::Model, DeliveryOutcome)> {
     let mut by_host: BTreeMap<String, Vec<(delivery::Model, Payload)>> = BTreeMap::new();
     for (row, payload) in rows {
@@ -485,9 +458,6 @@ async fn send_all(
             .or_default()
             .push((row, payload));
     }
-    let permits = Arc::new(tokio::sync::Semaphore::new(
-        ctx.settings.delivery_concurrency.max(1),
-    ));
     let mut tasks = tokio::task::JoinSet::new();
     for (_, host_rows) in by_host {
         let ctx = ctx.clone();
@@ -509,7 +479,7 @@ async fn send_all(
 /// Sends one host's deliveries in turn. Once the host fails to answer (or answers 5xx), the
 /// rest are put back for the next attempt unsent: waiting out a timeout once per delivery
 /// would hold the whole batch.
-async fn send_to_host(
+pub(super) async fn send_to_host(
     ctx: &FederationContext,
     rows: Vec<(delivery::Model, Payload)>,
 ) -> Vec<(delivery::Model, DeliveryOutcome)> {
@@ -533,9 +503,9 @@ async fn send_to_host(
 
 /// Where a batch of first attempts stands after one part: its id and the targets not yet
 /// attempted.
-struct BatchProgress<'a> {
-    id: i64,
-    rest: &'a [(String, String)],
+pub(super) struct BatchProgress<'a> {
+    pub(super) id: i64,
+    pub(super) rest: &'a [(String, String)],
 }
 
 impl BatchProgress<'_> {
@@ -574,7 +544,7 @@ impl BatchProgress<'_> {
 /// and the hosts' health is updated. With `batch`, the deliveries were that batch's first
 /// attempts, not stored yet: what was not delivered is stored now, and the batch keeps the
 /// targets still to try.
-async fn record(
+pub(super) async fn record(
     ctx: &FederationContext,
     results: Vec<(delivery::Model, DeliveryOutcome)>,
     batch: Option<BatchProgress<'_>>,

@@ -4,6 +4,7 @@
 
 pub mod about;
 pub mod audience;
+pub mod batch;
 pub mod delivery;
 pub mod hosts;
 pub mod inbox;

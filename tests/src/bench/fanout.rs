@@ -27,13 +27,30 @@ pub async fn seed_followers(
     shared: bool,
     tag: &str,
 ) {
+    seed_followers_at(db, community, followers, instances, shared, tag, |i| {
+        format!("http://{tag}{i}.localhost:{sink_port}")
+    })
+    .await
+}
+
+/// Adds `followers` remote followers spread over `instances` instances, instance `i` at
+/// `base(i)` (scheme, host and port), with or without shared inboxes.
+pub async fn seed_followers_at(
+    db: &impl ConnectionTrait,
+    community: &community::Model,
+    followers: usize,
+    instances: usize,
+    shared: bool,
+    tag: &str,
+    base: impl Fn(usize) -> String,
+) {
     let now = Utc::now();
     let ids: Vec<usize> = (0..followers).collect();
     for chunk in ids.chunks(1000) {
         let people: Vec<person::ActiveModel> = chunk
             .iter()
             .map(|i| {
-                let base = format!("http://{tag}{}.localhost:{sink_port}", i % instances);
+                let base = base(i % instances);
                 let id = format!("{base}/users/u{i}");
                 person::ActiveModel {
                     id: NotSet,

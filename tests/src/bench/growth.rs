@@ -17,8 +17,9 @@ fn url(s: String) -> DbUrl {
 }
 
 /// Fills a fresh database with `rows` posts and follows, `rows / 100` communities and
-/// `rows / 10` people, and `rows / 10` outbox activities.
-async fn build(db: &DatabaseConnection, rows: usize) {
+/// `rows / 10` people, and `rows / 10` outbox activities. Ids must start at 1 (the posts and
+/// follows refer to communities and people by their position).
+pub(crate) async fn build(db: &DatabaseConnection, rows: usize) {
     let now = Utc::now();
     let communities = (rows / 100).max(1);
     let people = (rows / 10).max(1);
@@ -149,10 +150,12 @@ fn community_of_topic(topic: usize, communities: usize) -> i64 {
     }
 }
 
-struct Rng(u64);
+/// A small xorshift generator: the same sequence on every run.
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self, n: usize) -> usize {
+    /// A number below `n`.
+    pub(crate) fn next(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

@@ -1,7 +1,7 @@
 //! `copse-bench`: measures Copse against this machine's own limits and prints a table.
 //!
 //! cargo run --release -p copse-tests --bin copse-bench -- [--smoke] [--json FILE] [SCENARIO...]
-//! Scenarios: fanout sustained ingest reads growth (all when none is named). The database is
+//! Scenarios: fanout wan sustained ingest reads growth (all when none is named). The database is
 //! SQLite, or PostgreSQL when COPSE_TEST_DATABASE_URL is set.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -21,7 +21,7 @@ async fn main() {
             "--json" => json = args.next(),
             "--no-idle" => idle = false,
             "--help" | "-h" => {
-                println!("usage: copse-bench [--smoke] [--json FILE] [--no-idle] [fanout|sustained|ingest|reads|growth]...");
+                println!("usage: copse-bench [--smoke] [--json FILE] [--no-idle] [fanout|wan|sustained|ingest|reads|growth]...");
                 return;
             }
             other => only.push(other.to_string()),
