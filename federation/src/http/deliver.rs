@@ -6,7 +6,7 @@
 //! production.
 //!
 //! In the fan-out benchmark a delivery's transport (both ends included) costs about half of what it
-//! cost through reqwest (README, Performance), which matters because every delivery is also signed
+//! cost through reqwest (docs/benchmarks.md), which matters because every delivery is also signed
 //! on the same cores.
 
 use super::resolve;
