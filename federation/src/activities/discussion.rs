@@ -10,6 +10,7 @@ use super::{
     membership::{self, log},
     person_by_id,
     post::{announce, post_published},
+    reply_mentions,
 };
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
@@ -965,58 +966,6 @@ pub(crate) async fn insert_local_post(
     Ok(row)
 }
 
-/// A reply to someone on another server mentions them, in its tags and as a link opening the
-/// text, as Mastodon clients write replies: GoToSocial drops a reply from an account its user
-/// does not follow unless it mentions them, and Mastodon notifies only the people mentioned.
-fn mention_parent_author(new: &mut NewPost, author: &person::Model, parent_author: &person::Model) {
-    if parent_author.local || parent_author.id == author.id {
-        return;
-    }
-    let href = parent_author.ap_id.as_str();
-    let named = new.tags.iter().any(|t| {
-        t.get("type").and_then(Value::as_str) == Some("Mention")
-            && t.get("href").and_then(Value::as_str) == Some(href)
-    });
-    if named {
-        return;
-    }
-    let (link, tag) = membership::mention(parent_author);
-    new.html = open_with(&link, &new.html);
-    new.tags.push(tag);
-}
-
-/// HTML that opens with `link`, inside the first paragraph when there is one.
-fn open_with(link: &str, html: &str) -> String {
-    match html.strip_prefix("<p>") {
-        Some(rest) => format!("<p>{link} {rest}"),
-        None => format!("<p>{link}</p>\n{html}"),
-    }
-}
-
-/// An edited reply keeps opening with the mention its first version made.
-async fn keep_parent_mention(
-    db: &impl ConnectionTrait,
-    p: &post::Model,
-    author: &person::Model,
-    html: String,
-) -> Result<String, Error> {
-    let Some(parent_id) = p.parent_id else {
-        return Ok(html);
-    };
-    let Some(parent) = post::Entity::find_by_id(parent_id).one(db).await? else {
-        return Ok(html);
-    };
-    let pa = person_by_id(db, parent.author_id).await?;
-    let mentioned = p
-        .tags
-        .as_deref()
-        .is_some_and(|t| t.contains(pa.ap_id.as_str()));
-    if pa.local || pa.id == author.id || !mentioned || html.contains(pa.ap_id.as_str()) {
-        return Ok(html);
-    }
-    Ok(open_with(&membership::mention(&pa).0, &html))
-}
-
 /// Publishes a local person's topic (no `parent`) or reply, checking who may post.
 pub async fn publish(
     data: &Data,
@@ -1043,7 +992,7 @@ pub async fn publish(
     }
     let mut new = new;
     if let Some(pa) = parent_author.as_ref() {
-        mention_parent_author(&mut new, author, pa);
+        reply_mentions::mention_parent_author(&mut new.html, &mut new.tags, author, pa);
     }
     let title = if parent.is_none() {
         new.title
@@ -1128,7 +1077,7 @@ pub async fn edit(
         row.title = t;
     }
     if let Some((html, source, tags)) = body {
-        row.content = keep_parent_mention(&data.db, p, author, html).await?;
+        row.content = reply_mentions::keep_parent_mention(&data.db, p, author, html).await?;
         row.source = Some(source);
         row.tags = (!tags.is_empty()).then(|| Value::Array(tags).to_string());
     }

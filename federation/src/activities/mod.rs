@@ -11,6 +11,7 @@ pub mod post;
 pub mod profile;
 mod refusals;
 pub mod remote_moderation;
+mod reply_mentions;
 pub mod votes;
 mod withdrawals;
 
