@@ -13,6 +13,7 @@ mod actors;
 mod events;
 mod following;
 mod membership;
+mod notes;
 mod people;
 mod posts;
 
