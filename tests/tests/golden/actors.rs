@@ -88,4 +88,35 @@ async fn actors_discovery_collections_and_objects() {
         g.json("replies-collection-page", &served(&a, first).await);
     }
     g.json("replies-collection", &replies);
+
+    // The content type of each kind of document, as served.
+    let mut types = serde_json::Map::new();
+    for path in [
+        "/c/net",
+        "/u/ana",
+        "/actor",
+        "/c/net/outbox",
+        "/post/1",
+        "/post/1/context",
+        "/post/1/replies",
+    ] {
+        let res = a
+            .client
+            .get(a.url(path).as_str())
+            .header("Accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap();
+        let kind = res.headers().get("content-type").unwrap().to_str().unwrap();
+        types.insert(path.to_string(), json!(kind));
+    }
+    for path in [
+        &format!("/.well-known/webfinger?resource=acct:net@{domain}"),
+        "/.well-known/nodeinfo",
+        "/nodeinfo/2.1",
+    ] {
+        let (kind, _) = fetched(&a, a.url(path).as_str()).await;
+        types.insert(path.replace(domain.as_str(), "alpha.example"), json!(kind));
+    }
+    g.json("content-types", &Value::Object(types));
 }
