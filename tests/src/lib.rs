@@ -11,6 +11,7 @@
 
 pub mod bench;
 pub mod fake;
+pub mod golden;
 pub mod raw;
 
 use copse_server::{settings::Settings, Instance};
