@@ -4,7 +4,7 @@
 //! stored durably before the caller answers 202. Processing happens later, in the inbox worker.
 
 use crate::{
-    fetch::{cached_actor, fetch_actor, upsert_actor},
+    fetch::{cached_actor, fetch_actor, upsert_actor_with_key},
     protocol::{domain_of, same_origin, Envelope},
     signatures::{self, PublicKey, RequestParts, SignatureError},
     Data, Error,
@@ -120,7 +120,7 @@ async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingest
             return Err(SignatureError::KeyNotActors.into());
         }
         signatures::verify(&sig, &parts, &PublicKey::from_pem(&key.public_key_pem)?)?;
-        upsert_actor(&data.db, &fresh).await?;
+        upsert_actor_with_key(&data.db, &fresh).await?;
     }
 
     // Ids go back out as the sender wrote them (see `ids`).
