@@ -83,6 +83,8 @@ pub fn is_forbidden_ip(ip: IpAddr) -> bool {
             let s = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
+                // IPv4-compatible (::a.b.c.d), deprecated by RFC 4291 and never a real peer.
+                || s[..6] == [0; 6]
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
@@ -205,6 +207,8 @@ mod tests {
             "::1",
             "::ffff:127.0.0.1",
             "64:ff9b::7f00:1",
+            "::127.0.0.1",
+            "::10.0.0.1",
             "fd00::1",
             "fe80::1",
         ] {
