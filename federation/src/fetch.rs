@@ -195,8 +195,28 @@ pub async fn fetch_actor(data: &Data, id: &Url) -> Result<AnyActor, Error> {
     Ok(actor)
 }
 
-/// Stores (or refreshes) a remote actor. A remote update always wins: never insert-or-ignore.
+/// Stores (or refreshes) a remote actor. A remote update always wins (never insert-or-ignore),
+/// except for the key of an actor already known: a key that changed on an ordinary refetch is
+/// not taken (GoToSocial refuses such a swap too, gotosocial#3198). A rotated key is taken
+/// only by [`upsert_actor_with_key`], once a signature has proved it.
 pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result<ActorRef, Error> {
+    upsert(db, actor, false).await
+}
+
+/// Like [`upsert_actor`], taking the actor's key as fetched: for the inbox, after the fetched
+/// key verified a request the stored one did not.
+pub async fn upsert_actor_with_key(
+    db: &impl ConnectionTrait,
+    actor: &AnyActor,
+) -> Result<ActorRef, Error> {
+    upsert(db, actor, true).await
+}
+
+async fn upsert(
+    db: &impl ConnectionTrait,
+    actor: &AnyActor,
+    new_key: bool,
+) -> Result<ActorRef, Error> {
     let now = Utc::now();
     match actor {
         AnyActor::Person(p) => {
@@ -238,11 +258,15 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                             person::Column::Summary,
                             person::Column::Inbox,
                             person::Column::SharedInbox,
-                            person::Column::KeyId,
-                            person::Column::PublicKeyPem,
                             person::Column::FetchedAt,
                             person::Column::Discoverable,
                         ])
+                        .update_columns(
+                            new_key
+                                .then_some([person::Column::KeyId, person::Column::PublicKeyPem])
+                                .into_iter()
+                                .flatten(),
+                        )
                         .to_owned(),
                 )
                 .exec(db)
@@ -285,12 +309,19 @@ pub async fn upsert_actor(db: &impl ConnectionTrait, actor: &AnyActor) -> Result
                             community::Column::Summary,
                             community::Column::Inbox,
                             community::Column::SharedInbox,
-                            community::Column::KeyId,
-                            community::Column::PublicKeyPem,
                             community::Column::ManuallyApprovesFollowers,
                             community::Column::Discoverable,
                             community::Column::FetchedAt,
                         ])
+                        .update_columns(
+                            new_key
+                                .then_some([
+                                    community::Column::KeyId,
+                                    community::Column::PublicKeyPem,
+                                ])
+                                .into_iter()
+                                .flatten(),
+                        )
                         .to_owned(),
                 )
                 .exec(db)

@@ -4,7 +4,7 @@
 //! stored durably before the caller answers 202. Processing happens later, in the inbox worker.
 
 use crate::{
-    fetch::{cached_actor, fetch_actor, upsert_actor},
+    fetch::{cached_actor, fetch_actor, upsert_actor_with_key},
     protocol::{domain_of, same_origin, Envelope},
     signatures::{self, PublicKey, RequestParts, SignatureError},
     Data, Error,
@@ -120,7 +120,7 @@ async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingest
             return Err(SignatureError::KeyNotActors.into());
         }
         signatures::verify(&sig, &parts, &PublicKey::from_pem(&key.public_key_pem)?)?;
-        upsert_actor(&data.db, &fresh).await?;
+        upsert_actor_with_key(&data.db, &fresh).await?;
     }
 
     // Ids go back out as the sender wrote them (see `ids`).
@@ -223,38 +223,44 @@ pub(crate) async fn run_writer(
 }
 
 /// A `Create` or `Update` of a post embeds a post by its signer, on the signer's origin
-/// (SECURITY.md T7): refused before it is stored. Events are left to the worker, since a
-/// Mobilizon group sends its events with the organiser as the object's `actor`.
+/// (SECURITY.md T7), and whatever else a `Create`, `Update` or `Undo` embeds is the signer's
+/// too, so on its origin (T6): refused before it is stored. The author of an event is left to
+/// the worker, since a Mobilizon group sends its events with the organiser as the object's
+/// `actor`.
 fn check_authorship(env: &Envelope, json: &Value) -> Result<(), Error> {
-    if env.kind != "Create" && env.kind != "Update" {
+    if !matches!(env.kind.as_str(), "Create" | "Update" | "Undo") {
         return Ok(());
     }
     let Some(object) = json.get("object").filter(|o| o.is_object()) else {
         return Ok(());
     };
-    let post = matches!(
-        object.get("type").and_then(Value::as_str),
-        Some("Note" | "Page" | "Article" | "Question")
-    );
-    if !post {
-        return Ok(());
-    }
-    let author = object
-        .get("attributedTo")
-        .cloned()
-        .and_then(|a| crate::protocol::first_id(a).ok());
-    if author.as_ref() != Some(&env.actor) {
-        return Err(Error::InvalidActivity(
-            "the post is not attributed to the signer".into(),
-        ));
-    }
+    let kind = object.get("type").and_then(Value::as_str);
     let id = object
         .get("id")
         .and_then(Value::as_str)
         .and_then(|i| url::Url::parse(i).ok());
-    if !id.is_some_and(|id| same_origin(&id, &env.actor)) {
+    let post = env.kind != "Undo" && matches!(kind, Some("Note" | "Page" | "Article" | "Question"));
+    if post {
+        let author = object
+            .get("attributedTo")
+            .cloned()
+            .and_then(|a| crate::protocol::first_id(a).ok());
+        if author.as_ref() != Some(&env.actor) {
+            return Err(Error::InvalidActivity(
+                "the post is not attributed to the signer".into(),
+            ));
+        }
+        if !id.as_ref().is_some_and(|id| same_origin(id, &env.actor)) {
+            return Err(Error::InvalidActivity(
+                "the post and its author are on different origins".into(),
+            ));
+        }
+    }
+    // Lemmy: a moderator on one instance sends `Update{Group}` of a community on another.
+    let moderators_update = env.kind == "Update" && kind == Some("Group");
+    if !moderators_update && id.is_some_and(|id| !same_origin(&id, &env.actor)) {
         return Err(Error::InvalidActivity(
-            "the post and its author are on different origins".into(),
+            "the embedded object is on another origin than its signer".into(),
         ));
     }
     Ok(())

@@ -32,6 +32,8 @@ pub struct Recorded {
 #[derive(Default)]
 struct Inner {
     docs: HashMap<String, Value>,
+    /// Content types other than `application/activity+json`, by URL.
+    types: HashMap<String, String>,
     gone: std::collections::HashSet<String>,
     log: Vec<Recorded>,
     status: Option<StatusCode>,
@@ -86,9 +88,13 @@ async fn handle(
     if g.gone.contains(&key) {
         return StatusCode::GONE.into_response();
     }
+    let content_type = g
+        .types
+        .get(&key)
+        .map_or("application/activity+json", String::as_str);
     match g.docs.get(&key) {
         Some(doc) => (
-            [("content-type", "application/activity+json")],
+            [("content-type", content_type.to_string())],
             serde_json::to_vec(doc).unwrap_or_default(),
         )
             .into_response(),
@@ -155,11 +161,16 @@ impl FakeServer {
 
     /// Serves a document at a URL.
     pub fn serve(&self, url: &Url, doc: Value) {
-        self.inner
-            .lock()
-            .expect("lock")
-            .docs
-            .insert(url.to_string(), doc);
+        let mut g = self.inner.lock().expect("lock");
+        g.types.remove(url.as_str());
+        g.docs.insert(url.to_string(), doc);
+    }
+
+    /// Serves a document at a URL with this `Content-Type` (a misconfigured or hostile server).
+    pub fn serve_as(&self, url: &Url, content_type: &str, doc: Value) {
+        let mut g = self.inner.lock().expect("lock");
+        g.types.insert(url.to_string(), content_type.to_string());
+        g.docs.insert(url.to_string(), doc);
     }
 
     /// Answers GETs of a URL with 410 Gone from now on, as Mastodon answers for a deleted

@@ -486,6 +486,12 @@ pub async fn receive_update(
         return ignore(data, row, "the post was deleted").await;
     }
     let community = community_by_id(&data.db, existing.community_id).await?;
+    if membership::active_ban(&data.db, community.id, author.id)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Forbidden("banned from the community".into()));
+    }
     let txn = crate::context::begin(&data.db).await?;
     let (title, content) = match existing.topic_id {
         None => title_and_body(note),

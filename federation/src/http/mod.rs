@@ -83,6 +83,8 @@ pub fn is_forbidden_ip(ip: IpAddr) -> bool {
             let s = v6.segments();
             v6.is_loopback()
                 || v6.is_unspecified()
+                // IPv4-compatible (::a.b.c.d), deprecated by RFC 4291 and never a real peer.
+                || s[..6] == [0; 6]
                 || v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
@@ -119,6 +121,21 @@ pub fn check_remote_url(url: &Url, debug: bool) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// How long a `Retry-After` header asks to wait, at most a day: a number of seconds, or an
+/// HTTP date (RFC 9110 allows both; a date in the past asks for no wait).
+pub fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<std::time::Duration> {
+    const DAY: u64 = 24 * 3600;
+    let value = value.trim();
+    let seconds = match value.parse::<u64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+            u64::try_from((at.with_timezone(&chrono::Utc) - now).num_seconds()).unwrap_or(0)
+        }
+    };
+    Some(std::time::Duration::from_secs(seconds.min(DAY)))
 }
 
 /// Why a name gave no address to connect to.
@@ -205,6 +222,8 @@ mod tests {
             "::1",
             "::ffff:127.0.0.1",
             "64:ff9b::7f00:1",
+            "::127.0.0.1",
+            "::10.0.0.1",
             "fd00::1",
             "fe80::1",
         ] {
@@ -213,6 +232,21 @@ mod tests {
         for ip in ["93.184.216.34", "2606:2800:220:1::1"] {
             assert!(!is_forbidden_ip(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let secs = |v: &str| retry_after(v, now).map(|d| d.as_secs());
+        assert_eq!(secs("120"), Some(120));
+        assert_eq!(secs(" 5 "), Some(5));
+        assert_eq!(secs("Sun, 22 Nov 2026 10:02:00 GMT"), Some(120));
+        assert_eq!(secs("Sun, 22 Nov 2026 09:00:00 GMT"), Some(0));
+        assert_eq!(secs("9999999"), Some(24 * 3600));
+        assert_eq!(secs("soon"), None);
+        assert_eq!(secs("-3"), None);
     }
 
     #[test]

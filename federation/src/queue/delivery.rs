@@ -253,8 +253,7 @@ pub async fn send(ctx: &FederationContext, out: &Outgoing, inbox: &Url) -> Deliv
             } else {
                 let after = answer
                     .retry_after
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(|s| std::time::Duration::from_secs(s.min(24 * 3600)));
+                    .and_then(|v| crate::http::retry_after(&v, Utc::now()));
                 DeliveryOutcome::Retry(msg, after)
             }
         }
