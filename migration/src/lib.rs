@@ -16,6 +16,7 @@ mod m20261201_000011_activity_post;
 mod m20261201_000012_remote_ids;
 mod m20261201_000013_instance_software;
 mod m20261201_000014_member_choices;
+mod m20261201_000015_read_indexes;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_remote_ids::Migration),
             Box::new(m20261201_000013_instance_software::Migration),
             Box::new(m20261201_000014_member_choices::Migration),
+            Box::new(m20261201_000015_read_indexes::Migration),
         ]
     }
 }

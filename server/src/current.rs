@@ -5,14 +5,16 @@
 //! when it first subscribes; microblog.pub fetches announced activities by id.
 
 use crate::error::ApiError;
-use copse_entities::{activity, community, person, post};
+use copse_entities::{activity, community, event, person, post, DbUrl};
 use copse_federation::{
     activities::{discussion, events},
-    objects::{note_of, tombstone_of},
+    objects::{event::event_of, note_of, tombstone_of},
     queue::about::embed_current,
     Data,
 };
-use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -53,6 +55,70 @@ pub async fn current_object(
     serde_json::to_value(note_of(p, c, &author, parent.as_ref())).map_err(ApiError::internal)
 }
 
+/// The posts `ps` of `c` as they are now on the wire, by id, in a fixed number of statements
+/// whatever their number: their events, authors and parents are each read in one.
+pub async fn current_objects(
+    db: &impl ConnectionTrait,
+    c: &community::Model,
+    ps: &[&post::Model],
+) -> Result<HashMap<i64, Value>, ApiError> {
+    if ps.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let events: HashMap<i64, event::Model> = event::Entity::find()
+        .filter(event::Column::PostId.is_in(ps.iter().map(|p| p.id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.post_id, e))
+        .collect();
+    let shown = || ps.iter().filter(|p| p.visible());
+    let authors = crate::accounts::people_by_id(db, shown().map(|p| p.author_id)).await?;
+    let parent_ids: Vec<i64> = shown()
+        .filter(|p| !events.contains_key(&p.id))
+        .filter_map(|p| p.parent_id)
+        .collect();
+    let parents: HashMap<i64, DbUrl> = if parent_ids.is_empty() {
+        HashMap::new()
+    } else {
+        post::Entity::find()
+            .select_only()
+            .column(post::Column::Id)
+            .column(post::Column::ApId)
+            .filter(post::Column::Id.is_in(parent_ids))
+            .into_tuple::<(i64, DbUrl)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let mut out = HashMap::new();
+    for p in ps {
+        let event = events.get(&p.id);
+        let object = if !p.visible() {
+            match event {
+                Some(_) => events::event_tombstone(p),
+                None => tombstone_of(p),
+            }
+        } else {
+            let author = authors
+                .get(&p.author_id)
+                .ok_or_else(|| ApiError::not_found("author"))?;
+            match event {
+                Some(e) => serde_json::to_value(event_of(p, e, c, author, &events::answer_hint(c)))
+                    .map_err(ApiError::internal)?,
+                None => {
+                    let parent = p.parent_id.and_then(|id| parents.get(&id)).map(|u| &u.0);
+                    serde_json::to_value(note_of(p, c, author, parent))
+                        .map_err(ApiError::internal)?
+                }
+            }
+        };
+        out.insert(p.id, object);
+    }
+    Ok(out)
+}
+
 /// The stored activity with the post it is about embedded as it is now.
 pub async fn current_activity(data: &Data, row: &activity::Model) -> Result<Value, ApiError> {
     let mut value: Value = serde_json::from_str(&row.data).map_err(ApiError::internal)?;
@@ -79,6 +145,9 @@ pub async fn outbox_items(
     rows: &[activity::Model],
 ) -> Result<Vec<String>, ApiError> {
     let post_ids: Vec<i64> = rows.iter().filter_map(|r| r.post_id).collect();
+    if post_ids.is_empty() {
+        return Ok(rows.iter().map(|r| r.data.clone()).collect());
+    }
     let posts: HashMap<i64, post::Model> = post::Entity::find()
         .filter(post::Column::Id.is_in(post_ids))
         .all(&data.db)
@@ -86,16 +155,9 @@ pub async fn outbox_items(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let authors =
-        crate::accounts::people_by_id(&data.db, posts.values().map(|p| p.author_id)).await?;
-    let mut current: HashMap<i64, Value> = HashMap::new();
-    for p in posts.values() {
-        // Activities in a community's outbox are about its own posts.
-        if p.community_id == c.id {
-            let object = current_object(&data.db, p, c, authors.get(&p.author_id)).await?;
-            current.insert(p.id, object);
-        }
-    }
+    // Activities in a community's outbox are about its own posts.
+    let own: Vec<&post::Model> = posts.values().filter(|p| p.community_id == c.id).collect();
+    let current = current_objects(&data.db, c, &own).await?;
     rows.iter()
         .map(|r| {
             let Some((p, object)) = r

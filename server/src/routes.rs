@@ -86,7 +86,19 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             "/c/{name}/events.ics",
             get(crate::event_api::http_get_community_calendar),
         )
+        // Remote ids are restored before a document is cached, so that a cached one is served
+        // as it is kept, not parsed and looked up again on every request.
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::remote_ids::layer,
+        ))
         .route_layer(middleware::from_fn_with_state(cache, crate::cache::layer));
+    let activities = Router::new()
+        .route("/activities/{kind}/{id}", get(http_get_activity))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::remote_ids::layer,
+        ));
     let inboxes = Router::new()
         .route("/inbox", post(http_post_inbox))
         .route("/actor/inbox", post(http_post_inbox))
@@ -100,14 +112,10 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
     Router::new()
         .merge(cached)
         .merge(inboxes)
-        .route("/activities/{kind}/{id}", get(http_get_activity))
+        .merge(activities)
         .merge(api::router())
         .fallback(http_not_found)
         .method_not_allowed_fallback(http_method_not_allowed)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::remote_ids::layer,
-        ))
         .layer(middleware::from_fn_with_state(
             body_deadline,
             limits::body_deadline,
