@@ -14,7 +14,8 @@ use super::{
 };
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
-    objects::{public, sanitize_html, unescape_html},
+    html::{sanitize_html, unescape_html},
+    objects::public,
     protocol::{
         same_origin, AddRemove, CreateNote, Note, ObjectActivity, Undo, WithContext, PUBLIC,
     },

@@ -15,10 +15,10 @@ use super::{
 };
 use crate::{
     fetch::{cached_actor, resolve_actor, ActorRef},
+    html::{escape_html, sanitize_html},
     objects::{
-        escape_html,
         event::{event_of, fields_of, when_in_words},
-        sanitize_html, tombstone_of,
+        tombstone_of,
     },
     protocol::{same_origin, CreateEvent, Event, Join, JoinAnswer, Note, WithContext},
     queue::{

@@ -8,7 +8,7 @@
 use super::membership::{self, admit, log, membership, send_note};
 use crate::{
     fetch::{cached_actor, ActorRef},
-    objects::{escape_html, sanitize_html},
+    html::{escape_html, sanitize_html},
     protocol::{Note, PUBLIC},
     Data, Error,
 };

@@ -11,7 +11,8 @@ use super::{
     },
 };
 use crate::{
-    objects::{escape_html, public},
+    html::escape_html,
+    objects::public,
     protocol::{
         AcceptFollow, AddRemove, Block, CreateNote, Follow, IdOr, Invite, Note, Undo, WithContext,
     },

@@ -7,8 +7,9 @@
 
 use super::{membership, membership::log, person_by_id, post::announce_to};
 use crate::{
+    html::escape_html,
     nodeinfo::Reads,
-    objects::{escape_html, public},
+    objects::public,
     protocol::{domain_of, Note, ObjectActivity, WithContext},
     queue::enqueue,
     Data, Error,

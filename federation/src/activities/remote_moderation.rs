@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     fetch::fetch_json,
-    objects::sanitize_html,
+    html::sanitize_html,
     protocol::{same_origin, AddRemove, Note, ObjectActivity, Undo},
     queue::inbox::{mark_done, mark_ignored},
     Data, Error,
