@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod queue;
 pub mod settings;
 pub mod signatures;
+pub mod store;
 pub mod urls;
 
 pub use context::FederationContext;

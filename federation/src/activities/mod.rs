@@ -17,8 +17,7 @@ mod withdrawals;
 pub mod worker;
 
 use crate::{Data, Error};
-use copse_entities::{community, person};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait};
+use sea_orm::DatabaseTransaction;
 
 pub use follow::{follow_community, unfollow_community};
 pub use post::post_published;
@@ -28,26 +27,4 @@ pub async fn commit_and_wake(data: &Data, txn: DatabaseTransaction) -> Result<()
     txn.commit().await?;
     data.outbox_wake.notify_one();
     Ok(())
-}
-
-/// The community with this row id.
-pub(crate) async fn community_by_id(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> Result<community::Model, Error> {
-    community::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound)
-}
-
-/// The person with this row id.
-pub(crate) async fn person_by_id(
-    db: &impl ConnectionTrait,
-    id: i64,
-) -> Result<person::Model, Error> {
-    person::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound)
 }

@@ -5,7 +5,8 @@
 //! its kin are sent a moderator's removal instead: `Announce{Delete}` by the community, the
 //! `Delete` carrying the reason in `summary`, as Lemmy's own moderators remove posts.
 
-use super::{membership, membership::log, person_by_id, post::announce_to};
+use super::{membership, membership::log, post::announce_to};
+use crate::store::lookup::person_by_row_id;
 use crate::{
     html::escape_html,
     nodeinfo::Reads,
@@ -156,7 +157,7 @@ pub(super) async fn removing_moderator(
         .map(|m| m.person_id)
         .chain(admins.iter().map(|u| u.person_id));
     for id in ids {
-        let p = person_by_id(db, id).await?;
+        let p = person_by_row_id(db, id).await?;
         if p.local && p.deleted_at.is_none() {
             return Ok(Some(p));
         }
