@@ -7,11 +7,11 @@
 
 use super::{
     commit_and_wake,
-    membership::{self, log},
     post::{announce, post_published},
     reply_mentions,
 };
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
+use crate::store::modlog::log;
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
     html::{sanitize_html, unescape_html},
@@ -78,7 +78,10 @@ pub async fn refusal(
     person: &person::Model,
     topic: Option<&post::Model>,
 ) -> Result<Option<String>, Error> {
-    if membership::active_ban(db, c.id, person.id).await?.is_some() {
+    if crate::store::members::active_ban(db, c.id, person.id)
+        .await?
+        .is_some()
+    {
         return Ok(Some(format!("You are banned from {}.", c.title)));
     }
     if let Some(t) = topic {
@@ -95,7 +98,7 @@ pub async fn refusal(
         None => (c.topic_policy, "start topics"),
         Some(_) => (c.reply_policy, "reply"),
     };
-    let role = membership::role_of(db, c.id, person.id).await?;
+    let role = crate::store::members::role_of(db, c.id, person.id).await?;
     Ok(match policy {
         PostingPolicy::Anyone => None,
         PostingPolicy::Members if role.is_some() => None,
@@ -117,7 +120,7 @@ pub async fn moderates(
     c: &community::Model,
     person: &person::Model,
 ) -> Result<bool, Error> {
-    Ok(membership::role_of(db, c.id, person.id)
+    Ok(crate::store::members::role_of(db, c.id, person.id)
         .await?
         .is_some_and(|r| r >= Role::Facilitator))
 }
@@ -656,7 +659,7 @@ pub async fn receive_reaction(
         return ignore(data, row, "a reaction to a post not stored here").await;
     };
     let community = community_by_row_id(&data.db, p.community_id).await?;
-    if membership::active_ban(&data.db, community.id, person.id)
+    if crate::store::members::active_ban(&data.db, community.id, person.id)
         .await?
         .is_some()
     {
@@ -1346,7 +1349,7 @@ pub async fn react(
     emoji: &str,
 ) -> Result<(), Error> {
     let c = community_by_row_id(&data.db, p.community_id).await?;
-    if membership::active_ban(&data.db, c.id, person.id)
+    if crate::store::members::active_ban(&data.db, c.id, person.id)
         .await?
         .is_some()
     {

@@ -10,7 +10,7 @@ use super::{
     commit_and_wake,
     discussion::{post_by_ap_id, text_of},
     event_forms::{send_event, EventChange},
-    membership::{self, send_note_replying},
+    membership::send_note_replying,
 };
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::{
@@ -348,7 +348,7 @@ pub async fn change(
             .await?;
     }
     if e.status == EventStatus::Cancelled && old.status != EventStatus::Cancelled {
-        membership::log(&txn, &c, &by.ap_id.0, "cancel_event", &p.ap_id.0, None).await?;
+        crate::store::modlog::log(&txn, &c, &by.ap_id.0, "cancel_event", &p.ap_id.0, None).await?;
         let html = format!("<p>{} has been cancelled.</p>", escape_html(&p.title));
         for (_, who) in participants(
             &txn,
@@ -389,7 +389,7 @@ pub async fn delete(data: &Data, p: &post::Model, by: &person::Model) -> Result<
     })
     .exec(&txn)
     .await?;
-    membership::log(&txn, &c, &by.ap_id.0, "delete_event", &p.ap_id.0, None).await?;
+    crate::store::modlog::log(&txn, &c, &by.ap_id.0, "delete_event", &p.ap_id.0, None).await?;
     let organizer = person_by_row_id(&txn, p.author_id).await?;
     let e = locked_event(&txn, p.id).await?;
     let object = event_of(p, &e, &c, &organizer, &answer_hint(&c));
@@ -590,7 +590,10 @@ async fn admit(
     if e.ends_at < now {
         return Ok(Outcome::Refused("This event is over.".into()));
     }
-    if membership::active_ban(txn, c.id, who.id).await?.is_some() {
+    if crate::store::members::active_ban(txn, c.id, who.id)
+        .await?
+        .is_some()
+    {
         return Ok(Outcome::Refused(format!(
             "You are banned from {}.",
             c.title
@@ -681,7 +684,10 @@ pub(super) async fn promote(
         if left == 0 {
             break;
         }
-        if membership::active_ban(txn, c.id, who.id).await?.is_some() {
+        if crate::store::members::active_ban(txn, c.id, who.id)
+            .await?
+            .is_some()
+        {
             continue;
         }
         left -= 1;
@@ -1114,7 +1120,7 @@ pub async fn decide(
     } else {
         "reject_participant"
     };
-    membership::log(
+    crate::store::modlog::log(
         &txn,
         &c,
         &by.ap_id.0,
@@ -1167,7 +1173,7 @@ pub async fn invite(
             send_note_replying(&txn, data, &c, who, &html, true, None).await?;
         }
     }
-    membership::log(
+    crate::store::modlog::log(
         &txn,
         &c,
         &by.ap_id.0,

@@ -190,7 +190,7 @@ pub async fn follow_community(
     let outcome = if community.local {
         membership::request_join(&txn, data, community, follower, &follow.id, &choices).await?
     } else {
-        membership::upsert_member(
+        crate::store::members::upsert_member(
             &txn,
             community.id,
             follower.id,

@@ -5,8 +5,9 @@
 //! its kin are sent a moderator's removal instead: `Announce{Delete}` by the community, the
 //! `Delete` carrying the reason in `summary`, as Lemmy's own moderators remove posts.
 
-use super::{membership, membership::log, post::announce_to};
+use super::{membership, post::announce_to};
 use crate::store::lookup::person_by_row_id;
+use crate::store::modlog::log;
 use crate::{
     html::escape_html,
     nodeinfo::Reads,

@@ -10,10 +10,10 @@
 use super::{
     commit_and_wake,
     discussion::{moderates, post_by_ap_id, received_json, signer_person, text_of, title_and_body},
-    membership::log,
     post::announce,
 };
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
+use crate::store::modlog::log;
 use crate::{
     fetch::fetch_json,
     html::sanitize_html,

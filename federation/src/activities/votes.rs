@@ -7,7 +7,6 @@
 use super::{
     commit_and_wake,
     discussion::{ignore, post_by_ap_id, received_json, signer_person, store_reaction},
-    membership,
     post::announce,
 };
 use crate::store::lookup::community_by_row_id;
@@ -80,7 +79,7 @@ pub async fn receive_dislike(
         return ignore(data, row, "a vote on a post not stored here").await;
     };
     let community = community_by_row_id(&data.db, p.community_id).await?;
-    if membership::active_ban(&data.db, community.id, person.id)
+    if crate::store::members::active_ban(&data.db, community.id, person.id)
         .await?
         .is_some()
     {
