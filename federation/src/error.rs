@@ -62,17 +62,6 @@ impl From<url::ParseError> for Error {
     }
 }
 
-impl From<reqwest::Error> for Error {
-    fn from(e: reqwest::Error) -> Self {
-        // A name that resolves only to refused addresses is refused for good, as an IP literal
-        // of one is; any other failure to reach a server may pass.
-        if crate::http::is_refused_address(&e) {
-            return Error::Url(format!("address not allowed: {e}"));
-        }
-        Error::Http(e.to_string())
-    }
-}
-
 impl From<openssl::error::ErrorStack> for Error {
     fn from(e: openssl::error::ErrorStack) -> Self {
         Error::Crypto(e.to_string())

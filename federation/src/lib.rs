@@ -6,6 +6,7 @@ pub mod clock;
 pub mod context;
 pub mod error;
 pub mod fetch;
+pub mod html;
 pub mod http;
 pub mod ids;
 pub mod inbox;
@@ -15,11 +16,14 @@ pub mod nodeinfo;
 pub mod objects;
 pub mod protocol;
 pub mod queue;
+pub mod settings;
 pub mod signatures;
+pub mod store;
 pub mod urls;
 
-pub use context::{FederationContext, FederationSettings};
+pub use context::FederationContext;
 pub use error::Error;
+pub use settings::FederationSettings;
 
 /// The request context handed to every federation function: the crate's `Data` around ours.
 pub type Data = activitypub_federation::config::Data<FederationContext>;

@@ -149,7 +149,7 @@ pub fn sanitize_html_within(html: &str, cap: usize) -> String {
     for _ in 0..8 {
         let mut cut_html = html.to_string();
         cut(&mut cut_html, budget, true);
-        let clean = crate::objects::sanitize_html(&cut_html);
+        let clean = crate::html::sanitize_html(&cut_html);
         let len = clean.chars().count();
         if len <= cap {
             return clean;
@@ -157,9 +157,9 @@ pub fn sanitize_html_within(html: &str, cap: usize) -> String {
         // Shrink in proportion to the growth, and by at least one character.
         budget = (budget * cap / len).min(budget - 1);
     }
-    let mut text = crate::objects::plain_text(html);
+    let mut text = crate::html::plain_text(html);
     cut(&mut text, cap / 6, false);
-    crate::objects::escape_html(&text)
+    crate::html::escape_html(&text)
 }
 
 #[cfg(test)]
@@ -226,7 +226,7 @@ mod tests {
         let clean = sanitize_html_within(&html, 5_000);
         assert!(clean.chars().count() <= 5_000, "{}", clean.len());
         assert!(clean.chars().count() > 4_000, "{}", clean.len());
-        assert_eq!(crate::objects::sanitize_html(&clean), clean);
+        assert_eq!(crate::html::sanitize_html(&clean), clean);
     }
 
     #[test]

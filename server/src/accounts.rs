@@ -180,7 +180,7 @@ pub async fn create_community(
     if let Some(owner) = new.owner {
         // The creator is its first coordinator.
         let follow_id = data.urls.new_activity("Follow");
-        copse_federation::activities::membership::upsert_member(
+        copse_federation::store::members::upsert_member(
             &txn,
             community.id,
             owner,

@@ -16,10 +16,8 @@ use copse_entities::{
     person, post,
 };
 use copse_federation::{
-    objects::{
-        escape_html,
-        event::{place_in_words, when_in_words},
-    },
+    html::escape_html,
+    objects::event::{place_in_words, when_in_words},
     Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};

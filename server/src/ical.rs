@@ -3,9 +3,9 @@
 //! still place the event at the right hour on both sides of a change of clocks.
 
 use copse_entities::{event, post};
-use copse_federation::objects::{
-    event::{place_in_words, zone},
-    unescape_html,
+use copse_federation::{
+    html::unescape_html,
+    objects::event::{place_in_words, zone},
 };
 use jiff::{tz::TimeZone, Timestamp};
 use std::collections::BTreeMap;
@@ -152,7 +152,7 @@ fn vevent(out: &mut String, p: &post::Model, e: &event::Model) {
     line(out, &format!("SEQUENCE:{}", e.sequence.max(0)));
     line(out, &format!("STATUS:{}", e.status.ical()));
     line(out, &format!("SUMMARY:{}", text(&p.title)));
-    let mut description = copse_federation::objects::plain_text(&p.content);
+    let mut description = copse_federation::html::plain_text(&p.content);
     if let Some(link) = &e.online_url {
         description.push_str(&format!("\n\nOnline: {link}"));
     }

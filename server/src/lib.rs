@@ -134,7 +134,9 @@ pub fn spawn_workers(tasks: &mut JoinSet<()>, config: &AppState, settings: &Sett
         tasks.spawn(queue::delivery::run_worker((**config).clone()));
     }
     for _ in 0..settings.federation.inbox_workers {
-        tasks.spawn(queue::inbox::run_worker(config.clone()));
+        tasks.spawn(copse_federation::activities::worker::run_worker(
+            config.clone(),
+        ));
     }
     // Reminders go with the inbox workers: processes that only serve HTTP send none.
     if settings.federation.inbox_workers > 0 {

@@ -5,7 +5,7 @@
 
 use crate::{api::known_person, error::ApiError};
 use copse_entities::{community, person};
-use copse_federation::{objects::escape_html, Data};
+use copse_federation::{html::escape_html, Data};
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -266,7 +266,7 @@ fn render(md: &str, links: &Links) -> String {
     pulldown_cmark::html::push_html(&mut html, events);
     // The sanitiser gives every link its own `rel`; hashtags keep `tag` in it, as Mastodon's
     // sanitiser keeps it.
-    copse_federation::objects::sanitize_html(&html).replace(
+    copse_federation::html::sanitize_html(&html).replace(
         "class=\"mention hashtag\" rel=\"nofollow noopener noreferrer\"",
         "class=\"mention hashtag\" rel=\"tag nofollow noopener noreferrer\"",
     )

@@ -87,7 +87,7 @@ async fn require(
     if auth.user.admin {
         return Ok(());
     }
-    match membership::role_of(&data.db, c.id, auth.person.id).await? {
+    match copse_federation::store::members::role_of(&data.db, c.id, auth.person.id).await? {
         Some(r) if r >= min => Ok(()),
         _ => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -313,7 +313,7 @@ async fn http_patch_membership(
     if !member_choices::set_listed(&data.db, c.id, auth.person.id, listed).await? {
         return Err(ApiError::not_found("membership"));
     }
-    let m = membership::membership(&data.db, c.id, auth.person.id)
+    let m = copse_federation::store::members::membership(&data.db, c.id, auth.person.id)
         .await?
         .ok_or_else(|| ApiError::not_found("membership"))?;
     Ok(Json(json!({
@@ -408,8 +408,9 @@ async fn http_post_ban(
         return Err(ApiError::invalid("handle", "you cannot ban yourself"));
     }
     if !auth.user.admin {
-        let mine = membership::role_of(&data.db, c.id, auth.person.id).await?;
-        let theirs = membership::role_of(&data.db, c.id, target.id).await?;
+        let mine =
+            copse_federation::store::members::role_of(&data.db, c.id, auth.person.id).await?;
+        let theirs = copse_federation::store::members::role_of(&data.db, c.id, target.id).await?;
         if theirs.is_some_and(|t| Some(t) >= mine) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -129,7 +129,12 @@ async fn a_block_applies_at_once_to_inbox_fetches_and_queued_work() {
     deliver_all(&a).await;
     assert_evil_given_up(&a, &fake, 2).await;
     // The stored Create is not applied.
-    assert_eq!(queue::inbox::work_once(&a.data()).await.unwrap(), 0);
+    assert_eq!(
+        copse_federation::activities::worker::work_once(&a.data())
+            .await
+            .unwrap(),
+        0
+    );
     let row = received_activity::Entity::find()
         .one(a.db())
         .await
@@ -188,7 +193,12 @@ async fn workers_read_the_blocks_before_each_send_and_each_activity() {
     .await
     .unwrap();
 
-    assert_eq!(queue::inbox::work_once(&a.data()).await.unwrap(), 1);
+    assert_eq!(
+        copse_federation::activities::worker::work_once(&a.data())
+            .await
+            .unwrap(),
+        1
+    );
     let row = received_activity::Entity::find()
         .one(a.db())
         .await

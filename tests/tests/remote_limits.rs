@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use copse_entities::{person, post};
-use copse_federation::{limits, objects::sanitize_html};
+use copse_federation::{html::sanitize_html, limits};
 use copse_tests::{fake::FakeServer, wait_for, TestInstance};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};

@@ -329,9 +329,9 @@ const MXSS: &[&str] = &[
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutation_xss_cleans_to_html_that_reparses_the_same() {
     for payload in MXSS {
-        let clean = copse_federation::objects::sanitize_html(payload);
+        let clean = copse_federation::html::sanitize_html(payload);
         assert_eq!(
-            copse_federation::objects::sanitize_html(&clean),
+            copse_federation::html::sanitize_html(&clean),
             clean,
             "not idempotent: {payload}"
         );
@@ -363,7 +363,7 @@ async fn mutation_xss_cleans_to_html_that_reparses_the_same() {
     for (id, payload) in ids.iter().zip(MXSS) {
         let p = stored(&a, id).await.expect("stored");
         assert_eq!(
-            copse_federation::objects::sanitize_html(&p.content),
+            copse_federation::html::sanitize_html(&p.content),
             p.content,
             "stored HTML changes when cleaned again: {payload}"
         );

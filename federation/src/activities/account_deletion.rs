@@ -9,9 +9,10 @@
 //! their community holds them. The person is kept, marked deleted.
 
 use super::{
-    commit_and_wake, community_by_id, discussion::ignore, membership::remove_member,
+    commit_and_wake, discussion::ignore, membership::remove_member,
     withdrawals::withdraw_everywhere,
 };
+use crate::store::lookup::community_by_row_id;
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
     protocol::ObjectActivity,
@@ -63,7 +64,7 @@ async fn forget(txn: &impl ConnectionTrait, data: &Data, who: &person::Model) ->
         .all(txn)
         .await?;
     for m in memberships {
-        let c = community_by_id(txn, m.community_id).await?;
+        let c = community_by_row_id(txn, m.community_id).await?;
         let why = Some("account deleted".to_string());
         remove_member(txn, data, &c, who, who, &m, why).await?;
     }

@@ -6,15 +6,16 @@
 //! not, and its author gets one direct note saying why.
 
 use super::{
-    commit_and_wake, community_by_id,
-    membership::{self, log},
-    person_by_id,
+    commit_and_wake,
     post::{announce, post_published},
     reply_mentions,
 };
+use crate::store::lookup::{community_by_row_id, person_by_row_id};
+use crate::store::modlog::log;
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
-    objects::{public, sanitize_html, unescape_html},
+    html::{sanitize_html, unescape_html},
+    objects::public,
     protocol::{
         same_origin, AddRemove, CreateNote, Note, ObjectActivity, Undo, WithContext, PUBLIC,
     },
@@ -77,7 +78,10 @@ pub async fn refusal(
     person: &person::Model,
     topic: Option<&post::Model>,
 ) -> Result<Option<String>, Error> {
-    if membership::active_ban(db, c.id, person.id).await?.is_some() {
+    if crate::store::members::active_ban(db, c.id, person.id)
+        .await?
+        .is_some()
+    {
         return Ok(Some(format!("You are banned from {}.", c.title)));
     }
     if let Some(t) = topic {
@@ -94,7 +98,7 @@ pub async fn refusal(
         None => (c.topic_policy, "start topics"),
         Some(_) => (c.reply_policy, "reply"),
     };
-    let role = membership::role_of(db, c.id, person.id).await?;
+    let role = crate::store::members::role_of(db, c.id, person.id).await?;
     Ok(match policy {
         PostingPolicy::Anyone => None,
         PostingPolicy::Members if role.is_some() => None,
@@ -116,7 +120,7 @@ pub async fn moderates(
     c: &community::Model,
     person: &person::Model,
 ) -> Result<bool, Error> {
-    Ok(membership::role_of(db, c.id, person.id)
+    Ok(crate::store::members::role_of(db, c.id, person.id)
         .await?
         .is_some_and(|r| r >= Role::Facilitator))
 }
@@ -416,7 +420,7 @@ pub async fn receive_create(
             let Some(parent) = known_ancestor(data, reply_to).await? else {
                 return ignore(data, row, "a reply to nothing in our communities").await;
             };
-            let c = community_by_id(&data.db, parent.community_id).await?;
+            let c = community_by_row_id(&data.db, parent.community_id).await?;
             if !c.local {
                 return ignore(
                     data,
@@ -485,8 +489,8 @@ pub async fn receive_update(
     if existing.deleted {
         return ignore(data, row, "the post was deleted").await;
     }
-    let community = community_by_id(&data.db, existing.community_id).await?;
-    if membership::active_ban(&data.db, community.id, author.id)
+    let community = community_by_row_id(&data.db, existing.community_id).await?;
+    if crate::store::members::active_ban(&data.db, community.id, author.id)
         .await?
         .is_some()
     {
@@ -543,7 +547,7 @@ pub async fn receive_delete(
     let Some(existing) = post_by_ap_id(&data.db, target).await? else {
         return ignore(data, row, "a deletion of a post not stored here").await;
     };
-    let community = community_by_id(&data.db, existing.community_id).await?;
+    let community = community_by_row_id(&data.db, existing.community_id).await?;
     if !community.local && community.ap_id.0 == delete.actor {
         // A remote community is the authority for its own content; it deletes the events it
         // holds itself (Mobilizon, Copse).
@@ -591,7 +595,7 @@ pub async fn receive_announced_delete(
             "a community deletes only its own posts".into(),
         ));
     }
-    let author = person_by_id(&data.db, p.author_id).await?;
+    let author = person_by_row_id(&data.db, p.author_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     // The group deletes the events it holds; for anything else its Delete is a removal.
     let group_event = delete.actor == community.ap_id.0
@@ -660,8 +664,8 @@ pub async fn receive_reaction(
     let Some(p) = post_by_ap_id(&data.db, target).await? else {
         return ignore(data, row, "a reaction to a post not stored here").await;
     };
-    let community = community_by_id(&data.db, p.community_id).await?;
-    if membership::active_ban(&data.db, community.id, person.id)
+    let community = community_by_row_id(&data.db, p.community_id).await?;
+    if crate::store::members::active_ban(&data.db, community.id, person.id)
         .await?
         .is_some()
     {
@@ -775,7 +779,7 @@ pub async fn receive_undo_reaction(
         .one(&data.db)
         .await?
         .ok_or(Error::NotFound)?;
-    let community = community_by_id(&data.db, p.community_id).await?;
+    let community = community_by_row_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     reaction::Entity::delete_by_id(r.id).exec(&txn).await?;
     if community.local {
@@ -985,7 +989,7 @@ pub async fn publish(
         None => None,
     };
     let parent_author = match parent {
-        Some(p) => Some(person_by_id(&data.db, p.author_id).await?),
+        Some(p) => Some(person_by_row_id(&data.db, p.author_id).await?),
         None => None,
     };
     let txn = crate::context::begin(&data.db).await?;
@@ -1048,7 +1052,7 @@ async fn send_about(
     // The author a reply answers got its Create directly; its edit and deletion go there too.
     if let Some(parent) = p.parent_id {
         if let Some(parent) = post::Entity::find_by_id(parent).one(txn).await? {
-            let pa = person_by_id(txn, parent.author_id).await?;
+            let pa = person_by_row_id(txn, parent.author_id).await?;
             if !pa.local {
                 direct.push(pa.shared_inbox.unwrap_or(pa.inbox).0);
             }
@@ -1077,7 +1081,7 @@ pub async fn edit(
         return Err(Error::Conflict("the post was deleted or removed".into()));
     }
     not_an_event(data, p).await?;
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let mut row = p.clone();
     if let (Some(t), None) = (title, p.topic_id) {
         row.title = t;
@@ -1178,7 +1182,7 @@ pub async fn delete(data: &Data, p: &post::Model, author: &person::Model) -> Res
         return Ok(());
     }
     not_an_event(data, p).await?;
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     tombstone(&txn, p.id).await?;
     let json = object_activity(data, "Delete", &author.ap_id.0, &p.ap_id.0, &c, None, None)?;
@@ -1194,7 +1198,7 @@ pub async fn remove(
     by: &person::Model,
     reason: Option<String>,
 ) -> Result<(), Error> {
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local {
         return Err(Error::Forbidden(
             "posts are removed where their community lives".into(),
@@ -1296,7 +1300,7 @@ async fn local_topic_community(
             "only topics can be locked or pinned".into(),
         ));
     }
-    let c = community_by_id(&data.db, topic.community_id).await?;
+    let c = community_by_row_id(&data.db, topic.community_id).await?;
     if !c.local {
         return Err(Error::Forbidden(
             "topics are moderated where their community lives".into(),
@@ -1350,8 +1354,8 @@ pub async fn react(
     person: &person::Model,
     emoji: &str,
 ) -> Result<(), Error> {
-    let c = community_by_id(&data.db, p.community_id).await?;
-    if membership::active_ban(&data.db, c.id, person.id)
+    let c = community_by_row_id(&data.db, p.community_id).await?;
+    if crate::store::members::active_ban(&data.db, c.id, person.id)
         .await?
         .is_some()
     {
@@ -1409,7 +1413,7 @@ pub async fn unreact(
     else {
         return Ok(false);
     };
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let kind = if emoji == reaction::LIKE {
         "Like"
     } else {
@@ -1436,7 +1440,7 @@ pub async fn report_post(
     reporter: &person::Model,
     reason: Option<String>,
 ) -> Result<(), Error> {
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local {
         return Err(Error::Forbidden(
             "posts are reported where their community lives".into(),
@@ -1468,7 +1472,7 @@ pub async fn resolve_report(
             "a report is resolved or dismissed".into(),
         ));
     }
-    let c = community_by_id(&data.db, r.community_id).await?;
+    let c = community_by_row_id(&data.db, r.community_id).await?;
     let target = match r.post_id {
         Some(id) => post::Entity::find_by_id(id)
             .one(&data.db)
@@ -1478,7 +1482,7 @@ pub async fn resolve_report(
     };
     let target = match (target, r.person_id) {
         (Some(t), _) => t,
-        (None, Some(pid)) => person_by_id(&data.db, pid).await?.ap_id.0,
+        (None, Some(pid)) => person_by_row_id(&data.db, pid).await?.ap_id.0,
         (None, None) => c.ap_id.0.clone(),
     };
     let txn = crate::context::begin(&data.db).await?;

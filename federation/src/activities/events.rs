@@ -7,18 +7,18 @@
 //! `Delete`, and answers `Join` with `Accept` or `Reject`.
 
 use super::{
-    commit_and_wake, community_by_id,
+    commit_and_wake,
     discussion::{post_by_ap_id, text_of},
     event_forms::{send_event, EventChange},
-    membership::{self, send_note_replying},
-    person_by_id,
+    membership::send_note_replying,
 };
+use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::{
     fetch::{cached_actor, resolve_actor, ActorRef},
+    html::{escape_html, sanitize_html},
     objects::{
-        escape_html,
         event::{event_of, fields_of, when_in_words},
-        sanitize_html, tombstone_of,
+        tombstone_of,
     },
     protocol::{same_origin, CreateEvent, Event, Join, JoinAnswer, Note, WithContext},
     queue::{
@@ -219,8 +219,8 @@ pub async fn event_object(
     p: &post::Model,
     e: &event::Model,
 ) -> Result<Event, Error> {
-    let c = community_by_id(db, p.community_id).await?;
-    let organizer = person_by_id(db, p.author_id).await?;
+    let c = community_by_row_id(db, p.community_id).await?;
+    let organizer = person_by_row_id(db, p.author_id).await?;
     Ok(event_of(p, e, &c, &organizer, &answer_hint(&c)))
 }
 
@@ -297,7 +297,7 @@ pub async fn change(
     by: &person::Model,
     details: EventDetails,
 ) -> Result<(post::Model, event::Model), Error> {
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     require_local(&c)?;
     let old = locked_event(&txn, p.id).await?;
@@ -348,7 +348,7 @@ pub async fn change(
             .await?;
     }
     if e.status == EventStatus::Cancelled && old.status != EventStatus::Cancelled {
-        membership::log(&txn, &c, &by.ap_id.0, "cancel_event", &p.ap_id.0, None).await?;
+        crate::store::modlog::log(&txn, &c, &by.ap_id.0, "cancel_event", &p.ap_id.0, None).await?;
         let html = format!("<p>{} has been cancelled.</p>", escape_html(&p.title));
         for (_, who) in participants(
             &txn,
@@ -364,7 +364,7 @@ pub async fn change(
     } else {
         promote(&txn, data, &c, &p, &mut e).await?;
     }
-    let organizer = person_by_id(&txn, p.author_id).await?;
+    let organizer = person_by_row_id(&txn, p.author_id).await?;
     let object = event_of(&p, &e, &c, &organizer, &answer_hint(&c));
     send_event(&txn, data, &c, &object, &organizer, EventChange::Update).await?;
     commit_and_wake(data, txn).await?;
@@ -373,7 +373,7 @@ pub async fn change(
 
 /// A coordinator or facilitator deletes an event: a tombstone everywhere.
 pub async fn delete(data: &Data, p: &post::Model, by: &person::Model) -> Result<(), Error> {
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     require_local(&c)?;
     if p.deleted {
@@ -389,8 +389,8 @@ pub async fn delete(data: &Data, p: &post::Model, by: &person::Model) -> Result<
     })
     .exec(&txn)
     .await?;
-    membership::log(&txn, &c, &by.ap_id.0, "delete_event", &p.ap_id.0, None).await?;
-    let organizer = person_by_id(&txn, p.author_id).await?;
+    crate::store::modlog::log(&txn, &c, &by.ap_id.0, "delete_event", &p.ap_id.0, None).await?;
+    let organizer = person_by_row_id(&txn, p.author_id).await?;
     let e = locked_event(&txn, p.id).await?;
     let object = event_of(p, &e, &c, &organizer, &answer_hint(&c));
     let gone = EventChange::Delete(event_tombstone(p));
@@ -590,7 +590,10 @@ async fn admit(
     if e.ends_at < now {
         return Ok(Outcome::Refused("This event is over.".into()));
     }
-    if membership::active_ban(txn, c.id, who.id).await?.is_some() {
+    if crate::store::members::active_ban(txn, c.id, who.id)
+        .await?
+        .is_some()
+    {
         return Ok(Outcome::Refused(format!(
             "You are banned from {}.",
             c.title
@@ -681,7 +684,10 @@ pub(super) async fn promote(
         if left == 0 {
             break;
         }
-        if membership::active_ban(txn, c.id, who.id).await?.is_some() {
+        if crate::store::members::active_ban(txn, c.id, who.id)
+            .await?
+            .is_some()
+        {
             continue;
         }
         left -= 1;
@@ -799,7 +805,7 @@ async fn local_event(
     let Some(e) = event_of_post(db, p.id).await? else {
         return Ok(None);
     };
-    let c = community_by_id(db, p.community_id).await?;
+    let c = community_by_row_id(db, p.community_id).await?;
     Ok((c.local && p.visible()).then_some((p, e, c)))
 }
 
@@ -935,7 +941,7 @@ pub async fn receive_join_answer(
         .one(&data.db)
         .await?
         .ok_or(Error::NotFound)?;
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     if c.local || !(answer.actor == c.ap_id.0 || same_origin(&answer.actor, &p.ap_id.0)) {
         return Err(Error::Forbidden(
             "only the event's own server answers a Join".into(),
@@ -975,7 +981,7 @@ pub async fn receive_reply_answer(
     if event_of_post(&data.db, parent.id).await?.is_none() {
         return Ok(false);
     }
-    let c = community_by_id(&data.db, parent.community_id).await?;
+    let c = community_by_row_id(&data.db, parent.community_id).await?;
     if !c.local {
         return Ok(false);
     }
@@ -1019,7 +1025,7 @@ pub async fn answer_locally(
     if !p.visible() {
         return Err(Error::Conflict("the event was deleted".into()));
     }
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     let mut e = locked_event(&txn, p.id).await?;
     let outcome = if c.local {
@@ -1082,7 +1088,7 @@ pub async fn decide(
     who: &person::Model,
     accept: bool,
 ) -> Result<Outcome, Error> {
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     let mut e = locked_event(&txn, p.id).await?;
     require_local(&c)?;
@@ -1114,7 +1120,7 @@ pub async fn decide(
     } else {
         "reject_participant"
     };
-    membership::log(
+    crate::store::modlog::log(
         &txn,
         &c,
         &by.ap_id.0,
@@ -1134,7 +1140,7 @@ pub async fn invite(
     by: &person::Model,
     who: &person::Model,
 ) -> Result<(), Error> {
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     let e = event_of_post(&data.db, p.id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -1167,7 +1173,7 @@ pub async fn invite(
             send_note_replying(&txn, data, &c, who, &html, true, None).await?;
         }
     }
-    membership::log(
+    crate::store::modlog::log(
         &txn,
         &c,
         &by.ap_id.0,
@@ -1351,7 +1357,7 @@ pub async fn send_due_reminders(data: &Data) -> Result<usize, Error> {
         if !p.local || !p.visible() {
             continue;
         }
-        let c = community_by_id(&data.db, p.community_id).await?;
+        let c = community_by_row_id(&data.db, p.community_id).await?;
         let unreminded: Vec<_> = participants(&data.db, e.post_id, &[ParticipantStatus::Going])
             .await?
             .into_iter()

@@ -2,6 +2,7 @@
 //! both directions (remote people following our communities, our people following remote ones).
 
 use super::{commit_and_wake, member_choices::JoinChoices, membership};
+use crate::store::lookup::local_community_by_ap_id;
 use crate::{
     fetch::{cached_actor, ActorRef},
     protocol::{AcceptFollow, Follow, IdOr, UndoFollow, WithContext},
@@ -14,16 +15,8 @@ use copse_entities::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use url::Url;
 
-async fn local_community(db: &impl ConnectionTrait, id: &Url) -> Result<community::Model, Error> {
-    community::Entity::find()
-        .filter(community::Column::ApId.eq(DbUrl(id.clone())))
-        .filter(community::Column::Local.eq(true))
-        .one(db)
-        .await?
-        .ok_or(Error::NotFound)
-}
-
-async fn person_by_id(db: &impl ConnectionTrait, id: &Url) -> Result<person::Model, Error> {
+/// The person behind a Follow or its Undo: a group cannot follow yet.
+async fn follower_person(db: &impl ConnectionTrait, id: &Url) -> Result<person::Model, Error> {
     match cached_actor(db, id).await? {
         Some(ActorRef::Person(p)) => Ok(p),
         Some(ActorRef::Community(_)) => Err(Error::Forbidden(
@@ -45,8 +38,8 @@ pub async fn receive_follow(
             "Follow actor is not the signer".into(),
         ));
     }
-    let community = local_community(&data.db, &follow.object).await?;
-    let follower = person_by_id(&data.db, &follow.actor).await?;
+    let community = local_community_by_ap_id(&data.db, &follow.object).await?;
+    let follower = follower_person(&data.db, &follow.actor).await?;
     // A follower's server is sent the forms it reads.
     crate::nodeinfo::learn(data, &follower.ap_id.0).await;
     let txn = crate::context::begin(&data.db).await?;
@@ -67,7 +60,7 @@ pub async fn receive_undo_follow(
             "Undo actor is not the signer".into(),
         ));
     }
-    let follower = person_by_id(&data.db, &undo.actor).await?;
+    let follower = follower_person(&data.db, &undo.actor).await?;
     let mut q = community_follower::Entity::find()
         .filter(community_follower::Column::PersonId.eq(follower.id));
     match &undo.object {
@@ -75,7 +68,7 @@ pub async fn receive_undo_follow(
             if f.actor != undo.actor {
                 return Err(Error::Forbidden("cannot undo someone else's follow".into()));
             }
-            let community = local_community(&data.db, &f.object).await?;
+            let community = local_community_by_ap_id(&data.db, &f.object).await?;
             q = q.filter(community_follower::Column::CommunityId.eq(community.id));
         }
         IdOr::Id(id) => {
@@ -197,7 +190,7 @@ pub async fn follow_community(
     let outcome = if community.local {
         membership::request_join(&txn, data, community, follower, &follow.id, &choices).await?
     } else {
-        membership::upsert_member(
+        crate::store::members::upsert_member(
             &txn,
             community.id,
             follower.id,

@@ -5,10 +5,11 @@
 //! `discoverable` (Mastodon publishes it), and agrees by replying to the note that points them
 //! to the rules.
 
-use super::membership::{self, admit, log, membership, send_note};
+use super::membership::{self, admit, send_note};
+use crate::store::{members::membership, modlog::log};
 use crate::{
     fetch::{cached_actor, ActorRef},
-    objects::{escape_html, sanitize_html},
+    html::{escape_html, sanitize_html},
     protocol::{Note, PUBLIC},
     Data, Error,
 };
@@ -154,7 +155,7 @@ pub async fn await_agreement(
     follow_id: &Url,
 ) -> Result<membership::JoinOutcome, Error> {
     let first_time = membership(txn, c.id, person.id).await?.is_none();
-    membership::upsert_member(
+    crate::store::members::upsert_member(
         txn,
         c.id,
         person.id,

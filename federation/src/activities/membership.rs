@@ -10,8 +10,13 @@ use super::{
         applicant_note, apply_listing, await_agreement, has_agreed, record_agreement, JoinChoices,
     },
 };
+use crate::store::{
+    members::{active_ban, coordinators, membership, upsert_member},
+    modlog::log,
+};
 use crate::{
-    objects::{escape_html, public},
+    html::escape_html,
+    objects::public,
     protocol::{
         AcceptFollow, AddRemove, Block, CreateNote, Follow, IdOr, Invite, Note, Undo, WithContext,
     },
@@ -23,11 +28,11 @@ use copse_entities::{
     community::{self, MembershipPolicy, WelcomeMode},
     community_ban, community_follower,
     community_follower::Role,
-    community_invite, moderation_log, person, DbUrl,
+    community_invite, person, DbUrl,
 };
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
-    EntityTrait, QueryFilter, Set,
+    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
+    QueryFilter, Set,
 };
 use serde_json::{json, Value};
 use url::Url;
@@ -41,111 +46,6 @@ pub enum JoinOutcome {
     Pending,
     /// Refused: not invited, or banned.
     Refused,
-}
-
-/// The ban in force for a person in a community, if any.
-pub async fn active_ban(
-    db: &impl ConnectionTrait,
-    community_id: i64,
-    person_id: i64,
-) -> Result<Option<community_ban::Model>, Error> {
-    Ok(community_ban::Entity::find()
-        .filter(community_ban::Column::CommunityId.eq(community_id))
-        .filter(community_ban::Column::PersonId.eq(person_id))
-        .filter(
-            Condition::any()
-                .add(community_ban::Column::ExpiresAt.is_null())
-                .add(community_ban::Column::ExpiresAt.gt(Utc::now())),
-        )
-        .one(db)
-        .await?)
-}
-
-/// The membership row of a person in a community (pending or not).
-pub async fn membership(
-    db: &impl ConnectionTrait,
-    community_id: i64,
-    person_id: i64,
-) -> Result<Option<community_follower::Model>, Error> {
-    Ok(community_follower::Entity::find()
-        .filter(community_follower::Column::CommunityId.eq(community_id))
-        .filter(community_follower::Column::PersonId.eq(person_id))
-        .one(db)
-        .await?)
-}
-
-/// The role of an accepted member, if they are one.
-pub async fn role_of(
-    db: &impl ConnectionTrait,
-    community_id: i64,
-    person_id: i64,
-) -> Result<Option<Role>, Error> {
-    Ok(membership(db, community_id, person_id)
-        .await?
-        .filter(|m| !m.pending)
-        .map(|m| m.role))
-}
-
-/// Records a decision in the moderation log.
-pub async fn log(
-    db: &impl ConnectionTrait,
-    community: &community::Model,
-    moderator: &Url,
-    action: &str,
-    target: &Url,
-    reason: Option<String>,
-) -> Result<(), Error> {
-    moderation_log::Entity::insert(moderation_log::ActiveModel {
-        id: NotSet,
-        community_id: Set(community.id),
-        moderator: Set(DbUrl(moderator.clone())),
-        action: Set(action.into()),
-        target: Set(DbUrl(target.clone())),
-        reason: Set(reason),
-        created_at: Set(Utc::now()),
-    })
-    .exec(db)
-    .await?;
-    Ok(())
-}
-
-/// Stores or updates a membership row.
-pub async fn upsert_member(
-    db: &impl ConnectionTrait,
-    community_id: i64,
-    person_id: i64,
-    follow_id: &Url,
-    pending: bool,
-    role: Role,
-) -> Result<(), Error> {
-    community_follower::Entity::insert(community_follower::ActiveModel {
-        id: NotSet,
-        community_id: Set(community_id),
-        person_id: Set(person_id),
-        follow_id: Set(DbUrl(follow_id.clone())),
-        pending: Set(pending),
-        published: Set(Utc::now()),
-        role: Set(role),
-        reason: Set(None),
-        // Listing is each member's choice (see `member_choices`); nobody is listed unasked.
-        listed: Set(false),
-        rules_agreed_at: Set(None),
-        rules_version: Set(None),
-    })
-    .on_conflict(
-        OnConflict::columns([
-            community_follower::Column::CommunityId,
-            community_follower::Column::PersonId,
-        ])
-        .update_columns([
-            community_follower::Column::FollowId,
-            community_follower::Column::Pending,
-        ])
-        .to_owned(),
-    )
-    .exec(db)
-    .await?;
-    Ok(())
 }
 
 fn follow_of(follow_id: &Url, person: &person::Model, community: &community::Model) -> Follow {
@@ -821,17 +721,6 @@ pub async fn remove_member(
         (false, false) => "leave",
     };
     log(txn, community, &by.ap_id.0, action, &member.ap_id.0, reason).await
-}
-
-/// How many coordinators a community has.
-pub async fn coordinators(db: &impl ConnectionTrait, community_id: i64) -> Result<u64, Error> {
-    use sea_orm::PaginatorTrait;
-    Ok(community_follower::Entity::find()
-        .filter(community_follower::Column::CommunityId.eq(community_id))
-        .filter(community_follower::Column::Pending.eq(false))
-        .filter(community_follower::Column::Role.eq(Role::Coordinator))
-        .count(db)
-        .await?)
 }
 
 /// A coordinator changes a member's role. Moving in or out of the moderators (facilitator,

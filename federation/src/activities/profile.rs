@@ -89,7 +89,7 @@ async fn first_coordinator(
     else {
         return Ok(None);
     };
-    let p = super::person_by_id(db, m.person_id).await?;
+    let p = crate::store::lookup::person_by_row_id(db, m.person_id).await?;
     Ok(p.local.then_some(p))
 }
 
@@ -110,7 +110,7 @@ pub async fn person_updated(
         .await?;
     let mut inboxes = BTreeSet::new();
     for m in memberships.iter().take(200) {
-        let c = super::community_by_id(txn, m.community_id).await?;
+        let c = crate::store::lookup::community_by_row_id(txn, m.community_id).await?;
         if c.local {
             inboxes.extend(follower_inboxes(txn, c.id).await?);
         } else {

@@ -5,10 +5,13 @@
 //! its kin are sent a moderator's removal instead: `Announce{Delete}` by the community, the
 //! `Delete` carrying the reason in `summary`, as Lemmy's own moderators remove posts.
 
-use super::{membership, membership::log, person_by_id, post::announce_to};
+use super::{membership, post::announce_to};
+use crate::store::lookup::person_by_row_id;
+use crate::store::modlog::log;
 use crate::{
+    html::escape_html,
     nodeinfo::Reads,
-    objects::{escape_html, public},
+    objects::public,
     protocol::{domain_of, Note, ObjectActivity, WithContext},
     queue::enqueue,
     Data, Error,
@@ -155,7 +158,7 @@ pub(super) async fn removing_moderator(
         .map(|m| m.person_id)
         .chain(admins.iter().map(|u| u.person_id));
     for id in ids {
-        let p = person_by_id(db, id).await?;
+        let p = person_by_row_id(db, id).await?;
         if p.local && p.deleted_at.is_none() {
             return Ok(Some(p));
         }

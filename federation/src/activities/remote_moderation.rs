@@ -8,15 +8,15 @@
 //! the moderation log and announced to the community's followers.
 
 use super::{
-    commit_and_wake, community_by_id,
+    commit_and_wake,
     discussion::{moderates, post_by_ap_id, received_json, signer_person, text_of, title_and_body},
-    membership::log,
-    person_by_id,
     post::announce,
 };
+use crate::store::lookup::{community_by_row_id, person_by_row_id};
+use crate::store::modlog::log;
 use crate::{
     fetch::fetch_json,
-    objects::sanitize_html,
+    html::sanitize_html,
     protocol::{same_origin, AddRemove, Note, ObjectActivity, Undo},
     queue::inbox::{mark_done, mark_ignored},
     Data, Error,
@@ -96,7 +96,7 @@ pub async fn receive_featured(
     let Some(p) = post_by_ap_id(&data.db, &act.object).await? else {
         return ignore(data, row, "a pin of a post not stored here").await;
     };
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local || act.target != data.urls.community_part(&c.name, "featured") {
         return ignore(
             data,
@@ -163,7 +163,7 @@ async fn receive_direct(
     let Some(p) = post_by_ap_id(&data.db, target).await? else {
         return ignore(data, row, "moderation of a post not stored here").await;
     };
-    let c = community_by_id(&data.db, p.community_id).await?;
+    let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local {
         return ignore(
             data,
@@ -279,7 +279,7 @@ pub async fn receive_announced(
             "only topics are locked or pinned".into(),
         ));
     }
-    let author = person_by_id(&data.db, p.author_id).await?;
+    let author = person_by_row_id(&data.db, p.author_id).await?;
     // The author's own restore brings the post back as its origin serves it again; anyone
     // else's (the community vouches for them) takes back a removal.
     let restored = if decision == Decision::Restore && author.ap_id.0 == actor && p.deleted {

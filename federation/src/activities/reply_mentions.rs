@@ -2,7 +2,8 @@
 //! the text, as Mastodon clients write replies: GoToSocial drops a reply from an account its user
 //! does not follow unless it mentions them, and Mastodon notifies only the people mentioned.
 
-use super::{membership, person_by_id};
+use super::membership;
+use crate::store::lookup::person_by_row_id;
 use crate::Error;
 use copse_entities::{person, post};
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -59,7 +60,7 @@ pub(super) async fn keep_parent_mention(
     let Some(parent) = post::Entity::find_by_id(parent_id).one(db).await? else {
         return Ok(html);
     };
-    let pa = person_by_id(db, parent.author_id).await?;
+    let pa = person_by_row_id(db, parent.author_id).await?;
     let mentioned = p
         .tags
         .as_deref()

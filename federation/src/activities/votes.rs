@@ -5,11 +5,11 @@
 //! Lemmy does) re-sends it under a new id.
 
 use super::{
-    commit_and_wake, community_by_id,
+    commit_and_wake,
     discussion::{ignore, post_by_ap_id, received_json, signer_person, store_reaction},
-    membership,
     post::announce,
 };
+use crate::store::lookup::community_by_row_id;
 use crate::{protocol::ObjectActivity, queue::inbox::mark_done, Data, Error};
 use copse_entities::{reaction, received_activity};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -78,8 +78,8 @@ pub async fn receive_dislike(
     let Some(p) = post_by_ap_id(&data.db, target).await? else {
         return ignore(data, row, "a vote on a post not stored here").await;
     };
-    let community = community_by_id(&data.db, p.community_id).await?;
-    if membership::active_ban(&data.db, community.id, person.id)
+    let community = community_by_row_id(&data.db, p.community_id).await?;
+    if crate::store::members::active_ban(&data.db, community.id, person.id)
         .await?
         .is_some()
     {

@@ -3,10 +3,8 @@
 //! whose account was deleted loses all their answers. Either way, places they held go to the
 //! next people waiting.
 
-use super::{
-    community_by_id,
-    events::{locked_event, promote, tell, Outcome},
-};
+use super::events::{locked_event, promote, tell, Outcome};
+use crate::store::lookup::community_by_row_id;
 use crate::{Data, Error};
 use copse_entities::{
     community, event,
@@ -98,7 +96,7 @@ pub(super) async fn withdraw_everywhere(
         if row.status != ParticipantStatus::Going || e.ends_at <= now {
             continue;
         }
-        let c = community_by_id(txn, e.community_id).await?;
+        let c = community_by_row_id(txn, e.community_id).await?;
         if c.local {
             let p = post_of(txn, &e).await?;
             let mut e = locked_event(txn, e.post_id).await?;

@@ -10,7 +10,7 @@
 //! on the same cores.
 
 use super::resolve;
-use crate::context::FederationSettings;
+use crate::settings::FederationSettings;
 use std::{
     collections::HashMap,
     net::SocketAddr,

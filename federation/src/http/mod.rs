@@ -4,7 +4,7 @@
 
 pub mod deliver;
 
-use crate::{context::FederationSettings, Error};
+use crate::{settings::FederationSettings, Error};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::{IpAddr, SocketAddr};
 use url::Url;
@@ -183,6 +183,18 @@ pub fn is_refused_address(e: &(dyn std::error::Error + 'static)) -> bool {
         cause = e.source();
     }
     false
+}
+
+// Here rather than in error.rs, beside the resolver whose refusals it recognises.
+impl From<reqwest::Error> for Error {
+    fn from(e: reqwest::Error) -> Self {
+        // A name that resolves only to refused addresses is refused for good, as an IP literal
+        // of one is; any other failure to reach a server may pass.
+        if is_refused_address(&e) {
+            return Error::Url(format!("address not allowed: {e}"));
+        }
+        Error::Http(e.to_string())
+    }
 }
 
 struct Resolver {

@@ -1,7 +1,7 @@
 //! A community row as a `Group` actor.
 
 use crate::{
-    objects::escape_html,
+    html::escape_html,
     protocol::{Endpoints, Group, PropertyValue, PublicKey},
     urls::Urls,
 };
@@ -17,7 +17,7 @@ fn field(name: &str, value: String) -> PropertyValue {
 
 /// Plain text of stored HTML, shortened for a profile field.
 fn short(html: &str) -> String {
-    let text = super::unescape_html(&ammonia::Builder::empty().clean(html).to_string());
+    let text = crate::html::unescape_html(&ammonia::Builder::empty().clean(html).to_string());
     let text = text.trim();
     let cut: String = text.chars().take(250).collect();
     escape_html(&if cut.len() < text.len() {

@@ -1,0 +1,206 @@
+//! The inbox worker: processes stored activities. Each activity's effects and its `done` mark
+//! commit in one transaction, so a crash never applies an activity twice or loses it.
+
+use super::{discussion, events, follow, post, remote_moderation, votes};
+use crate::{
+    metrics::Processed,
+    protocol::domain_of,
+    queue::{
+        backoff, claim_statement,
+        delivery::BLOCKED,
+        hosts::{Withheld, Withholding},
+        inbox::mark_ignored,
+    },
+    Data, Error, FederationContext,
+};
+use activitypub_federation::config::FederationConfig;
+use chrono::Utc;
+use copse_entities::{received_activity, received_activity::InboxStatus};
+use sea_orm::{sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+
+/// Processes received activities until none are due, then waits to be woken (or polls).
+pub async fn run_worker(config: FederationConfig<FederationContext>) {
+    loop {
+        let data = config.to_request_data();
+        match work_once(&data).await {
+            Ok(0) => {
+                tokio::select! {
+                    _ = data.inbox_wake.notified() => {}
+                    _ = tokio::time::sleep(data.settings.poll_interval) => {}
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("inbox worker: {e}");
+                tokio::time::sleep(data.settings.poll_interval).await;
+            }
+        }
+    }
+}
+
+/// Claims a batch of due activities and processes each. Returns how many were claimed.
+pub async fn work_once(data: &Data) -> Result<usize, Error> {
+    let s = &data.settings;
+    let stmt = claim_statement(
+        &data.db,
+        "received_activity",
+        " AND status = 'pending'",
+        Utc::now(),
+        s.lease,
+        64,
+    );
+    let rows = received_activity::Entity::find()
+        .from_raw_sql(stmt)
+        .all(&data.db)
+        .await?;
+    let n = rows.len();
+    if n == 0 {
+        return Ok(0);
+    }
+    // An activity stored before its sender's domain was blocked is not applied.
+    let withheld = Withheld::load(&data.db, Utc::now()).await?;
+    for row in rows {
+        let data = data.reset_request_count();
+        if withheld.of(&domain_of(&row.actor.0)) == Some(Withholding::Blocked) {
+            match mark_ignored(&data.db, row.id, BLOCKED).await {
+                Ok(()) => data.metrics.processed(Processed::Done),
+                Err(e) => tracing::debug!("inbox: {} not marked: {e}", row.ap_id),
+            }
+            continue;
+        }
+        let result = receive(&data, &row).await;
+        match result {
+            Ok(()) => data.metrics.processed(Processed::Done),
+            Err(e) => fail(&data, &row, &e).await?,
+        }
+    }
+    Ok(n)
+}
+
+async fn fail(data: &Data, row: &received_activity::Model, e: &Error) -> Result<(), Error> {
+    let s = &data.settings;
+    let attempts = row.attempts + 1;
+    let transient = matches!(e, Error::Http(_) | Error::Db(_));
+    let retry = transient && attempts < s.max_attempts;
+    data.metrics.processed(if retry {
+        Processed::Retry
+    } else {
+        Processed::Failed
+    });
+    let (status, next) = if retry {
+        let wait = backoff(s.retry_initial, s.retry_max, attempts);
+        (
+            InboxStatus::Pending,
+            Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1)),
+        )
+    } else {
+        (InboxStatus::Failed, Utc::now())
+    };
+    tracing::info!("inbox: {} {} not applied: {e}", row.kind, row.ap_id);
+    received_activity::Entity::update_many()
+        .col_expr(received_activity::Column::Status, Expr::value(status))
+        .col_expr(received_activity::Column::Attempts, Expr::value(attempts))
+        .col_expr(received_activity::Column::NextAttemptAt, Expr::value(next))
+        .col_expr(
+            received_activity::Column::LastError,
+            Expr::value(Some(e.to_string())),
+        )
+        .col_expr(
+            received_activity::Column::LockedUntil,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(received_activity::Column::Id.eq(row.id))
+        .filter(received_activity::Column::Status.eq(InboxStatus::Pending))
+        .exec(&data.db)
+        .await?;
+    Ok(())
+}
+
+fn from<T: serde::de::DeserializeOwned>(json: Value) -> Result<T, serde_json::Error> {
+    serde_json::from_value(json)
+}
+
+/// Applies one stored activity. On success its effects and its `done` mark are committed.
+pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), Error> {
+    let json: Value = serde_json::from_str(&row.data)?;
+    let inner_kind = json
+        .get("object")
+        .and_then(|o| o.get("type"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    match (row.kind.as_str(), inner_kind.as_str()) {
+        ("Follow", _) => follow::receive_follow(data, row, from(json)?).await,
+        ("Join", _) => events::receive_join(data, row, from(json)?).await,
+        ("Leave", _) => events::receive_leave(data, row, from(json)?).await,
+        ("Undo", "Join") => {
+            let undo: crate::protocol::Undo = from(json)?;
+            events::receive_undo_join(data, row, &undo.actor, &undo.object).await
+        }
+        ("Accept" | "Reject", "Join") => events::receive_join_answer(data, row, from(json)?).await,
+        ("Accept" | "Reject", "") if is_join_answer(data, &json).await? => {
+            events::receive_join_answer(data, row, from(json)?).await
+        }
+        ("Create" | "Update", "Event") => events::receive_event(data, row, from(json)?).await,
+        ("Undo", "Like" | "EmojiReact" | "Dislike") => {
+            discussion::receive_undo_reaction(data, row, from(json)?).await
+        }
+        ("Undo", "Lock" | "Delete") => {
+            remote_moderation::receive_undo(data, row, from(json)?).await
+        }
+        ("Undo", "Follow") => follow::receive_undo_follow(data, row, from(json)?).await,
+        ("Undo", "") => {
+            // Only the id of the undone activity: a reaction or a join we store, or a follow.
+            let undo: crate::protocol::Undo = from(json.clone())?;
+            match discussion::undone_id(&undo) {
+                Some(id) if discussion::is_reaction(&data.db, &id).await? => {
+                    discussion::receive_undo_reaction(data, row, undo).await
+                }
+                Some(id) if events::is_stored_join(&data.db, &id).await? => {
+                    events::receive_undo_join(data, row, &undo.actor, &undo.object).await
+                }
+                _ => follow::receive_undo_follow(data, row, from(json)?).await,
+            }
+        }
+        ("Accept", _) => follow::receive_accept(data, row, from(json)?).await,
+        ("Reject", _) => follow::receive_reject(data, row, from(json)?).await,
+        ("Announce", _) => post::receive_announce(data, row, from(json)?).await,
+        ("Create", "Note" | "Page" | "Article") => {
+            discussion::receive_create(data, row, from(json)?).await
+        }
+        ("Update", "Note" | "Page" | "Article") => {
+            discussion::receive_update(data, row, from(json)?).await
+        }
+        ("Delete", _) => discussion::receive_delete(data, row, from(json)?).await,
+        ("Like" | "EmojiReact", _) => discussion::receive_reaction(data, row, from(json)?).await,
+        ("Dislike", _) => votes::receive_dislike(data, row, from(json)?).await,
+        ("Lock", _) => remote_moderation::receive_lock(data, row, from(json)?).await,
+        ("Add" | "Remove", _) => remote_moderation::receive_featured(data, row, from(json)?).await,
+        ("Flag", _) => discussion::receive_flag(data, row, from(json)?).await,
+        (kind, inner) => {
+            let txn = crate::context::begin(&data.db).await?;
+            mark_ignored(
+                &txn,
+                row.id,
+                &format!("{kind} of {inner} is not handled yet"),
+            )
+            .await?;
+            txn.commit().await?;
+            Ok(())
+        }
+    }
+}
+
+/// An `Accept` or `Reject` naming its object by id only: about an event when the id is a
+/// `Join` one of our people sent.
+async fn is_join_answer(data: &Data, json: &Value) -> Result<bool, Error> {
+    match json
+        .get("object")
+        .and_then(Value::as_str)
+        .and_then(|s| url::Url::parse(s).ok())
+    {
+        Some(id) => events::is_stored_join(&data.db, &id).await,
+        None => Ok(false),
+    }
+}

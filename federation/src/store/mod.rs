@@ -1,0 +1,5 @@
+//! Row lookups and writes shared by what we receive, what we send and the local commands.
+
+pub mod lookup;
+pub mod members;
+pub mod modlog;
