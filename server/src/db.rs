@@ -26,6 +26,11 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     opts.max_connections(settings.database.max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings a connection on every checkout by default: a second round trip to the
+        // connection's thread (SQLite) or the server for each statement. An in-process SQLite
+        // connection cannot be dropped by a network; a PostgreSQL one is checked once it has
+        // been idle long enough for a proxy or firewall to have closed it.
+        .test_before_acquire(false)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
@@ -39,6 +44,9 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .pragma("cache_size", "-16384")
                 .create_if_missing(true)
         });
+    if !url.starts_with("sqlite:") {
+        opts.test_before_acquire_if_idle_for(Duration::from_secs(30));
+    }
     Database::connect(opts).await
 }
 

@@ -20,6 +20,7 @@ pub mod listing_api;
 pub mod markdown;
 pub mod membership_api;
 pub mod metrics;
+pub mod post_view;
 pub mod profile_api;
 pub mod remote_ids;
 pub mod replies;

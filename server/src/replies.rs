@@ -14,7 +14,7 @@ use copse_federation::{
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// Replies per page. Mastodon before 4.4 reads only the first page.
-const PAGE: u64 = 50;
+pub const PAGE: u64 = 50;
 
 /// Query of `/post/{id}/replies`: `page=true` for a page, `after` the row id it starts after.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -44,17 +44,23 @@ pub async fn replies_after(
     if let Some(a) = after {
         q = q.filter(post::Column::Id.gt(a));
     }
-    let mut rows: Vec<(i64, DbUrl)> = q
+    let rows: Vec<(i64, DbUrl)> = q
         .order_by_asc(post::Column::Id)
         .limit(PAGE + 1)
         .into_tuple()
         .all(db)
         .await?;
+    Ok(page_of(p, after, rows))
+}
+
+/// The page of `p`'s replies after `after` from up to `PAGE + 1` rows (row id and id) in
+/// order: one more than a page means there is a next one.
+pub fn page_of(p: &post::Model, after: Option<i64>, mut rows: Vec<(i64, DbUrl)>) -> CollectionPage {
     let more = rows.len() as u64 > PAGE;
     rows.truncate(PAGE as usize);
     let next = more.then(|| rows.last().map(|r| r.0)).flatten();
     let items = rows.into_iter().map(|(_, u)| u.0).collect();
-    Ok(replies_page(p, after, items, next))
+    replies_page(p, after, items, next)
 }
 
 /// `/post/{id}/replies`: the collection with its first page embedded, or one page.

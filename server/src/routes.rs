@@ -22,10 +22,11 @@ use copse_entities::{
     activity, community, community_follower, community_follower::Role, person, post, DbUrl,
 };
 use copse_federation::{
-    activities::{discussion, events},
+    activities::events,
     inbox::{ingest, IncomingRequest, Ingested},
     objects::{
-        group_of, instance_actor, note_of, person_of, replies_of, thread_context, tombstone_of,
+        event::event_of, group_of, instance_actor, note_of, person_of, replies_of, thread_context,
+        tombstone_of,
     },
     protocol::{CountedCollection, OrderedCollection, WithContext},
     Data,
@@ -536,47 +537,40 @@ async fn http_get_post(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let post = post::Entity::find_by_id(id)
-        .one(&data.db)
+    let view = crate::post_view::load(&data.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("post"))?;
-    let community = community::Entity::find_by_id(post.community_id)
-        .one(&data.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
+    let post = &view.post;
     if wants_activity_json(&headers) {
         // Other servers' posts are theirs to serve.
         if !post.local {
             return Err(ApiError::not_found("post"));
         }
         if !post.visible() {
-            let tombstone = match events::event_of_post(&data.db, post.id).await? {
-                Some(_) => events::event_tombstone(&post),
-                None => tombstone_of(&post),
+            let tombstone = match view.event {
+                Some(_) => events::event_tombstone(post),
+                None => tombstone_of(post),
             };
             let mut res = activity_json(WithContext::new(tombstone));
             *res.status_mut() = StatusCode::GONE;
             return Ok(res);
         }
-        let author = person::Entity::find_by_id(post.author_id)
-            .one(&data.db)
-            .await?
-            .ok_or_else(|| ApiError::not_found("author"))?;
-        if let Some(e) = events::event_of_post(&data.db, post.id).await? {
-            let object = events::event_object(&data.db, &post, &e).await?;
+        if let Some(e) = &view.event {
+            let hint = events::answer_hint(&view.community);
+            let object = event_of(post, e, &view.community, &view.author, &hint);
             return Ok(activity_json(WithContext::new(object)));
         }
-        let parent = discussion::parent_ap_id(&data.db, &post).await?;
-        let mut note = note_of(&post, &community, &author, parent.as_ref());
-        let first = crate::replies::replies_after(&data.db, &post, None).await?;
+        let parent = view.parent_ap_id.map(|u| u.0);
+        let mut note = note_of(post, &view.community, &view.author, parent.as_ref());
+        let first = crate::replies::page_of(post, None, view.replies);
         note.replies =
-            Some(serde_json::to_value(replies_of(&post, Some(first))).map_err(ApiError::internal)?);
+            Some(serde_json::to_value(replies_of(post, Some(first))).map_err(ApiError::internal)?);
         return Ok(activity_json(WithContext::new(note)));
     }
-    if !community.local && !post.local {
+    if !view.community.local && !post.local {
         return Err(ApiError::not_found("post"));
     }
-    html::thread_page(&data, &post, &community).await
+    html::thread_page(&data, post, &view.community).await
 }
 
 /// A thread's collection (FEP-7888 `context`), so other servers can backfill it (FEP-f228).
