@@ -16,6 +16,7 @@ pub mod nodeinfo;
 pub mod objects;
 pub mod protocol;
 pub mod queue;
+pub mod rules;
 pub mod settings;
 pub mod signatures;
 pub mod store;

@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use copse_entities::{activity, community, event, person, post, DbUrl};
 use copse_federation::{
-    activities::{discussion, events},
+    activities::events,
     objects::{event::event_of, note_of, tombstone_of},
     queue::about::embed_current,
     Data,
@@ -51,7 +51,7 @@ pub async fn current_object(
             .await?
             .ok_or_else(|| ApiError::not_found("author"))?,
     };
-    let parent = discussion::parent_ap_id(db, p).await?;
+    let parent = copse_federation::store::posts::parent_ap_id(db, p).await?;
     serde_json::to_value(note_of(p, c, &author, parent.as_ref())).map_err(ApiError::internal)
 }
 

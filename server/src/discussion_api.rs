@@ -202,7 +202,9 @@ pub(crate) async fn require_moderator(
     c: &community::Model,
     auth: &AuthUser,
 ) -> Result<(), ApiError> {
-    if auth.user.admin || discussion::moderates(&data.db, c, &auth.person).await? {
+    if auth.user.admin
+        || copse_federation::rules::posting::moderates(&data.db, c, &auth.person).await?
+    {
         return Ok(());
     }
     Err(ApiError::new(
@@ -647,7 +649,7 @@ async fn http_get_thread(
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let p = find_post(&data, id).await?;
-    let topic = discussion::topic_of(&data.db, &p).await?;
+    let topic = copse_federation::store::posts::topic_of(&data.db, &p).await?;
     let c = community_of(&data, &topic).await?;
     let mut posts = post::Entity::find()
         .filter(post::Column::TopicId.eq(topic.id))

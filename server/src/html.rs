@@ -242,7 +242,7 @@ pub async fn thread_page(
     p: &post::Model,
     c: &community::Model,
 ) -> Result<Response, ApiError> {
-    let topic = copse_federation::activities::discussion::topic_of(&data.db, p).await?;
+    let topic = copse_federation::store::posts::topic_of(&data.db, p).await?;
     let mut posts = post::Entity::find()
         .filter(post::Column::TopicId.eq(topic.id))
         .order_by_asc(post::Column::Id)

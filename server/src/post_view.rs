@@ -3,12 +3,15 @@
 //! replies. Each statement costs more than the rows it reads (a round trip to SQLite's connection
 //! thread or to PostgreSQL), so `/post/{id}` reads one rather than six.
 
-use crate::{error::ApiError, replies};
+use crate::error::ApiError;
 use copse_entities::{community, event, person, post, DbUrl};
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
     QueryResult, Statement,
 };
+
+/// Replies in a page of a post's `replies`. Mastodon before 4.4 reads only the first page.
+pub const REPLIES_PAGE: u64 = 50;
 
 /// A post and what its document names.
 #[derive(Debug, Clone)]
@@ -63,7 +66,7 @@ fn statement(backend: DatabaseBackend, id: i64) -> Statement {
         author = columns::<person::Entity>("a", "a_"),
         event = columns::<event::Entity>("e", "e_"),
         p1 = p(1),
-        limit = replies::PAGE + 1,
+        limit = REPLIES_PAGE + 1,
     );
     Statement::from_sql_and_values(backend, sql, [id.into()])
 }

@@ -1,7 +1,7 @@
 //! A post's `replies` collection, so that Mastodon and GoToSocial, which fill a thread only from
 //! `replies`, can backfill it: the direct replies of the post, oldest first, in pages.
 
-use crate::{error::ApiError, routes::activity_json, AppState};
+use crate::{error::ApiError, post_view::REPLIES_PAGE as PAGE, routes::activity_json, AppState};
 use axum::{
     extract::{Path, Query, State},
     response::Response,
@@ -12,9 +12,6 @@ use copse_federation::{
     protocol::{CollectionPage, WithContext},
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-
-/// Replies per page. Mastodon before 4.4 reads only the first page.
-pub const PAGE: u64 = 50;
 
 /// Query of `/post/{id}/replies`: `page=true` for a page, `after` the row id it starts after.
 #[derive(Debug, Default, serde::Deserialize)]

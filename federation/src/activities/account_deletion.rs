@@ -9,8 +9,7 @@
 //! their community holds them. The person is kept, marked deleted.
 
 use super::{
-    commit_and_wake, discussion::ignore, membership::remove_member,
-    withdrawals::withdraw_everywhere,
+    commit_and_wake, membership::remove_member, receive::ignore, withdrawals::withdraw_everywhere,
 };
 use crate::store::lookup::community_by_row_id;
 use crate::{

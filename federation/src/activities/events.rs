@@ -8,11 +8,12 @@
 
 use super::{
     commit_and_wake,
-    discussion::{post_by_ap_id, text_of},
     event_forms::{send_event, EventChange},
     membership::send_note_replying,
 };
+use crate::objects::text::text_of;
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
+use crate::store::posts::post_by_ap_id;
 use crate::{
     fetch::{cached_actor, resolve_actor, ActorRef},
     html::{escape_html, sanitize_html},
@@ -142,7 +143,7 @@ fn languages_of(c: &community::Model) -> Vec<String> {
 /// comment). Only the community's languages and English are read.
 pub fn rsvp_intent(html: &str, c: &community::Model) -> Option<bool> {
     let text = text_of(html).replace(['’', '‘'], "'");
-    let text = super::discussion::strip_mentions(&text).to_lowercase();
+    let text = crate::objects::text::strip_mentions(&text).to_lowercase();
     // Punctuation and emoji go, apostrophes stay ("can't"); so do a leading "sorry".
     let kept: String = text
         .chars()
@@ -1262,7 +1263,7 @@ pub async fn store_remote(
         ),
         &title,
     );
-    let tags = super::discussion::tags_of(&ev.tag);
+    let tags = crate::objects::text::tags_of(&ev.tag);
     let version = ev.updated.or(ev.published);
     let txn = crate::context::begin(&data.db).await?;
     let p = match post_by_ap_id(&txn, &ev.id).await? {

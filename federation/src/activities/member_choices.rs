@@ -237,7 +237,7 @@ pub async fn take_reply(
         };
         let html = sanitize_html(note.content.as_deref().unwrap_or_default());
         let text =
-            super::discussion::strip_mentions(&super::discussion::text_of(&html)).to_string();
+            crate::objects::text::strip_mentions(&crate::objects::text::text_of(&html)).to_string();
         let approval = c.membership_policy == MembershipPolicy::Approval;
         if approval {
             membership::set_reason(txn, c.id, author.id, &text).await?;

@@ -274,7 +274,8 @@ pub async fn receive_announce(
     if announce.object.get("type").and_then(Value::as_str) == Some("Delete") {
         let delete = serde_json::from_value(announce.object.clone())
             .map_err(|e| Error::InvalidActivity(format!("announced Delete: {e}")))?;
-        return super::discussion::receive_announced_delete(data, row, &community, delete).await;
+        return crate::activities::posts::receive_announced_delete(data, row, &community, delete)
+            .await;
     }
     if super::remote_moderation::receive_announced(data, row, &community, &announce.object).await? {
         return Ok(());
@@ -304,7 +305,7 @@ pub async fn receive_announce(
         ));
     }
     let parent = match &note.in_reply_to {
-        Some(id) => match super::discussion::post_by_ap_id(&data.db, id).await? {
+        Some(id) => match crate::store::posts::post_by_ap_id(&data.db, id).await? {
             Some(p) if p.community_id == community.id => Some(p),
             _ => {
                 let txn = crate::context::begin(&data.db).await?;
@@ -324,7 +325,7 @@ pub async fn receive_announce(
         return Err(Error::InvalidActivity("posts are written by people".into()));
     };
     let txn = crate::context::begin(&data.db).await?;
-    match super::discussion::post_by_ap_id(&txn, &note.id).await? {
+    match crate::store::posts::post_by_ap_id(&txn, &note.id).await? {
         // Deliveries can arrive out of order: an older version never overwrites a newer one.
         Some(existing)
             if existing.author_id == author.id
@@ -332,7 +333,7 @@ pub async fn receive_announce(
                     < existing.updated.or(Some(existing.published)) => {}
         Some(existing) if existing.author_id == author.id => {
             let (title, content) = match existing.topic_id {
-                None => super::discussion::title_and_body(&note),
+                None => crate::objects::text::title_and_body(&note),
                 Some(_) => (
                     String::new(),
                     crate::limits::sanitize_html_within(
@@ -357,7 +358,7 @@ pub async fn receive_announce(
             return Err(Error::Forbidden("that post has another author".into()));
         }
         None => {
-            super::discussion::store_post(
+            crate::store::posts::store_post(
                 &txn,
                 community.id,
                 author.id,

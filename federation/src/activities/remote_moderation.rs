@@ -9,11 +9,14 @@
 
 use super::{
     commit_and_wake,
-    discussion::{moderates, post_by_ap_id, received_json, signer_person, text_of, title_and_body},
     post::announce,
+    receive::{received_json, signer_person},
 };
+use crate::objects::text::{text_of, title_and_body};
+use crate::rules::posting::moderates;
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::store::modlog::log;
+use crate::store::posts::post_by_ap_id;
 use crate::{
     fetch::fetch_json,
     html::sanitize_html,

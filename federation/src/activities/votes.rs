@@ -6,10 +6,11 @@
 
 use super::{
     commit_and_wake,
-    discussion::{ignore, post_by_ap_id, received_json, signer_person, store_reaction},
     post::announce,
+    receive::{ignore, received_json, signer_person},
 };
 use crate::store::lookup::community_by_row_id;
+use crate::store::posts::{post_by_ap_id, store_reaction};
 use crate::{protocol::ObjectActivity, queue::inbox::mark_done, Data, Error};
 use copse_entities::{reaction, received_activity};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};

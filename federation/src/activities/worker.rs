@@ -1,7 +1,7 @@
 //! The inbox worker: processes stored activities. Each activity's effects and its `done` mark
 //! commit in one transaction, so a crash never applies an activity twice or loses it.
 
-use super::{discussion, events, follow, post, remote_moderation, votes};
+use super::{events, follow, post, remote_moderation, votes};
 use crate::{
     metrics::Processed,
     protocol::domain_of,
@@ -144,7 +144,7 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         }
         ("Create" | "Update", "Event") => events::receive_event(data, row, from(json)?).await,
         ("Undo", "Like" | "EmojiReact" | "Dislike") => {
-            discussion::receive_undo_reaction(data, row, from(json)?).await
+            super::reactions::receive_undo_reaction(data, row, from(json)?).await
         }
         ("Undo", "Lock" | "Delete") => {
             remote_moderation::receive_undo(data, row, from(json)?).await
@@ -153,9 +153,9 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         ("Undo", "") => {
             // Only the id of the undone activity: a reaction or a join we store, or a follow.
             let undo: crate::protocol::Undo = from(json.clone())?;
-            match discussion::undone_id(&undo) {
-                Some(id) if discussion::is_reaction(&data.db, &id).await? => {
-                    discussion::receive_undo_reaction(data, row, undo).await
+            match super::reactions::undone_id(&undo) {
+                Some(id) if crate::store::posts::is_reaction(&data.db, &id).await? => {
+                    super::reactions::receive_undo_reaction(data, row, undo).await
                 }
                 Some(id) if events::is_stored_join(&data.db, &id).await? => {
                     events::receive_undo_join(data, row, &undo.actor, &undo.object).await
@@ -167,17 +167,19 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         ("Reject", _) => follow::receive_reject(data, row, from(json)?).await,
         ("Announce", _) => post::receive_announce(data, row, from(json)?).await,
         ("Create", "Note" | "Page" | "Article") => {
-            discussion::receive_create(data, row, from(json)?).await
+            super::posts::receive_create(data, row, from(json)?).await
         }
         ("Update", "Note" | "Page" | "Article") => {
-            discussion::receive_update(data, row, from(json)?).await
+            super::posts::receive_update(data, row, from(json)?).await
         }
-        ("Delete", _) => discussion::receive_delete(data, row, from(json)?).await,
-        ("Like" | "EmojiReact", _) => discussion::receive_reaction(data, row, from(json)?).await,
+        ("Delete", _) => super::posts::receive_delete(data, row, from(json)?).await,
+        ("Like" | "EmojiReact", _) => {
+            super::reactions::receive_reaction(data, row, from(json)?).await
+        }
         ("Dislike", _) => votes::receive_dislike(data, row, from(json)?).await,
         ("Lock", _) => remote_moderation::receive_lock(data, row, from(json)?).await,
         ("Add" | "Remove", _) => remote_moderation::receive_featured(data, row, from(json)?).await,
-        ("Flag", _) => discussion::receive_flag(data, row, from(json)?).await,
+        ("Flag", _) => super::flag::receive_flag(data, row, from(json)?).await,
         (kind, inner) => {
             let txn = crate::context::begin(&data.db).await?;
             mark_ignored(

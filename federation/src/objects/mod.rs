@@ -6,6 +6,7 @@ mod community;
 pub mod event;
 mod person;
 mod post;
+pub mod text;
 
 pub use community::group_of;
 pub use person::{instance_actor, person_of};

@@ -3,3 +3,4 @@
 pub mod lookup;
 pub mod members;
 pub mod modlog;
+pub mod posts;

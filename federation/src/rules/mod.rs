@@ -1,0 +1,3 @@
+//! Community rules, shared by what we receive and the local commands.
+
+pub mod posting;
