@@ -39,7 +39,6 @@ const LAYERS: &[&[&str]] = &[
 const KNOWN: &[&str] = &[
     "federation: activities/account_deletion -> activities/membership (circle)",
     "federation: activities/account_deletion -> activities/withdrawals (circle)",
-    "federation: activities/discussion -> activities/events (circle)",
     "federation: activities/discussion -> activities/post (circle)",
     "federation: activities/discussion -> activities/remote_moderation (circle)",
     "federation: activities/discussion -> activities/reply_mentions (circle)",
@@ -47,7 +46,6 @@ const KNOWN: &[&str] = &[
     "federation: activities/events -> activities/discussion (circle)",
     "federation: activities/events -> activities/event_forms (circle)",
     "federation: activities/events -> activities/membership (circle)",
-    "federation: activities/member_choices -> activities/events (circle)",
     "federation: activities/member_choices -> activities/membership (circle)",
     "federation: activities/membership -> activities/member_choices (circle)",
     "federation: activities/membership -> activities/post (circle)",

@@ -33,10 +33,10 @@ pub async fn current_object(
     c: &community::Model,
     author: Option<&person::Model>,
 ) -> Result<Value, ApiError> {
-    let event = events::event_of_post(db, p.id).await?;
+    let event = copse_federation::store::events::event_of_post(db, p.id).await?;
     if !p.visible() {
         return Ok(match event {
-            Some(_) => events::event_tombstone(p),
+            Some(_) => copse_federation::objects::event::event_tombstone(p),
             None => tombstone_of(p),
         });
     }
@@ -97,7 +97,7 @@ pub async fn current_objects(
         let event = events.get(&p.id);
         let object = if !p.visible() {
             match event {
-                Some(_) => events::event_tombstone(p),
+                Some(_) => copse_federation::objects::event::event_tombstone(p),
                 None => tombstone_of(p),
             }
         } else {
@@ -105,8 +105,14 @@ pub async fn current_objects(
                 .get(&p.author_id)
                 .ok_or_else(|| ApiError::not_found("author"))?;
             match event {
-                Some(e) => serde_json::to_value(event_of(p, e, c, author, &events::answer_hint(c)))
-                    .map_err(ApiError::internal)?,
+                Some(e) => serde_json::to_value(event_of(
+                    p,
+                    e,
+                    c,
+                    author,
+                    &copse_federation::rules::participation::answer_hint(c),
+                ))
+                .map_err(ApiError::internal)?,
                 None => {
                     let parent = p.parent_id.and_then(|id| parents.get(&id)).map(|u| &u.0);
                     serde_json::to_value(note_of(p, c, author, parent))

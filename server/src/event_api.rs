@@ -29,8 +29,9 @@ use copse_entities::{
     person, post,
 };
 use copse_federation::{
-    activities::events::{self, EventDetails, Outcome},
+    activities::events::{self, EventDetails},
     objects::event::{from_local, local_time, zone},
+    rules::participation::Outcome,
     Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -419,7 +420,9 @@ async fn event_json(data: &Data, p: &post::Model, e: &event::Model) -> Result<Va
         .one(&data.db)
         .await?;
     let tz = zone(&e.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let waiting = events::count_with(&data.db, p.id, ParticipantStatus::Waiting).await?;
+    let waiting =
+        copse_federation::store::events::count_with(&data.db, p.id, ParticipantStatus::Waiting)
+            .await?;
     let place = e.has_place().then(|| {
         json!({
             "name": e.place_name,
@@ -464,7 +467,7 @@ async fn event_json(data: &Data, p: &post::Model, e: &event::Model) -> Result<Va
 
 async fn find_event(data: &Data, id: i64) -> Result<(post::Model, event::Model), ApiError> {
     let p = find_post(data, id).await?;
-    let e = events::event_of_post(&data.db, p.id)
+    let e = copse_federation::store::events::event_of_post(&data.db, p.id)
         .await?
         .ok_or_else(|| ApiError::not_found("event"))?;
     Ok((p, e))
@@ -655,7 +658,7 @@ async fn http_get_participants(
         ParticipantStatus::Invited,
         ParticipantStatus::Rejected,
     ];
-    let rows = events::participants(&data.db, p.id, &all).await?;
+    let rows = copse_federation::store::events::participants(&data.db, p.id, &all).await?;
     let items: Vec<Value> = rows
         .iter()
         .map(|(r, who)| {

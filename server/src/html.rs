@@ -294,11 +294,10 @@ pub async fn thread_page(
             }
         }
     };
-    let details =
-        match copse_federation::activities::events::event_of_post(&data.db, topic.id).await? {
-            Some(e) if topic.visible() => event_details(data, &topic, &e),
-            _ => String::new(),
-        };
+    let details = match copse_federation::store::events::event_of_post(&data.db, topic.id).await? {
+        Some(e) if topic.visible() => event_details(data, &topic, &e),
+        _ => String::new(),
+    };
     let mut body = format!(
         "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>{}{}</h1>{}{details}{}",
         escape_html(c.ap_id.as_str()),

@@ -22,7 +22,6 @@ use copse_entities::{
     activity, community, community_follower, community_follower::Role, person, post, DbUrl,
 };
 use copse_federation::{
-    activities::events,
     inbox::{ingest, IncomingRequest, Ingested},
     objects::{
         event::event_of, group_of, instance_actor, note_of, person_of, replies_of, thread_context,
@@ -548,7 +547,7 @@ async fn http_get_post(
         }
         if !post.visible() {
             let tombstone = match view.event {
-                Some(_) => events::event_tombstone(post),
+                Some(_) => copse_federation::objects::event::event_tombstone(post),
                 None => tombstone_of(post),
             };
             let mut res = activity_json(WithContext::new(tombstone));
@@ -556,7 +555,7 @@ async fn http_get_post(
             return Ok(res);
         }
         if let Some(e) = &view.event {
-            let hint = events::answer_hint(&view.community);
+            let hint = copse_federation::rules::participation::answer_hint(&view.community);
             let object = event_of(post, e, &view.community, &view.author, &hint);
             return Ok(activity_json(WithContext::new(object)));
         }

@@ -250,7 +250,7 @@ pub async fn edit(
 
 /// Events change through their own API, which keeps their details and the Group's `Update`.
 async fn not_an_event(data: &Data, p: &post::Model) -> Result<(), Error> {
-    if super::events::event_of_post(&data.db, p.id)
+    if crate::store::events::event_of_post(&data.db, p.id)
         .await?
         .is_some()
     {

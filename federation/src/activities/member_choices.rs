@@ -254,7 +254,7 @@ pub async fn take_reply(
         // "No" in reply to the rules is not agreement.
         let agrees = !has_agreed(&c, &m)
             && answers_our_note(txn, &c, author, note).await?
-            && super::events::rsvp_intent(&html, &c) != Some(false);
+            && crate::rules::participation::rsvp_intent(&html, &c) != Some(false);
         if agrees {
             record_agreement(txn, &c, author.id).await?;
             log(

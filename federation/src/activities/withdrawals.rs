@@ -3,7 +3,9 @@
 //! whose account was deleted loses all their answers. Either way, places they held go to the
 //! next people waiting.
 
-use super::events::{locked_event, promote, tell, Outcome};
+use super::events::{promote, tell};
+use crate::rules::participation::Outcome;
+use crate::store::events::locked_event;
 use crate::store::lookup::community_by_row_id;
 use crate::{Data, Error};
 use copse_entities::{

@@ -157,7 +157,7 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
                 Some(id) if crate::store::posts::is_reaction(&data.db, &id).await? => {
                     super::reactions::receive_undo_reaction(data, row, undo).await
                 }
-                Some(id) if events::is_stored_join(&data.db, &id).await? => {
+                Some(id) if crate::store::events::is_stored_join(&data.db, &id).await? => {
                     events::receive_undo_join(data, row, &undo.actor, &undo.object).await
                 }
                 _ => follow::receive_undo_follow(data, row, from(json)?).await,
@@ -202,7 +202,7 @@ async fn is_join_answer(data: &Data, json: &Value) -> Result<bool, Error> {
         .and_then(Value::as_str)
         .and_then(|s| url::Url::parse(s).ok())
     {
-        Some(id) => events::is_stored_join(&data.db, &id).await,
+        Some(id) => crate::store::events::is_stored_join(&data.db, &id).await,
         None => Ok(false),
     }
 }

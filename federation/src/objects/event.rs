@@ -275,3 +275,10 @@ pub fn fields_of(ev: &Event, post_id: i64, community_id: i64) -> Result<event::M
         remaining_capacity: count(ev.remaining_attendee_capacity),
     })
 }
+
+/// What a deleted event dereferences to.
+pub fn event_tombstone(p: &post::Model) -> Value {
+    let mut t = super::tombstone_of(p);
+    t["formerType"] = Value::String("Event".into());
+    t
+}

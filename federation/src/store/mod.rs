@@ -1,5 +1,6 @@
 //! Row lookups and writes shared by what we receive, what we send and the local commands.
 
+pub mod events;
 pub mod lookup;
 pub mod members;
 pub mod modlog;

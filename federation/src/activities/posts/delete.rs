@@ -87,7 +87,7 @@ pub async fn receive_announced_delete(
     let txn = crate::context::begin(&data.db).await?;
     // The group deletes the events it holds; for anything else its Delete is a removal.
     let group_event = delete.actor == community.ap_id.0
-        && crate::activities::events::event_of_post(&txn, p.id)
+        && crate::store::events::event_of_post(&txn, p.id)
             .await?
             .is_some();
     if author.ap_id.0 == delete.actor || group_event {
