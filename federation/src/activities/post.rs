@@ -332,16 +332,8 @@ pub async fn receive_announce(
                 && note.updated.or(note.published)
                     < existing.updated.or(Some(existing.published)) => {}
         Some(existing) if existing.author_id == author.id => {
-            let (title, content) = match existing.topic_id {
-                None => crate::objects::text::title_and_body(&note),
-                Some(_) => (
-                    String::new(),
-                    crate::limits::sanitize_html_within(
-                        note.content.as_deref().unwrap_or_default(),
-                        crate::limits::MAX_CONTENT,
-                    ),
-                ),
-            };
+            let (title, content) =
+                crate::objects::text::stored_text(&note, existing.topic_id.is_some());
             post::Entity::update(post::ActiveModel {
                 id: Set(existing.id),
                 title: Set(title),

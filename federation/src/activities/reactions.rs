@@ -1,5 +1,6 @@
 //! Reactions received: `Like` and FEP-c0e0 `EmojiReact`, and their `Undo`.
 
+use crate::activities::receive::{person_on_post, OnPost};
 use crate::activities::{
     commit_and_wake,
     post::announce,
@@ -37,26 +38,15 @@ pub async fn receive_reaction(
     row: &received_activity::Model,
     act: ObjectActivity,
 ) -> Result<(), Error> {
-    if act.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "reaction actor is not the signer".into(),
-        ));
-    }
     let emoji = emoji_of(&act)?;
-    let person = signer_person(data, &act.actor).await?;
-    let Some(target) = act.object.first() else {
-        return Err(Error::InvalidActivity("reaction to nothing".into()));
-    };
-    let Some(p) = post_by_ap_id(&data.db, target).await? else {
+    let Some(OnPost {
+        person,
+        post: p,
+        community,
+    }) = person_on_post(data, row, &act, "reaction").await?
+    else {
         return ignore(data, row, "a reaction to a post not stored here").await;
     };
-    let community = community_by_row_id(&data.db, p.community_id).await?;
-    if crate::store::members::active_ban(&data.db, community.id, person.id)
-        .await?
-        .is_some()
-    {
-        return Err(Error::Forbidden("banned from the community".into()));
-    }
     let txn = crate::context::begin(&data.db).await?;
     // A Like is also a vote (Lemmy): it replaces the person's Dislike.
     let replaced = act.kind == "Like"

@@ -1,12 +1,14 @@
 //! What every received activity's handler needs: the stored activity, its signer as a person,
-//! and marking it ignored.
+//! the checks of a person acting on a stored post, and marking it ignored.
 
+use crate::protocol::ObjectActivity;
+use crate::store::{lookup::community_by_row_id, members::active_ban, posts::post_by_ap_id};
 use crate::{
     fetch::{cached_actor, ActorRef},
     queue::inbox::mark_ignored,
     Data, Error,
 };
-use copse_entities::{person, received_activity};
+use copse_entities::{community, person, post, received_activity};
 use serde_json::Value;
 use url::Url;
 
@@ -31,4 +33,49 @@ pub async fn signer_person(data: &Data, actor: &Url) -> Result<person::Model, Er
             "only people post, edit and react".into(),
         )),
     }
+}
+
+/// A person's activity about a stored post (a reaction, a vote), checked: the signer is its
+/// actor, a person, not banned from the post's community.
+pub struct OnPost {
+    /// Who acts.
+    pub person: person::Model,
+    /// The post acted on.
+    pub post: post::Model,
+    /// The post's community.
+    pub community: community::Model,
+}
+
+/// Checks a person's `act` about one post; `None` when the post is not stored here. `what`
+/// names the activity in the errors ("reaction", "Dislike").
+pub async fn person_on_post(
+    data: &Data,
+    row: &received_activity::Model,
+    act: &ObjectActivity,
+    what: &str,
+) -> Result<Option<OnPost>, Error> {
+    if act.actor != row.actor.0 {
+        return Err(Error::InvalidActivity(format!(
+            "{what} actor is not the signer"
+        )));
+    }
+    let person = signer_person(data, &act.actor).await?;
+    let Some(target) = act.object.first() else {
+        return Err(Error::InvalidActivity(format!("{what} of nothing")));
+    };
+    let Some(post) = post_by_ap_id(&data.db, target).await? else {
+        return Ok(None);
+    };
+    let community = community_by_row_id(&data.db, post.community_id).await?;
+    if active_ban(&data.db, community.id, person.id)
+        .await?
+        .is_some()
+    {
+        return Err(Error::Forbidden("banned from the community".into()));
+    }
+    Ok(Some(OnPost {
+        person,
+        post,
+        community,
+    }))
 }

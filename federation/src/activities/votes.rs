@@ -4,13 +4,13 @@
 //! turn, and an `Undo` of either takes the vote back, whether it names the vote by id or (as
 //! Lemmy does) re-sends it under a new id.
 
+use super::receive::{person_on_post, OnPost};
 use super::{
     commit_and_wake,
     post::announce,
-    receive::{ignore, received_json, signer_person},
+    receive::{ignore, received_json},
 };
-use crate::store::lookup::community_by_row_id;
-use crate::store::posts::{post_by_ap_id, store_reaction};
+use crate::store::posts::store_reaction;
 use crate::{protocol::ObjectActivity, queue::inbox::mark_done, Data, Error};
 use copse_entities::{reaction, received_activity};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
@@ -67,25 +67,14 @@ pub async fn receive_dislike(
     row: &received_activity::Model,
     act: ObjectActivity,
 ) -> Result<(), Error> {
-    if act.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Dislike actor is not the signer".into(),
-        ));
-    }
-    let person = signer_person(data, &act.actor).await?;
-    let Some(target) = act.object.first() else {
-        return Err(Error::InvalidActivity("Dislike of nothing".into()));
-    };
-    let Some(p) = post_by_ap_id(&data.db, target).await? else {
+    let Some(OnPost {
+        person,
+        post: p,
+        community,
+    }) = person_on_post(data, row, &act, "Dislike").await?
+    else {
         return ignore(data, row, "a vote on a post not stored here").await;
     };
-    let community = community_by_row_id(&data.db, p.community_id).await?;
-    if crate::store::members::active_ban(&data.db, community.id, person.id)
-        .await?
-        .is_some()
-    {
-        return Err(Error::Forbidden("banned from the community".into()));
-    }
     let txn = crate::context::begin(&data.db).await?;
     let replaced = clear_opposite(&txn, p.id, person.id, reaction::DISLIKE).await?;
     let stored = store_reaction(&txn, &act.id, p.id, person.id, reaction::DISLIKE).await?;

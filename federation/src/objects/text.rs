@@ -94,6 +94,19 @@ pub fn title_and_body(note: &Note) -> (String, String) {
     split_title(&html)
 }
 
+/// Title and HTML body of a received post as stored: a topic's from [`title_and_body`], a
+/// reply's body alone (replies have no title).
+pub fn stored_text(note: &Note, reply: bool) -> (String, String) {
+    if !reply {
+        return title_and_body(note);
+    }
+    let body = crate::limits::sanitize_html_within(
+        note.content.as_deref().unwrap_or_default(),
+        crate::limits::MAX_CONTENT,
+    );
+    (String::new(), body)
+}
+
 /// The mentions and hashtags of a note, kept as `tag` objects (other tags are dropped).
 pub fn tags_of(tags: &[Value]) -> Option<String> {
     let kept: Vec<Value> = tags

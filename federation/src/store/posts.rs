@@ -1,7 +1,7 @@
 //! Posts, reactions and reports as rows: looked up by id, stored, tombstoned.
 
 use crate::{
-    objects::text::{tags_of, title_and_body},
+    objects::text::{stored_text, tags_of},
     protocol::Note,
     Error,
 };
@@ -46,16 +46,7 @@ pub async fn store_post(
     local: bool,
 ) -> Result<post::Model, Error> {
     let now = Utc::now();
-    let (title, content) = match parent {
-        None => title_and_body(note),
-        Some(_) => (
-            String::new(),
-            crate::limits::sanitize_html_within(
-                note.content.as_deref().unwrap_or_default(),
-                crate::limits::MAX_CONTENT,
-            ),
-        ),
-    };
+    let (title, content) = stored_text(note, parent.is_some());
     let row = post::Entity::insert(post::ActiveModel {
         id: NotSet,
         ap_id: Set(DbUrl(note.id.clone())),

@@ -9,7 +9,7 @@ use crate::activities::{
 use crate::store::lookup::community_by_row_id;
 use crate::store::posts::post_by_ap_id;
 use crate::{
-    objects::text::{tags_of, title_and_body},
+    objects::text::{stored_text, tags_of},
     protocol::CreateNote,
     queue::inbox::mark_done,
     Data, Error,
@@ -44,16 +44,7 @@ pub async fn receive_update(
         return Err(Error::Forbidden("banned from the community".into()));
     }
     let txn = crate::context::begin(&data.db).await?;
-    let (title, content) = match existing.topic_id {
-        None => title_and_body(note),
-        Some(_) => (
-            String::new(),
-            crate::limits::sanitize_html_within(
-                note.content.as_deref().unwrap_or_default(),
-                crate::limits::MAX_CONTENT,
-            ),
-        ),
-    };
+    let (title, content) = stored_text(note, existing.topic_id.is_some());
     post::Entity::update(post::ActiveModel {
         id: Set(existing.id),
         title: Set(title),
