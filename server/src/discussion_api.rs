@@ -2,6 +2,7 @@
 //! deletions by authors, moderation by facilitators (removal, locks, pins, the report queue),
 //! reactions, and reading threads. Topic lists and a person's posts are in `listing_api`.
 
+use crate::fields::check_title;
 use crate::{
     accounts,
     api::{resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser},
@@ -153,17 +154,6 @@ pub struct ReportQuery {
     /// `open` (the default), `resolved`, `dismissed` or `all`.
     #[serde(default)]
     pub status: Option<String>,
-}
-
-pub(crate) fn check_title(title: &str) -> Result<String, ApiError> {
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(ApiError::invalid(
-            "title",
-            "title must be 1 to 200 characters",
-        ));
-    }
-    Ok(title.to_string())
 }
 
 fn check_body(content: &str) -> Result<(), ApiError> {
