@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use chrono::Utc;
 use copse_entities::{
     community::{self, MembershipPolicy, PostingPolicy, WelcomeMode},
-    community_follower::Role,
+    community_follower::{self, Role},
     local_user, person, DbUrl,
 };
 use copse_federation::{signatures::generate_keypair, urls::Urls, Data};
@@ -161,7 +161,7 @@ pub async fn create_community(
         ap_id: Set(DbUrl(id.clone())),
         name: Set(new.name.clone()),
         title: Set(title.to_string()),
-        summary: Set(new.summary.as_deref().map(crate::api::render_markdown)),
+        summary: Set(new.summary.as_deref().map(crate::markdown::render_markdown)),
         inbox: Set(DbUrl(urls.community_part(&new.name, "inbox"))),
         shared_inbox: Set(Some(DbUrl(urls.shared_inbox()))),
         key_id: Set(DbUrl(Urls::key_id(&id))),
@@ -273,7 +273,7 @@ pub async fn update_community(
             if t.trim().is_empty() {
                 None
             } else {
-                Some(crate::api::render_markdown(&t))
+                Some(crate::markdown::render_markdown(&t))
             }
         })
     };
@@ -373,4 +373,17 @@ pub async fn local_community(
         .filter(community::Column::Name.eq(name))
         .one(db)
         .await
+}
+
+/// Counts a community's accepted followers.
+pub async fn follower_count(
+    db: &impl sea_orm::ConnectionTrait,
+    community_id: i64,
+) -> Result<u64, ApiError> {
+    use sea_orm::PaginatorTrait;
+    Ok(community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(community_id))
+        .filter(community_follower::Column::Pending.eq(false))
+        .count(db)
+        .await?)
 }

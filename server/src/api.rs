@@ -2,7 +2,7 @@
 //! change the database and hand events to the federation crate; they never build ActivityPub.
 
 pub use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
-use crate::{accounts, error::ApiError, routes::follower_count, AppState};
+use crate::{accounts, accounts::follower_count, error::ApiError, AppState};
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts, State},
     http::{header, request::Parts, StatusCode},
@@ -23,7 +23,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// The API routes.
+/// The routes of the account, communities and follows; the router merges each resource's own.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/me", get(http_get_me))
@@ -33,10 +33,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/follows",
             post(http_post_follow).delete(http_delete_follow),
         )
-        .merge(crate::membership_api::router())
-        .merge(crate::discussion_api::router())
-        .merge(crate::event_api::router())
-        .merge(crate::profile_api::router())
 }
 
 pub use crate::markdown::render_markdown;
@@ -137,7 +133,7 @@ async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiE
         "handle": format!("{}@{}", c.name, data.settings.domain),
         "title": c.title,
         "summary": c.summary,
-        "followers": follower_count(data, c.id).await?,
+        "followers": follower_count(&data.db, c.id).await?,
         "topics": posts,
         "membership_policy": c.membership_policy,
         "topic_policy": c.topic_policy,

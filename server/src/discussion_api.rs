@@ -1,8 +1,11 @@
 //! The discussion API: topics and replies (markdown in, sanitised HTML out), edits and
-//! deletions by authors, moderation by facilitators (removal, locks, pins, the report queue),
-//! reactions, and reading threads. Topic lists and a person's posts are in `listing_api`.
+//! deletions by authors, moderation by facilitators (removal, locks, pins), reactions, and
+//! reading threads. Topic lists and a person's posts are in `listing_api`, the report queue in
+//! `reports_api`.
 
 use crate::fields::check_title;
+use crate::post_lookups::{community_of, find_post, require_moderator};
+use crate::post_views::{counts, post_json, Counts};
 use crate::{
     accounts,
     api::{resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser},
@@ -17,21 +20,15 @@ use axum::{
     routing::{get, post, put},
     Json, Router,
 };
-use copse_entities::{
-    community, person, post, reaction,
-    report::{self, ReportStatus},
-};
+use copse_entities::{community, person, post, reaction};
 use copse_federation::{
     activities::discussion::{self, NewPost},
     Data,
 };
-use sea_orm::{
-    sea_query::{Expr, ExprTrait},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Most replies shown in one thread.
 const THREAD_MAX: u64 = 2000;
@@ -47,7 +44,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/communities/{name}/topics",
             get(crate::listing_api::http_get_topics),
         )
-        .route("/api/v1/communities/{name}/reports", get(http_get_reports))
         .route(
             "/api/v1/posts/{id}",
             get(http_get_thread)
@@ -62,8 +58,6 @@ pub fn router() -> Router<AppState> {
             "/api/v1/posts/{id}/reactions",
             post(http_post_reaction).delete(http_delete_reaction),
         )
-        .route("/api/v1/posts/{id}/reports", post(http_post_report))
-        .route("/api/v1/reports/{id}/resolve", post(http_post_resolve))
         .route(
             "/api/v1/people/{handle}/posts",
             get(crate::listing_api::http_get_person_posts),
@@ -103,15 +97,6 @@ pub struct EditForm {
     pub content: Option<String>,
 }
 
-/// Request body of `POST /api/v1/posts/{id}/remove` and `.../reports`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonForm {
-    /// Why.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
 /// Request body of `PUT /api/v1/posts/{id}/lock`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -137,25 +122,6 @@ pub struct ReactionForm {
     pub emoji: Option<String>,
 }
 
-/// Request body of `POST /api/v1/reports/{id}/resolve`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ResolveForm {
-    /// `resolved` or `dismissed`.
-    pub status: ReportStatus,
-    /// What was decided.
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// Query of the report queue.
-#[derive(Debug, Deserialize)]
-pub struct ReportQuery {
-    /// `open` (the default), `resolved`, `dismissed` or `all`.
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
 fn check_body(content: &str) -> Result<(), ApiError> {
     if content.trim().is_empty() {
         return Err(ApiError::invalid("content", "content must not be empty"));
@@ -167,142 +133,6 @@ fn check_body(content: &str) -> Result<(), ApiError> {
         ));
     }
     Ok(())
-}
-
-pub(crate) async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {
-    post::Entity::find_by_id(id)
-        .one(&data.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("post"))
-}
-
-pub(crate) async fn community_of(
-    data: &Data,
-    p: &post::Model,
-) -> Result<community::Model, ApiError> {
-    community::Entity::find_by_id(p.community_id)
-        .one(&data.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))
-}
-
-/// Requires a facilitator or coordinator of the post's community (instance admins pass).
-pub(crate) async fn require_moderator(
-    data: &Data,
-    c: &community::Model,
-    auth: &AuthUser,
-) -> Result<(), ApiError> {
-    if auth.user.admin
-        || copse_federation::rules::posting::moderates(&data.db, c, &auth.person).await?
-    {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "only facilitators and coordinators may do this",
-    ))
-}
-
-pub(crate) fn author_json(a: &person::Model) -> Value {
-    json!({
-        "id": a.ap_id,
-        "local_id": a.id,
-        "name": a.name,
-        "display_name": a.display_name,
-        "avatar": a.avatar,
-        "local": a.local,
-        "deleted": a.deleted_at.is_some(),
-    })
-}
-
-/// Reply counts of topics and reaction counts of posts.
-pub(crate) struct Counts {
-    replies: HashMap<i64, i64>,
-    reactions: HashMap<i64, BTreeMap<String, i64>>,
-}
-
-pub(crate) async fn counts(
-    db: &impl ConnectionTrait,
-    posts: &[post::Model],
-) -> Result<Counts, ApiError> {
-    let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
-    let replies: Vec<(Option<i64>, i64)> = post::Entity::find()
-        .select_only()
-        .column(post::Column::TopicId)
-        .column_as(Expr::col(post::Column::Id).count(), "n")
-        .filter(post::Column::TopicId.is_in(ids.clone()))
-        .filter(post::Column::Deleted.eq(false))
-        .filter(post::Column::Removed.eq(false))
-        .group_by(post::Column::TopicId)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let rows: Vec<(i64, String, i64)> = reaction::Entity::find()
-        .select_only()
-        .column(reaction::Column::PostId)
-        .column(reaction::Column::Emoji)
-        .column_as(Expr::col(reaction::Column::Id).count(), "n")
-        .filter(reaction::Column::PostId.is_in(ids))
-        .group_by(reaction::Column::PostId)
-        .group_by(reaction::Column::Emoji)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut reactions: HashMap<i64, BTreeMap<String, i64>> = HashMap::new();
-    for (post_id, emoji, n) in rows {
-        reactions.entry(post_id).or_default().insert(emoji, n);
-    }
-    Ok(Counts {
-        replies: replies
-            .into_iter()
-            .filter_map(|(t, n)| t.map(|t| (t, n)))
-            .collect(),
-        reactions,
-    })
-}
-
-pub(crate) fn post_json(
-    p: &post::Model,
-    c: &community::Model,
-    author: Option<&person::Model>,
-    counts: &Counts,
-) -> Value {
-    let visible = p.visible();
-    let mut reactions = counts.reactions.get(&p.id).cloned().unwrap_or_default();
-    // A dislike is a vote (Lemmy's), not a reaction.
-    let dislikes = reactions.remove(reaction::DISLIKE).unwrap_or(0);
-    let mut v = json!({
-        "id": p.ap_id,
-        "local_id": p.id,
-        "community": c.ap_id,
-        "author": author.map(author_json),
-        "title": p.title,
-        "url": if visible { p.url.as_ref().map(|u| u.0.as_str()) } else { None },
-        "content": if visible { p.content.as_str() } else { "" },
-        "source": if visible { p.source.as_deref() } else { None },
-        "published": p.published,
-        "updated": p.updated,
-        "parent": p.parent_id,
-        "topic": p.topic_id,
-        "deleted": p.deleted,
-        "removed": p.removed,
-        "tags": p.tags.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(json!([])),
-        "reaction_count": reactions.values().sum::<i64>(),
-        "reactions": reactions,
-        "dislike_count": dislikes,
-    });
-    if p.topic_id.is_none() {
-        if let Some(o) = v.as_object_mut() {
-            o.insert("locked".into(), p.locked.into());
-            o.insert("pinned".into(), p.pinned.into());
-            o.insert("last_activity".into(), json!(p.last_activity));
-            o.insert(
-                "reply_count".into(),
-                counts.replies.get(&p.id).copied().unwrap_or(0).into(),
-            );
-        }
-    }
-    v
 }
 
 async fn http_post_topic(
@@ -458,13 +288,6 @@ async fn http_post_remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-fn check_reason(reason: &Option<String>) -> Result<(), ApiError> {
-    if reason.as_ref().is_some_and(|r| r.len() > 5000) {
-        return Err(ApiError::invalid("reason", "at most 5000 bytes"));
-    }
-    Ok(())
-}
-
 async fn http_put_lock(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -533,105 +356,6 @@ async fn http_delete_reaction(
     }
 }
 
-async fn http_post_report(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(form): ApiJson<ReasonForm>,
-) -> Result<StatusCode, ApiError> {
-    let data = state.to_request_data();
-    check_reason(&form.reason)?;
-    let p = find_post(&data, id).await?;
-    discussion::report_post(&data, &p, &auth.person, form.reason).await?;
-    Ok(StatusCode::ACCEPTED)
-}
-
-async fn http_get_reports(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    ApiPath(name): ApiPath<String>,
-    ApiQuery(q): ApiQuery<ReportQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let data = state.to_request_data();
-    let c = accounts::local_community(&data.db, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
-    require_moderator(&data, &c, &auth).await?;
-    let mut query = report::Entity::find().filter(report::Column::CommunityId.eq(c.id));
-    query = match q.status.as_deref().unwrap_or("open") {
-        "all" => query,
-        "open" => query.filter(report::Column::Status.eq(ReportStatus::Open)),
-        "resolved" => query.filter(report::Column::Status.eq(ReportStatus::Resolved)),
-        "dismissed" => query.filter(report::Column::Status.eq(ReportStatus::Dismissed)),
-        _ => {
-            return Err(ApiError::invalid(
-                "status",
-                "status is open, resolved, dismissed or all",
-            ))
-        }
-    };
-    let rows = query
-        .order_by_desc(report::Column::Id)
-        .limit(200)
-        .all(&data.db)
-        .await?;
-    let posts: HashMap<i64, post::Model> = post::Entity::find()
-        .filter(post::Column::Id.is_in(rows.iter().filter_map(|r| r.post_id)))
-        .all(&data.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let people = accounts::people_by_id(&data.db, rows.iter().filter_map(|r| r.person_id)).await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "reporter": r.reporter,
-                "reason": r.reason,
-                "status": r.status,
-                "post": r.post_id.and_then(|id| posts.get(&id)).map(|p| json!({
-                    "id": p.ap_id, "local_id": p.id, "title": p.title, "content": p.content,
-                })),
-                "person": r.person_id.and_then(|id| people.get(&id)).map(author_json),
-                "resolver": r.resolver,
-                "resolution": r.resolution,
-                "created_at": r.created_at,
-                "resolved_at": r.resolved_at,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "items": items })))
-}
-
-async fn http_post_resolve(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(form): ApiJson<ResolveForm>,
-) -> Result<StatusCode, ApiError> {
-    let data = state.to_request_data();
-    if form.status == ReportStatus::Open {
-        return Err(ApiError::invalid(
-            "status",
-            "status is resolved or dismissed",
-        ));
-    }
-    check_reason(&form.note)?;
-    let r = report::Entity::find_by_id(id)
-        .one(&data.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("report"))?;
-    let c = community::Entity::find_by_id(r.community_id)
-        .one(&data.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
-    require_moderator(&data, &c, &auth).await?;
-    discussion::resolve_report(&data, &r, &auth.person, form.status, form.note).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 /// A topic with its replies nested under the posts they answer.
 async fn http_get_thread(
     State(state): State<AppState>,
@@ -691,4 +415,21 @@ async fn http_get_thread(
         o.insert("requested".into(), json!(p.id));
     }
     Ok(Json(out))
+}
+
+/// Request body of `POST /api/v1/posts/{id}/remove` and `.../reports`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonForm {
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A moderation reason or note: at most 5,000 bytes.
+pub fn check_reason(reason: &Option<String>) -> Result<(), ApiError> {
+    if reason.as_ref().is_some_and(|r| r.len() > 5000) {
+        return Err(ApiError::invalid("reason", "at most 5000 bytes"));
+    }
+    Ok(())
 }

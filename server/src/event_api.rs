@@ -8,12 +8,13 @@ use crate::{
         community_to_read, known_person, resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser,
         PageQuery,
     },
-    discussion_api::{author_json, community_of, find_post, require_moderator},
     error::ApiError,
     event_form::{details_of, EventForm},
     fields::check_short,
     ical,
     markdown::render_post,
+    post_lookups::{community_of, find_post, require_moderator},
+    post_views::author_json,
     AppState,
 };
 use axum::{

@@ -3,7 +3,6 @@
 use crate::{
     error::ApiError,
     listing_api::{topics, Sort},
-    routes::follower_count,
     AppState,
 };
 use axum::{
@@ -68,7 +67,7 @@ pub async fn community_page(
     c: &community::Model,
     tag: Option<&str>,
 ) -> Result<Response, ApiError> {
-    let followers = follower_count(data, c.id).await?;
+    let followers = crate::accounts::follower_count(&data.db, c.id).await?;
     let posts = topics(&data.db, c, Sort::Active, tag, 0, 20).await?;
     let policy = match c.membership_policy {
         copse_entities::community::MembershipPolicy::Open => "open to all",

@@ -4,8 +4,8 @@
 use crate::{
     accounts,
     api::{known_person, resolve_handle, ApiPath, ApiQuery, AuthUser, PageQuery},
-    discussion_api::{author_json, counts, post_json},
     error::ApiError,
+    post_views::{author_json, counts, post_json},
     AppState,
 };
 use axum::{extract::State, Json};

@@ -277,7 +277,7 @@ async fn http_get_members(
     let data = state.to_request_data();
     let c = community(&data, &name).await?;
     // Everyone counts; only those who chose to be listed are shown.
-    let total = crate::routes::follower_count(&data, c.id).await?;
+    let total = crate::accounts::follower_count(&data.db, c.id).await?;
     let items: Vec<Value> = members_of(&data, &c, false)
         .await?
         .into_iter()

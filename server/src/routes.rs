@@ -114,6 +114,11 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(inboxes)
         .merge(activities)
         .merge(api::router())
+        .merge(crate::membership_api::router())
+        .merge(crate::discussion_api::router())
+        .merge(crate::reports_api::router())
+        .merge(crate::event_api::router())
+        .merge(crate::profile_api::router())
         .fallback(http_not_found)
         .method_not_allowed_fallback(http_method_not_allowed)
         .layer(middleware::from_fn_with_state(
@@ -238,15 +243,6 @@ async fn find_community(data: &Data, name: &str) -> Result<community::Model, Api
     accounts::local_community(&data.db, name)
         .await?
         .ok_or_else(|| ApiError::not_found("community"))
-}
-
-/// Counts a community's accepted followers.
-pub async fn follower_count(data: &Data, community_id: i64) -> Result<u64, ApiError> {
-    Ok(community_follower::Entity::find()
-        .filter(community_follower::Column::CommunityId.eq(community_id))
-        .filter(community_follower::Column::Pending.eq(false))
-        .count(&data.db)
-        .await?)
 }
 
 /// Query of a community's page: `tag` shows only the topics with that hashtag (the links of
@@ -376,7 +372,7 @@ async fn http_get_community_followers(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = find_community(&data, &name).await?;
-    let total = follower_count(&data, community.id).await?;
+    let total = crate::accounts::follower_count(&data.db, community.id).await?;
     // Only the count is public, in the shape Lemmy reads (see `CountedCollection`).
     Ok(activity_json(WithContext::new(CountedCollection {
         id: data.urls.community_part(&name, "followers"),
