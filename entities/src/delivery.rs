@@ -26,6 +26,9 @@ pub struct Model {
     pub activity_id: i64,
     /// The target inbox.
     pub inbox: DbUrl,
+    /// The activity this one follows to the same inbox (the FEP-1b12 form of a topic, for its
+    /// bare form): not sent while that one's delivery to this inbox is still pending.
+    pub after_activity_id: Option<i64>,
     /// The target's origin (`instance.domain`).
     pub domain: String,
     /// Where it stands.

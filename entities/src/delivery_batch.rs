@@ -1,4 +1,5 @@
-//! The first attempt of a fan-out: up to 256 target inboxes of one activity in one row. A
+//! The first attempt of a fan-out: up to 256 target inboxes of one activity (and of the
+//! activities that follow it to the same targets) in one row. A
 //! worker claims the row, sends to its targets, and writes what was not delivered as
 //! `delivery` rows, which retry one by one.
 
@@ -17,6 +18,10 @@ pub struct Model {
     /// inboxes next to each other.
     #[sea_orm(column_type = "Text")]
     pub targets: String,
+    /// The activities each target gets after `activity_id`, in order, over the same
+    /// connection, as a JSON array of `activity` ids (both forms of a topic); `NULL` for none.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub then_activities: Option<String>,
     /// When it is due (when it was queued).
     pub next_attempt_at: DateTimeUtc,
     /// A worker holds it until then; after that another may take it (crash recovery).

@@ -17,6 +17,7 @@ mod m20261201_000012_remote_ids;
 mod m20261201_000013_instance_software;
 mod m20261201_000014_member_choices;
 mod m20261201_000015_read_indexes;
+mod m20261201_000016_delivery_sequences;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_instance_software::Migration),
             Box::new(m20261201_000014_member_choices::Migration),
             Box::new(m20261201_000015_read_indexes::Migration),
+            Box::new(m20261201_000016_delivery_sequences::Migration),
         ]
     }
 }

@@ -294,14 +294,19 @@ impl Queries {
         })
     }
 
-    /// Targets of batches not yet attempted (each batch holds a JSON array of them).
+    /// Deliveries of batches not yet attempted: each target gets the batch's own activity and
+    /// every one of `then_activities` (both JSON arrays).
     async fn batch_targets(&self, db: &impl ConnectionTrait) -> Result<i64, DbErr> {
         let sql = match self.backend {
             DatabaseBackend::Postgres => {
-                "SELECT CAST(COALESCE(SUM(json_array_length(CAST(targets AS json))), 0) AS BIGINT) \
-                 FROM delivery_batch"
+                "SELECT CAST(COALESCE(SUM(json_array_length(CAST(targets AS json)) \
+                   * (1 + COALESCE(json_array_length(CAST(then_activities AS json)), 0))), 0) \
+                   AS BIGINT) FROM delivery_batch"
             }
-            _ => "SELECT COALESCE(SUM(json_array_length(targets)), 0) FROM delivery_batch",
+            _ => {
+                "SELECT COALESCE(SUM(json_array_length(targets) \
+                   * (1 + COALESCE(json_array_length(then_activities), 0))), 0) FROM delivery_batch"
+            }
         };
         self.count(db, sql, Utc::now()).await
     }

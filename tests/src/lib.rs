@@ -163,8 +163,8 @@ impl TestInstance {
         self.instance().db()
     }
 
-    /// Deliveries still queued: stored retries and failures, and targets of batches not yet
-    /// attempted.
+    /// Deliveries still queued: stored retries and failures, and those of batches not yet
+    /// attempted (each target gets every form of its batch).
     pub async fn queued_deliveries(&self) -> usize {
         use copse_entities::{delivery, delivery_batch};
         use sea_orm::{EntityTrait, PaginatorTrait};
@@ -179,9 +179,15 @@ impl TestInstance {
         let targets: usize = batches
             .iter()
             .map(|b| {
+                let forms = 1 + b.then_activities.as_deref().map_or(0, |t| {
+                    serde_json::from_str::<Vec<i64>>(t)
+                        .expect("then_activities")
+                        .len()
+                });
                 serde_json::from_str::<Vec<Value>>(&b.targets)
                     .expect("targets")
                     .len()
+                    * forms
             })
             .sum();
         rows as usize + targets

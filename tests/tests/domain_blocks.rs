@@ -53,6 +53,7 @@ async fn queue_deliveries(a: &TestInstance, fake: &FakeServer) {
                 .parse()
                 .unwrap(),
         )),
+        after_activity_id: Set(None),
         domain: Set(format!("evil.localhost:{}", fake.port)),
         status: Set(DeliveryStatus::Pending),
         attempts: Set(1),

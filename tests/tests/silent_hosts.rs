@@ -83,24 +83,27 @@ async fn a_host_that_never_answers_does_not_hold_the_next_batch() {
     seed_followers(a.db(), &community, sink.port, 2, 2, true, "live").await;
     seed_followers(a.db(), &community, silent.port, 1, 1, true, "silent").await;
 
-    // A post goes out as two activities (both Announce forms), each its own batch.
-    let (status, body) = a
-        .api(
-            reqwest::Method::POST,
-            "/api/v1/communities/net/posts",
-            Some(&token),
-            Some(json!({ "title": "Meetup", "content": "Thursday" })),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    // Each post goes out as two activities (both Announce forms) in one batch: each host gets
+    // both over one connection. Two posts: two batches, the second behind the silent host.
+    for title in ["Meetup", "Workshop"] {
+        let (status, body) = a
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/communities/net/posts",
+                Some(&token),
+                Some(json!({ "title": title, "content": "Thursday" })),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
     wait_for(
-        "both activities at both live hosts",
+        "both activities of both posts at both live hosts",
         Duration::from_secs(30),
-        || async { sink.distinct() == 4 },
+        || async { sink.distinct() == 8 },
     )
     .await;
     wait_for(
-        "both activities tried at the silent host",
+        "the first form of each post tried at the silent host",
         Duration::from_secs(30),
         || async { silent.accepted() == 2 },
     )
@@ -118,7 +121,7 @@ async fn a_host_that_never_answers_does_not_hold_the_next_batch() {
         || async {
             let rows = delivery::Entity::find().count(a.db()).await.unwrap();
             let batches = delivery_batch::Entity::find().count(a.db()).await.unwrap();
-            rows == 2 && batches == 0
+            rows == 4 && batches == 0
         },
     )
     .await;

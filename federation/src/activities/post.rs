@@ -5,7 +5,7 @@ use crate::{
     fetch::{cached_actor, fetch_json, resolve_actor, ActorRef},
     objects::{note_of, public},
     protocol::{domain_of, same_origin, Announce, CreateNote, Note, WithContext},
-    queue::{delivery::enqueue_after, enqueue, inbox::mark_done},
+    queue::{enqueue, enqueue_in_order, inbox::mark_done, Form},
     Data, Error,
 };
 use chrono::Utc;
@@ -54,9 +54,6 @@ pub async fn follower_inboxes(
         .map(|inbox| Ok(Url::parse(&inbox)?))
         .collect()
 }
-
-/// How long after the FEP-1b12 form of a topic its bare form is sent.
-const BARE_AFTER: chrono::Duration = chrono::Duration::seconds(1);
 
 /// Announces an activity to every follower of a local community (FEP-1b12), and to `also`.
 /// With `bare`, the object itself is announced too, for microblog readers.
@@ -115,26 +112,30 @@ pub async fn announce_to(
         .map(|a| domain_of(&a));
     let reads = crate::nodeinfo::reads_of(txn, &inboxes).await?;
     let wrapped = wrap(inner)?;
-    enqueue(
-        txn,
-        &data.urls,
-        &wrapped,
-        Some(community.id),
-        true,
-        inboxes
+    let mut forms = vec![Form {
+        json: &wrapped,
+        community_id: Some(community.id),
+        public: true,
+        inboxes: inboxes
             .iter()
             .filter(|i| origin.as_ref() != Some(&domain_of(i)))
             .filter(|i| reads.get(*i).is_none_or(|r| r.wrapped_announces()))
-            .cloned(),
-    )
-    .await?;
-    if let Some(object) = bare {
-        // The bare form follows the FEP-1b12 one, so that a server reading both (microblog.pub)
-        // meets the topic in its thread first; several delivery workers would otherwise send
-        // the two in either order.
-        let bare = wrap(object)?;
-        enqueue_after(txn, &data.urls, &bare, None, true, inboxes, BARE_AFTER).await?;
+            .cloned()
+            .collect(),
+    }];
+    let bare = bare.map(wrap).transpose()?;
+    if let Some(bare) = &bare {
+        // The bare form follows the FEP-1b12 one to each inbox, in the same batch over the same
+        // connection, so that a server reading both (microblog.pub) meets the topic in its
+        // thread first.
+        forms.push(Form {
+            json: bare,
+            community_id: None,
+            public: true,
+            inboxes,
+        });
     }
+    enqueue_in_order(txn, &data.urls, forms).await?;
     Ok(())
 }
 

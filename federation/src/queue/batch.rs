@@ -6,8 +6,9 @@
 //! deliveries for the request timeout, not the batches after it.
 
 use super::{
-    delivery::{record, send_to_host, BatchProgress, Payload},
+    delivery::{send_to_host, Payload},
     hosts::{Withheld, Withholding},
+    outcome::{record, BatchProgress},
     DeliveryOutcome,
 };
 use crate::{Error, FederationContext};
@@ -35,14 +36,17 @@ pub fn permits(ctx: &FederationContext) -> Permits {
 
 type Outcomes = Vec<(delivery::Model, DeliveryOutcome)>;
 
-/// Sends a batch's targets and returns how many it handled. With `detach`, returns once every
-/// host has started and [`STRAGGLERS_AFTER`] has passed; the hosts still in flight then finish
-/// (and are recorded) on their own task. Without, returns when all are recorded. The batch row
-/// keeps the targets not yet recorded, so a crash resends at most those.
+/// Sends a batch's targets and returns how many deliveries it handled. Each target gets the
+/// batch's `forms` (its own activity, then those of `then_activities`) one after another on its
+/// host's connection; a later form not sent because an earlier one failed is stored to follow
+/// that one's retry. With `detach`, returns once every host has started and
+/// [`STRAGGLERS_AFTER`] has passed; the hosts still in flight then finish (and are recorded) on
+/// their own task. Without, returns when all are recorded. The batch row keeps the targets not
+/// yet recorded with all their forms, so a crash resends at most those.
 pub(super) async fn send_batch(
     ctx: &FederationContext,
     batch: delivery_batch::Model,
-    payload: Payload,
+    forms: Vec<(i64, Payload)>,
     permits: &Permits,
     detach: bool,
 ) -> Result<usize, Error> {
@@ -60,34 +64,42 @@ pub(super) async fn send_batch(
     let mut done: Outcomes = Vec::new();
     let mut handled = 0;
     for (inbox, domain) in targets {
-        let Ok(url) = inbox.parse() else { continue };
-        handled += 1;
-        let row = delivery::Model {
-            id: 0,
-            activity_id: batch.activity_id,
-            inbox: DbUrl(url),
-            domain: domain.clone(),
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            locked_until: None,
-            last_error: None,
-            created_at: batch.created_at,
+        let Ok(url) = inbox.parse::<url::Url>() else {
+            continue;
         };
+        let mut after = None;
+        let rows = forms.iter().map(|(activity_id, payload)| {
+            let row = delivery::Model {
+                id: 0,
+                activity_id: *activity_id,
+                inbox: DbUrl(url.clone()),
+                after_activity_id: after.replace(*activity_id),
+                domain: domain.clone(),
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                next_attempt_at: now,
+                locked_until: None,
+                last_error: None,
+                created_at: batch.created_at,
+            };
+            (row, payload.clone())
+        });
+        let rows: Vec<_> = rows.collect();
+        handled += rows.len();
         match withheld.of(&domain) {
-            Some(Withholding::Blocked) => done.push((row, DeliveryOutcome::Blocked)),
-            Some(Withholding::Paused) => {
-                done.push((row, DeliveryOutcome::Held("instance paused".into())))
+            Some(Withholding::Blocked) => {
+                done.extend(rows.into_iter().map(|(r, _)| (r, DeliveryOutcome::Blocked)))
             }
+            Some(Withholding::Paused) => done.extend(
+                rows.into_iter()
+                    .map(|(r, _)| (r, DeliveryOutcome::Held("instance paused".into()))),
+            ),
             None => {
                 pending
                     .entry(domain.clone())
                     .or_default()
                     .push((inbox, domain.clone()));
-                by_host
-                    .entry(domain)
-                    .or_default()
-                    .push((row, payload.clone()));
+                by_host.entry(domain).or_default().extend(rows);
             }
         }
     }

@@ -6,14 +6,17 @@ pub mod about;
 pub mod audience;
 pub mod batch;
 pub mod delivery;
+pub mod enqueue;
 pub mod hosts;
 pub mod inbox;
+pub mod outcome;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseBackend, DatabaseConnection, Statement, Value};
 use std::time::Duration;
 
-pub use delivery::{enqueue, DeliveryOutcome, TARGETS_PER_BATCH};
+pub use enqueue::{enqueue, enqueue_in_order, Form, TARGETS_PER_BATCH};
+pub use outcome::DeliveryOutcome;
 
 /// Placeholder `n` (1-based) in the backend's syntax.
 fn ph(backend: DatabaseBackend, n: usize) -> String {
