@@ -14,6 +14,7 @@ pub mod limits;
 pub mod metrics;
 pub mod nodeinfo;
 pub mod objects;
+pub mod outbox;
 pub mod protocol;
 pub mod queue;
 pub mod rules;

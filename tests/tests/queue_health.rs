@@ -330,7 +330,7 @@ async fn follower_inboxes_are_one_per_server_and_skip_pending_follows() {
     let got = |a: &TestInstance| {
         let db = a.db().clone();
         async move {
-            copse_federation::activities::post::follower_inboxes(&db, net.id)
+            copse_federation::outbox::announce::follower_inboxes(&db, net.id)
                 .await
                 .unwrap()
                 .into_iter()

@@ -2,11 +2,9 @@
 //! authors, moderation (removal, locks, pins), reactions and reports, each stored and sent.
 //! What other servers send about posts is received in `posts`, `reactions` and `flag`.
 
-use super::{
-    commit_and_wake,
-    post::{announce, post_published},
-    reply_mentions,
-};
+use super::{commit_and_wake, reply_mentions};
+use crate::outbox::announce::announce;
+use crate::outbox::posts::post_published;
 use crate::rules::posting::refusal;
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::store::modlog::log;
@@ -166,7 +164,7 @@ async fn send_about(
     activity: Value,
 ) -> Result<(), Error> {
     let mut direct: Vec<Url> = if p.topic_id.is_none() && c.local {
-        super::post::follower_inboxes(txn, c.id)
+        crate::outbox::announce::follower_inboxes(txn, c.id)
             .await?
             .into_iter()
             .collect()

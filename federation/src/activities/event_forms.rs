@@ -11,7 +11,7 @@
 //! A server whose software is known gets only its form; one not known gets both, and each
 //! kind of server reads the one meant for it.
 
-use super::post::{announce_to, follower_inboxes};
+use crate::outbox::announce::{announce_to, follower_inboxes};
 use crate::{
     nodeinfo::{reads_of, Reads},
     objects::public,

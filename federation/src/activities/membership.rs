@@ -222,7 +222,7 @@ pub async fn send_note_in_thread(
     let inboxes = if direct {
         vec![person.inbox.0.clone()]
     } else {
-        let followers = super::post::follower_inboxes(txn, community.id).await?;
+        let followers = crate::outbox::announce::follower_inboxes(txn, community.id).await?;
         let mut inboxes: Vec<Url> = unless_shared(person, &followers).into_iter().collect();
         inboxes.extend(followers);
         inboxes
@@ -240,7 +240,7 @@ async fn to_followers(
     activity: Value,
     also: Option<&person::Model>,
 ) -> Result<(), Error> {
-    let followers = super::post::follower_inboxes(txn, community.id).await?;
+    let followers = crate::outbox::announce::follower_inboxes(txn, community.id).await?;
     let also = also
         .filter(|p| !p.local)
         .and_then(|p| unless_shared(p, &followers));
@@ -262,7 +262,7 @@ async fn to_followers(
     }
     // Stored so that its id dereferences.
     enqueue(txn, &data.urls, &activity, None, true, []).await?;
-    super::post::announce(txn, data, community, &activity, None, also).await
+    crate::outbox::announce::announce(txn, data, community, &activity, None, also).await
 }
 
 fn add_remove(

@@ -1,6 +1,7 @@
 //! Activities we receive (`verify` then effects) and the domain events that make us send them.
 
 pub mod account_deletion;
+pub mod announce;
 pub mod discussion;
 pub mod event_forms;
 pub mod events;
@@ -8,7 +9,6 @@ pub mod flag;
 pub mod follow;
 pub mod member_choices;
 pub mod membership;
-pub mod post;
 pub mod posts;
 pub mod profile;
 pub mod reactions;
@@ -23,8 +23,8 @@ pub mod worker;
 use crate::{Data, Error};
 use sea_orm::DatabaseTransaction;
 
+pub use crate::outbox::posts::post_published;
 pub use follow::{follow_community, unfollow_community};
-pub use post::post_published;
 
 /// Commits a transaction that queued deliveries, then wakes the delivery workers.
 pub async fn commit_and_wake(data: &Data, txn: DatabaseTransaction) -> Result<(), Error> {

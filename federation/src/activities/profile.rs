@@ -3,7 +3,7 @@
 //! keep showing the old title and membership policy, and Lemmy sees a new title only when it
 //! refetches the actor (once a day).
 
-use super::post::follower_inboxes;
+use crate::outbox::announce::follower_inboxes;
 use crate::{
     objects::{group_of, person_of, public},
     protocol::{UpdateActor, WithContext},
@@ -70,7 +70,7 @@ pub async fn community_updated(
         let by_person = serde_json::to_value(WithContext::new(update(&p.ap_id.0)))?;
         // Stored, so that the id Lemmy may look up dereferences.
         enqueue(txn, &data.urls, &by_person, None, true, []).await?;
-        super::post::announce(txn, data, after, &by_person, None, []).await?;
+        crate::outbox::announce::announce(txn, data, after, &by_person, None, []).await?;
     }
     Ok(())
 }

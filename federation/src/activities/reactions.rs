@@ -3,9 +3,9 @@
 use crate::activities::receive::{person_on_post, OnPost};
 use crate::activities::{
     commit_and_wake,
-    post::announce,
     receive::{ignore, received_json, signer_person},
 };
+use crate::outbox::announce::announce;
 use crate::store::lookup::community_by_row_id;
 use crate::store::posts::{post_by_ap_id, store_reaction};
 use crate::{

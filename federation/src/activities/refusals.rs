@@ -5,7 +5,8 @@
 //! its kin are sent a moderator's removal instead: `Announce{Delete}` by the community, the
 //! `Delete` carrying the reason in `summary`, as Lemmy's own moderators remove posts.
 
-use super::{membership, post::announce_to};
+use super::membership;
+use crate::outbox::announce::announce_to;
 use crate::store::lookup::person_by_row_id;
 use crate::store::modlog::log;
 use crate::{

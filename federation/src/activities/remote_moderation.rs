@@ -9,10 +9,10 @@
 
 use super::{
     commit_and_wake,
-    post::announce,
     receive::{received_json, signer_person},
 };
 use crate::objects::text::{text_of, title_and_body};
+use crate::outbox::announce::announce;
 use crate::rules::posting::moderates;
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::store::modlog::log;

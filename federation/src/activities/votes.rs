@@ -7,9 +7,9 @@
 use super::receive::{person_on_post, OnPost};
 use super::{
     commit_and_wake,
-    post::announce,
     receive::{ignore, received_json},
 };
+use crate::outbox::announce::announce;
 use crate::store::posts::store_reaction;
 use crate::{protocol::ObjectActivity, queue::inbox::mark_done, Data, Error};
 use copse_entities::{reaction, received_activity};

@@ -1,7 +1,7 @@
 //! The inbox worker: processes stored activities. Each activity's effects and its `done` mark
 //! commit in one transaction, so a crash never applies an activity twice or loses it.
 
-use super::{events, follow, post, remote_moderation, votes};
+use super::{announce, events, follow, remote_moderation, votes};
 use crate::{
     metrics::Processed,
     protocol::domain_of,
@@ -165,7 +165,7 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         }
         ("Accept", _) => follow::receive_accept(data, row, from(json)?).await,
         ("Reject", _) => follow::receive_reject(data, row, from(json)?).await,
-        ("Announce", _) => post::receive_announce(data, row, from(json)?).await,
+        ("Announce", _) => announce::receive_announce(data, row, from(json)?).await,
         ("Create", "Note" | "Page" | "Article") => {
             super::posts::receive_create(data, row, from(json)?).await
         }

@@ -222,7 +222,7 @@ async fn run_query(db: &DatabaseConnection, rows: usize, name: &str, rng: &mut R
                 .expect("replies");
         }
         "follower inboxes" => {
-            copse_federation::activities::post::follower_inboxes(db, c)
+            copse_federation::outbox::announce::follower_inboxes(db, c)
                 .await
                 .expect("inboxes");
         }

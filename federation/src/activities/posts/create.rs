@@ -3,9 +3,9 @@
 use super::{addressed_community, is_public, known_ancestor, verify_authorship};
 use crate::activities::{
     commit_and_wake,
-    post::announce,
     receive::{ignore, received_json, signer_person},
 };
+use crate::outbox::announce::announce;
 use crate::rules::posting::refusal;
 use crate::store::lookup::community_by_row_id;
 use crate::store::posts::{post_by_ap_id, store_post, topic_of};

@@ -2,9 +2,9 @@
 
 use crate::activities::{
     commit_and_wake,
-    post::announce,
     receive::{ignore, received_json, signer_person},
 };
+use crate::outbox::announce::announce;
 use crate::rules::posting::moderates;
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::store::posts::{post_by_ap_id, tombstone};

@@ -1,0 +1,4 @@
+//! What Copse sends, and to whom: built here, queued in `queue`.
+
+pub mod announce;
+pub mod posts;
