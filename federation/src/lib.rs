@@ -1,6 +1,7 @@
 //! Everything ActivityPub in Copse: wire types, HTTP signatures, fetching remote actors, the
 //! inbox pipeline, the activities we send and receive, and the durable queues behind them.
 
+pub mod actions;
 pub mod activities;
 pub mod clock;
 pub mod context;

@@ -22,7 +22,7 @@ use axum::{
 };
 use copse_entities::{community, person, post, reaction};
 use copse_federation::{
-    activities::discussion::{self, NewPost},
+    actions::posts::{self, NewPost},
     Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -187,7 +187,7 @@ async fn publish_markdown(
         source: content,
         url,
     };
-    let row = discussion::publish(data, c, &auth.person, parent, new).await?;
+    let row = posts::publish(data, c, &auth.person, parent, new).await?;
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
     Ok((
         StatusCode::CREATED,
@@ -257,7 +257,7 @@ async fn http_patch_post(
         }
         None => None,
     };
-    let row = discussion::edit(&data, &p, &auth.person, title, body).await?;
+    let row = posts::edit(&data, &p, &auth.person, title, body).await?;
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
     Ok(Json(post_json(&row, &c, Some(&auth.person), &counts)))
 }
@@ -269,7 +269,7 @@ async fn http_delete_post(
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
     let p = find_post(&data, id).await?;
-    discussion::delete(&data, &p, &auth.person).await?;
+    posts::delete(&data, &p, &auth.person).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -284,7 +284,7 @@ async fn http_post_remove(
     let c = community_of(&data, &p).await?;
     require_moderator(&data, &c, &auth).await?;
     check_reason(&form.reason)?;
-    discussion::remove(&data, &p, &auth.person, form.reason).await?;
+    posts::remove(&data, &p, &auth.person, form.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -298,7 +298,7 @@ async fn http_put_lock(
     let p = find_post(&data, id).await?;
     let c = community_of(&data, &p).await?;
     require_moderator(&data, &c, &auth).await?;
-    discussion::set_locked(&data, &p, &auth.person, form.locked).await?;
+    posts::set_locked(&data, &p, &auth.person, form.locked).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -312,7 +312,7 @@ async fn http_put_pin(
     let p = find_post(&data, id).await?;
     let c = community_of(&data, &p).await?;
     require_moderator(&data, &c, &auth).await?;
-    discussion::set_pinned(&data, &p, &auth.person, form.pinned).await?;
+    posts::set_pinned(&data, &p, &auth.person, form.pinned).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -336,7 +336,7 @@ async fn http_post_reaction(
     let data = state.to_request_data();
     let emoji = emoji_of(&form)?;
     let p = find_post(&data, id).await?;
-    discussion::react(&data, &p, &auth.person, &emoji).await?;
+    posts::react(&data, &p, &auth.person, &emoji).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -349,7 +349,7 @@ async fn http_delete_reaction(
     let data = state.to_request_data();
     let emoji = emoji_of(&form)?;
     let p = find_post(&data, id).await?;
-    if discussion::unreact(&data, &p, &auth.person, &emoji).await? {
+    if posts::unreact(&data, &p, &auth.person, &emoji).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("reaction"))

@@ -20,7 +20,7 @@ use copse_entities::{
     community, post,
     report::{self, ReportStatus},
 };
-use copse_federation::activities::discussion;
+use copse_federation::actions::posts;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -62,7 +62,7 @@ async fn http_post_report(
     let data = state.to_request_data();
     check_reason(&form.reason)?;
     let p = find_post(&data, id).await?;
-    discussion::report_post(&data, &p, &auth.person, form.reason).await?;
+    posts::report_post(&data, &p, &auth.person, form.reason).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -148,6 +148,6 @@ async fn http_post_resolve(
         .await?
         .ok_or_else(|| ApiError::not_found("community"))?;
     require_moderator(&data, &c, &auth).await?;
-    discussion::resolve_report(&data, &r, &auth.person, form.status, form.note).await?;
+    posts::resolve_report(&data, &r, &auth.person, form.status, form.note).await?;
     Ok(StatusCode::NO_CONTENT)
 }

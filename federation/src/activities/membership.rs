@@ -83,27 +83,6 @@ async fn answer_follow(
     Ok(())
 }
 
-/// The HTML link and the `Mention` tag naming `person` as `@name@host[:port]`, as Mastodon writes
-/// them.
-pub(crate) fn mention(person: &person::Model) -> (String, Value) {
-    let host = person.ap_id.host_str().unwrap_or_default();
-    let port = person
-        .ap_id
-        .port()
-        .map(|p| format!(":{p}"))
-        .unwrap_or_default();
-    let handle = format!("@{}@{host}{port}", person.name);
-    let html = format!(
-        "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
-        escape_html(person.ap_id.as_str()),
-        escape_html(&person.name)
-    );
-    (
-        html,
-        json!({ "type": "Mention", "href": person.ap_id, "name": handle }),
-    )
-}
-
 /// Sends a note from the community: direct to `person` when `direct`, else public with the
 /// person mentioned and cc'd (Mastodon notifies mentioned people).
 pub async fn send_note(
@@ -172,7 +151,7 @@ pub async fn send_note_in_thread(
         ))),
         None => None,
     };
-    let (mention_html, tag) = mention(person);
+    let (mention_html, tag) = crate::objects::mention(person);
     let followers = data.urls.community_part(&community.name, "followers");
     let id = data.urls.new_activity("note");
     let (to, cc) = if direct {

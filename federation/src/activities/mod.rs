@@ -2,7 +2,6 @@
 
 pub mod account_deletion;
 pub mod announce;
-pub mod discussion;
 pub mod event_forms;
 pub mod events;
 pub mod flag;
@@ -15,20 +14,11 @@ pub mod reactions;
 pub(crate) mod receive;
 mod refusals;
 pub mod remote_moderation;
-mod reply_mentions;
 pub mod votes;
 mod withdrawals;
 pub mod worker;
 
-use crate::{Data, Error};
-use sea_orm::DatabaseTransaction;
-
 pub use crate::outbox::posts::post_published;
 pub use follow::{follow_community, unfollow_community};
 
-/// Commits a transaction that queued deliveries, then wakes the delivery workers.
-pub async fn commit_and_wake(data: &Data, txn: DatabaseTransaction) -> Result<(), Error> {
-    txn.commit().await?;
-    data.outbox_wake.notify_one();
-    Ok(())
-}
+pub use crate::queue::commit_and_wake;

@@ -9,7 +9,7 @@ mod post;
 pub mod text;
 
 pub use community::group_of;
-pub use person::{instance_actor, person_of};
+pub use person::{instance_actor, mention, person_of};
 pub use post::{
     note_of, public, replies_id, replies_of, replies_page, replies_page_id, thread_context,
     tombstone_of,

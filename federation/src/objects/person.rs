@@ -1,11 +1,13 @@
 //! Person rows and the instance actor as actor documents.
 
+use crate::html::escape_html;
 use crate::{
     protocol::{Endpoints, Person, PublicKey},
     urls::Urls,
 };
 use chrono::{DateTime, Utc};
 use copse_entities::person;
+use serde_json::{json, Value};
 
 /// The `Person` document of a local person.
 pub fn person_of(urls: &Urls, p: &person::Model) -> Person {
@@ -66,4 +68,25 @@ pub fn instance_actor(urls: &Urls, public_key_pem: &str, published: DateTime<Utc
         discoverable: None,
         published: Some(published),
     }
+}
+
+/// The HTML link and the `Mention` tag naming `person` as `@name@host[:port]`, as Mastodon writes
+/// them.
+pub fn mention(person: &person::Model) -> (String, Value) {
+    let host = person.ap_id.host_str().unwrap_or_default();
+    let port = person
+        .ap_id
+        .port()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    let handle = format!("@{}@{host}{port}", person.name);
+    let html = format!(
+        "<span class=\"h-card\"><a href=\"{}\" class=\"u-url mention\">@<span>{}</span></a></span>",
+        escape_html(person.ap_id.as_str()),
+        escape_html(&person.name)
+    );
+    (
+        html,
+        json!({ "type": "Mention", "href": person.ap_id, "name": handle }),
+    )
 }

@@ -2,3 +2,4 @@
 
 pub mod announce;
 pub mod posts;
+pub mod reply_mentions;

@@ -69,6 +69,16 @@ pub fn backoff(initial: Duration, max: Duration, attempts: i32) -> Duration {
     initial.saturating_mul(2u32.saturating_pow(exp)).min(max)
 }
 
+/// Commits a transaction that queued deliveries, then wakes the delivery workers.
+pub async fn commit_and_wake(
+    data: &crate::Data,
+    txn: sea_orm::DatabaseTransaction,
+) -> Result<(), crate::Error> {
+    txn.commit().await?;
+    data.outbox_wake.notify_one();
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,3 +63,14 @@ pub async fn moderates(
         .await?
         .is_some_and(|r| r >= Role::Facilitator))
 }
+
+/// Why a local person may not reply in a topic of a remote community, as its origin would
+/// refuse the reply: `None` when they may.
+pub fn remote_thread_refusal(topic: Option<&post::Model>) -> Option<String> {
+    let t = topic?;
+    if !t.visible() {
+        return Some("This thread has been removed.".into());
+    }
+    t.locked
+        .then(|| "This thread is locked: it takes no new replies.".to_string())
+}

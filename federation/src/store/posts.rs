@@ -176,3 +176,66 @@ pub async fn parent_ap_id(
         .await?
         .map(|x| x.ap_id.0))
 }
+
+/// What a local post is made of.
+pub struct LocalPost {
+    /// Its community.
+    pub community_id: i64,
+    /// Its author.
+    pub author_id: i64,
+    /// Its title (empty for a reply).
+    pub title: String,
+    /// Its sanitised HTML.
+    pub html: String,
+    /// Its markdown.
+    pub source: String,
+    /// Its mentions and hashtags, as stored.
+    pub tags: Option<String>,
+    /// The link of a link post.
+    pub url: Option<Url>,
+}
+
+/// Inserts a post written here (a topic, a reply or an event) and gives it its URL, which is
+/// known only after the insert.
+pub async fn insert_local_post(
+    txn: &impl ConnectionTrait,
+    urls: &crate::urls::Urls,
+    draft: LocalPost,
+    parent: Option<&post::Model>,
+    now: chrono::DateTime<Utc>,
+) -> Result<post::Model, Error> {
+    // A placeholder keeps the unique column unique until the id is known.
+    let placeholder = urls.new_activity("pending-post");
+    let mut row = post::Entity::insert(post::ActiveModel {
+        id: NotSet,
+        ap_id: Set(DbUrl(placeholder)),
+        community_id: Set(draft.community_id),
+        author_id: Set(draft.author_id),
+        title: Set(draft.title),
+        content: Set(draft.html),
+        source: Set(Some(draft.source)),
+        local: Set(true),
+        published: Set(now),
+        updated: Set(None),
+        parent_id: Set(parent.map(|p| p.id)),
+        topic_id: Set(parent.map(post::Model::thread_id)),
+        last_activity: Set(Some(now)),
+        locked: Set(false),
+        pinned: Set(false),
+        deleted: Set(false),
+        removed: Set(false),
+        tags: Set(draft.tags),
+        url: Set(draft.url.map(DbUrl)),
+    })
+    .exec_with_returning(txn)
+    .await?;
+    row.ap_id = DbUrl(urls.post(row.id));
+    post::Entity::update(post::ActiveModel {
+        id: Set(row.id),
+        ap_id: Set(row.ap_id.clone()),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await?;
+    Ok(row)
+}

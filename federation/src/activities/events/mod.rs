@@ -95,7 +95,7 @@ pub async fn create(
 ) -> Result<(post::Model, event::Model), Error> {
     let txn = crate::context::begin(&data.db).await?;
     require_local(c)?;
-    let draft = super::discussion::LocalPost {
+    let draft = crate::store::posts::LocalPost {
         community_id: c.id,
         author_id: organizer.id,
         title: details.title,
@@ -104,7 +104,8 @@ pub async fn create(
         tags: (!details.tags.is_empty()).then(|| Value::Array(details.tags).to_string()),
         url: None,
     };
-    let p = super::discussion::insert_local_post(&txn, data, draft, None, data.clock.now()).await?;
+    let p = crate::store::posts::insert_local_post(&txn, &data.urls, draft, None, data.clock.now())
+        .await?;
     let e = event::Entity::insert(event::ActiveModel::from(event::Model {
         post_id: p.id,
         community_id: c.id,

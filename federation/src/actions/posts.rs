@@ -1,13 +1,15 @@
 //! The local commands on posts: publishing topics and replies, edits and deletions by their
 //! authors, moderation (removal, locks, pins), reactions and reports, each stored and sent.
-//! What other servers send about posts is received in `posts`, `reactions` and `flag`.
+//! What other servers send about posts is received in `activities`.
 
-use super::{commit_and_wake, reply_mentions};
 use crate::outbox::announce::announce;
 use crate::outbox::posts::post_published;
+use crate::outbox::reply_mentions;
+use crate::queue::commit_and_wake;
 use crate::rules::posting::refusal;
 use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::store::modlog::log;
+use crate::store::posts::{insert_local_post, LocalPost};
 use crate::store::posts::{
     parent_ap_id, store_reaction, store_report, tombstone, topic_of, touch_topic,
 };
@@ -22,9 +24,8 @@ use copse_entities::{
     community::{self},
     person, post, reaction, report,
     report::ReportStatus,
-    DbUrl,
 };
-use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 use url::Url;
 
@@ -42,62 +43,6 @@ pub struct NewPost {
     pub tags: Vec<Value>,
     /// The link of a link topic; ignored for a reply.
     pub url: Option<Url>,
-}
-
-/// What a local post is made of.
-pub(crate) struct LocalPost {
-    pub community_id: i64,
-    pub author_id: i64,
-    pub title: String,
-    pub html: String,
-    pub source: String,
-    pub tags: Option<String>,
-    pub url: Option<Url>,
-}
-
-/// Inserts a post written here (a topic, a reply or an event) and gives it its URL, which is
-/// known only after the insert.
-pub(crate) async fn insert_local_post(
-    txn: &impl ConnectionTrait,
-    data: &Data,
-    draft: LocalPost,
-    parent: Option<&post::Model>,
-    now: chrono::DateTime<Utc>,
-) -> Result<post::Model, Error> {
-    // A placeholder keeps the unique column unique until the id is known.
-    let placeholder = data.urls.new_activity("pending-post");
-    let mut row = post::Entity::insert(post::ActiveModel {
-        id: NotSet,
-        ap_id: Set(DbUrl(placeholder)),
-        community_id: Set(draft.community_id),
-        author_id: Set(draft.author_id),
-        title: Set(draft.title),
-        content: Set(draft.html),
-        source: Set(Some(draft.source)),
-        local: Set(true),
-        published: Set(now),
-        updated: Set(None),
-        parent_id: Set(parent.map(|p| p.id)),
-        topic_id: Set(parent.map(post::Model::thread_id)),
-        last_activity: Set(Some(now)),
-        locked: Set(false),
-        pinned: Set(false),
-        deleted: Set(false),
-        removed: Set(false),
-        tags: Set(draft.tags),
-        url: Set(draft.url.map(DbUrl)),
-    })
-    .exec_with_returning(txn)
-    .await?;
-    row.ap_id = DbUrl(data.urls.post(row.id));
-    post::Entity::update(post::ActiveModel {
-        id: Set(row.id),
-        ap_id: Set(row.ap_id.clone()),
-        ..Default::default()
-    })
-    .exec(txn)
-    .await?;
-    Ok(row)
 }
 
 /// Publishes a local person's topic (no `parent`) or reply, checking who may post.
@@ -119,7 +64,7 @@ pub async fn publish(
     let txn = crate::context::begin(&data.db).await?;
     let why = match c.local {
         true => refusal(&txn, c, author, topic.as_ref()).await?,
-        false => super::remote_moderation::remote_thread_refusal(topic.as_ref()),
+        false => crate::rules::posting::remote_thread_refusal(topic.as_ref()),
     };
     if let Some(why) = why {
         return Err(Error::Forbidden(why));
@@ -143,7 +88,7 @@ pub async fn publish(
         tags,
         url: new.url.filter(|_| parent.is_none()),
     };
-    let row = insert_local_post(&txn, data, draft, parent, Utc::now()).await?;
+    let row = insert_local_post(&txn, &data.urls, draft, parent, Utc::now()).await?;
     if let Some(p) = parent {
         touch_topic(&txn, p.thread_id()).await?;
     }

@@ -2,7 +2,6 @@
 //! the text, as Mastodon clients write replies: GoToSocial drops a reply from an account its user
 //! does not follow unless it mentions them, and Mastodon notifies only the people mentioned.
 
-use super::membership;
 use crate::store::lookup::person_by_row_id;
 use crate::Error;
 use copse_entities::{person, post};
@@ -17,7 +16,7 @@ fn wants_mention(author: &person::Model, parent_author: &person::Model) -> bool 
 
 /// Adds the mention of `parent_author` to a new reply's HTML and tags, unless it names them
 /// already.
-pub(super) fn mention_parent_author(
+pub fn mention_parent_author(
     html: &mut String,
     tags: &mut Vec<Value>,
     author: &person::Model,
@@ -34,7 +33,7 @@ pub(super) fn mention_parent_author(
     if named {
         return;
     }
-    let (link, tag) = membership::mention(parent_author);
+    let (link, tag) = crate::objects::mention(parent_author);
     *html = open_with(&link, html);
     tags.push(tag);
 }
@@ -48,7 +47,7 @@ fn open_with(link: &str, html: &str) -> String {
 }
 
 /// An edited reply keeps opening with the mention its first version made.
-pub(super) async fn keep_parent_mention(
+pub async fn keep_parent_mention(
     db: &impl ConnectionTrait,
     p: &post::Model,
     author: &person::Model,
@@ -68,5 +67,5 @@ pub(super) async fn keep_parent_mention(
     if !wants_mention(author, &pa) || !mentioned || html.contains(pa.ap_id.as_str()) {
         return Ok(html);
     }
-    Ok(open_with(&membership::mention(&pa).0, &html))
+    Ok(open_with(&crate::objects::mention(&pa).0, &html))
 }

@@ -1,0 +1,4 @@
+//! The local commands the REST API and the command line call: each changes the database and
+//! queues what it sends in one transaction.
+
+pub mod posts;
