@@ -459,6 +459,14 @@ async fn authors_edit_and_delete_facilitators_moderate_and_reports_queue() {
         "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": edited
     });
     assert_eq!(mia.deliver(&a.client, &inbox, &update).await, 202);
+    // Beta fetches an announced note by its id from Mia's server, so it may see the edit before
+    // alpha's inbox worker has taken the Update: wait for each side on its own.
+    wait_for("the edit on alpha", T, || async {
+        stored(&a, &topic_id)
+            .await
+            .is_some_and(|p| p.title == "Final title")
+    })
+    .await;
     wait_for("the edit on beta", T, || async {
         stored(&b, &topic_id)
             .await
