@@ -5,7 +5,8 @@
 //! `discoverable` (Mastodon publishes it), and agrees by replying to the note that points them
 //! to the rules.
 
-use super::membership::{self, admit, send_note};
+use super::membership::{self, admit};
+use crate::outbox::notes::send_note;
 use crate::store::{members::membership, modlog::log};
 use crate::{
     fetch::{cached_actor, ActorRef},

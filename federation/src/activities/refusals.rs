@@ -5,7 +5,6 @@
 //! its kin are sent a moderator's removal instead: `Announce{Delete}` by the community, the
 //! `Delete` carrying the reason in `summary`, as Lemmy's own moderators remove posts.
 
-use super::membership;
 use crate::outbox::announce::announce_to;
 use crate::store::lookup::person_by_row_id;
 use crate::store::modlog::log;
@@ -81,11 +80,11 @@ async fn note_to_author(
         escape_html(&c.title),
         escape_html(why)
     );
-    let reply = membership::InReplyTo {
+    let reply = crate::outbox::notes::InReplyTo {
         id: &refused.id,
         thread: refused.context.as_ref().or(refused.conversation.as_ref()),
     };
-    membership::send_note_in_thread(txn, data, c, author, &html, true, Some(reply)).await
+    crate::outbox::notes::send_note_in_thread(txn, data, c, author, &html, true, Some(reply)).await
 }
 
 /// A moderator's removal of the refused post, announced by the community to the author's

@@ -1,5 +1,6 @@
 //! What Copse sends, and to whom: built here, queued in `queue`.
 
 pub mod announce;
+pub mod notes;
 pub mod posts;
 pub mod reply_mentions;

@@ -22,8 +22,8 @@ pub use reply_answer::receive_reply_answer;
 use super::{
     commit_and_wake,
     event_forms::{send_event, EventChange},
-    membership::send_note_replying,
 };
+use crate::outbox::notes::send_note_replying;
 use crate::rules::participation::{answer_hint, Outcome};
 use crate::store::events::{event_of_post, locked_event, participant, participants, set_status};
 use crate::store::lookup::{community_by_row_id, person_by_row_id};

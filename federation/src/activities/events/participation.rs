@@ -1,7 +1,7 @@
 //! The waiting list: admitting someone by the join mode and the places left, promoting the next
 //! in line when a place frees, withdrawing, and telling the person where they stand.
 
-use crate::activities::membership::send_note_replying;
+use crate::outbox::notes::send_note_replying;
 use crate::rules::participation::Outcome;
 use crate::store::events::{
     count_with, participant, participants, recount, set_status, waiting_position,
