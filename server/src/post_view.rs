@@ -9,6 +9,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, IdenStatic, Iterable,
     QueryResult, Statement,
 };
+use std::sync::LazyLock;
 
 /// Replies in a page of a post's `replies`. Mastodon before 4.4 reads only the first page.
 pub const REPLIES_PAGE: u64 = 50;
@@ -42,14 +43,20 @@ fn columns<E: EntityTrait>(table: &str, prefix: &str) -> String {
         .join(", ")
 }
 
-fn statement(backend: DatabaseBackend, id: i64) -> Statement {
-    let p = |n: usize| match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => format!("?{n}"),
-    };
+/// The statement's text for `backend`, the same for every post: built once per backend.
+fn sql(backend: DatabaseBackend) -> &'static str {
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| sql_with("$1"));
+    static SQLITE: LazyLock<String> = LazyLock::new(|| sql_with("?1"));
+    match backend {
+        DatabaseBackend::Postgres => &POSTGRES,
+        _ => &SQLITE,
+    }
+}
+
+fn sql_with(p1: &str) -> String {
     // The replies are a subquery with its own limit (on `idx_post_replies`), joined to the one
     // row of the post: a post with replies gives a row per reply, one without gives one row.
-    let sql = format!(
+    format!(
         "SELECT {post}, {community}, {author}, {event}, parent.ap_id AS parent_ap_id, \
            r.id AS reply_id, r.ap_id AS reply_ap_id \
          FROM post p \
@@ -65,10 +72,12 @@ fn statement(backend: DatabaseBackend, id: i64) -> Statement {
         community = columns::<community::Entity>("c", "c_"),
         author = columns::<person::Entity>("a", "a_"),
         event = columns::<event::Entity>("e", "e_"),
-        p1 = p(1),
         limit = REPLIES_PAGE + 1,
-    );
-    Statement::from_sql_and_values(backend, sql, [id.into()])
+    )
+}
+
+fn statement(backend: DatabaseBackend, id: i64) -> Statement {
+    Statement::from_sql_and_values(backend, sql(backend), [id.into()])
 }
 
 /// Reads post `id` and what its document names, or `None` when there is no such post.
