@@ -1,5 +1,6 @@
 //! `Announce` received from a community we follow: the posts and activities it relays.
 
+use crate::activities::receive::require_signer;
 use crate::{
     fetch::{cached_actor, fetch_json, resolve_actor, ActorRef},
     protocol::{same_origin, Announce, Note},
@@ -72,11 +73,7 @@ pub async fn receive_announce(
     row: &received_activity::Model,
     announce: Announce,
 ) -> Result<(), Error> {
-    if announce.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Announce actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &announce.actor, "Announce")?;
     let Some(ActorRef::Community(community)) = cached_actor(&data.db, &announce.actor).await?
     else {
         return Err(Error::Forbidden(

@@ -1,6 +1,7 @@
 //! Reports received (`Flag`).
 
 use crate::activities::receive::ignore;
+use crate::activities::receive::require_signer;
 use crate::store::posts::{post_by_ap_id, store_report};
 use crate::{
     fetch::{cached_actor, ActorRef},
@@ -21,11 +22,7 @@ pub async fn receive_flag(
     row: &received_activity::Model,
     flag: ObjectActivity,
 ) -> Result<(), Error> {
-    if flag.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Flag actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &flag.actor, "Flag")?;
     // community id -> (post, person)
     let mut found: BTreeMap<i64, (Option<i64>, Option<i64>)> = BTreeMap::new();
     let mut people = Vec::new();

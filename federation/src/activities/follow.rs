@@ -2,6 +2,7 @@
 //! both directions (remote people following our communities, our people following remote ones).
 
 use super::{commit_and_wake, member_choices::JoinChoices, membership};
+use crate::activities::receive::require_signer;
 use crate::store::lookup::local_community_by_ap_id;
 use crate::{
     fetch::{cached_actor, ActorRef},
@@ -33,11 +34,7 @@ pub async fn receive_follow(
     row: &received_activity::Model,
     follow: Follow,
 ) -> Result<(), Error> {
-    if follow.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Follow actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &follow.actor, "Follow")?;
     let community = local_community_by_ap_id(&data.db, &follow.object).await?;
     let follower = follower_person(&data.db, &follow.actor).await?;
     // A follower's server is sent the forms it reads.
@@ -55,11 +52,7 @@ pub async fn receive_undo_follow(
     row: &received_activity::Model,
     undo: UndoFollow,
 ) -> Result<(), Error> {
-    if undo.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Undo actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &undo.actor, "Undo")?;
     let follower = follower_person(&data.db, &undo.actor).await?;
     let mut q = community_follower::Entity::find()
         .filter(community_follower::Column::PersonId.eq(follower.id));
@@ -125,11 +118,7 @@ pub async fn receive_accept(
     row: &received_activity::Model,
     accept: AcceptFollow,
 ) -> Result<(), Error> {
-    if accept.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Accept actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &accept.actor, "Accept")?;
     let txn = crate::context::begin(&data.db).await?;
     if let Some(f) = answered_follow(&txn, &accept.actor, &accept.object).await? {
         community_follower::Entity::update(community_follower::ActiveModel {
@@ -151,11 +140,7 @@ pub async fn receive_reject(
     row: &received_activity::Model,
     reject: AcceptFollow,
 ) -> Result<(), Error> {
-    if reject.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Reject actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &reject.actor, "Reject")?;
     let txn = crate::context::begin(&data.db).await?;
     if let Some(f) = answered_follow(&txn, &reject.actor, &reject.object).await? {
         community_follower::Entity::delete_by_id(f.id)

@@ -1,5 +1,6 @@
 //! Reactions received: `Like` and FEP-c0e0 `EmojiReact`, and their `Undo`.
 
+use crate::activities::receive::require_signer;
 use crate::activities::receive::{person_on_post, OnPost};
 use crate::activities::{
     commit_and_wake,
@@ -77,11 +78,7 @@ pub async fn receive_undo_reaction(
     row: &received_activity::Model,
     undo: Undo,
 ) -> Result<(), Error> {
-    if undo.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Undo actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &undo.actor, "Undo")?;
     let Some(id) = undone_id(&undo) else {
         return Err(Error::InvalidActivity("Undo of nothing".into()));
     };

@@ -25,6 +25,21 @@ pub async fn ignore(data: &Data, row: &received_activity::Model, why: &str) -> R
     Ok(())
 }
 
+/// Refuses an activity whose `actor` is not the key that signed it; `what` names the activity
+/// in the error ("Follow", "Undo").
+pub fn require_signer(
+    row: &received_activity::Model,
+    actor: &Url,
+    what: &str,
+) -> Result<(), Error> {
+    if actor != &row.actor.0 {
+        return Err(Error::InvalidActivity(format!(
+            "{what} actor is not the signer"
+        )));
+    }
+    Ok(())
+}
+
 /// The person who signed an activity; anything else is refused.
 pub async fn signer_person(data: &Data, actor: &Url) -> Result<person::Model, Error> {
     match cached_actor(&data.db, actor).await? {
@@ -54,11 +69,7 @@ pub async fn person_on_post(
     act: &ObjectActivity,
     what: &str,
 ) -> Result<Option<OnPost>, Error> {
-    if act.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(format!(
-            "{what} actor is not the signer"
-        )));
-    }
+    require_signer(row, &act.actor, what)?;
     let person = signer_person(data, &act.actor).await?;
     let Some(target) = act.object.first() else {
         return Err(Error::InvalidActivity(format!("{what} of nothing")));

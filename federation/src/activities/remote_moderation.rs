@@ -9,7 +9,7 @@
 
 use super::{
     commit_and_wake,
-    receive::{received_json, signer_person},
+    receive::{ignore, received_json, signer_person},
 };
 use crate::objects::text::{text_of, title_and_body};
 use crate::outbox::announce::announce;
@@ -58,13 +58,6 @@ impl Decision {
     fn topics_only(&self) -> bool {
         matches!(self, Decision::Lock(_) | Decision::Pin(_))
     }
-}
-
-async fn ignore(data: &Data, row: &received_activity::Model, why: &str) -> Result<(), Error> {
-    let txn = crate::context::begin(&data.db).await?;
-    mark_ignored(&txn, row.id, why).await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 /// `Lock` of a topic, sent to a local community by one of its remote facilitators.

@@ -1,6 +1,7 @@
 //! `Join`, `Leave` and `Undo{Join}` of a local event, from any server.
 
 use super::participation::{admit, tell, withdraw};
+use crate::activities::receive::require_signer;
 
 use crate::activities::{commit_and_wake, receive::ignore};
 use crate::store::events::{local_event, locked_event};
@@ -26,9 +27,7 @@ async fn signer(
     row: &received_activity::Model,
     actor: &Url,
 ) -> Result<person::Model, Error> {
-    if actor != &row.actor.0 {
-        return Err(Error::InvalidActivity("actor is not the signer".into()));
-    }
+    require_signer(row, actor, "Join or Leave")?;
     match cached_actor(&data.db, actor).await? {
         Some(ActorRef::Person(p)) => Ok(p),
         _ => Err(Error::InvalidActivity(

@@ -1,6 +1,7 @@
 //! `Accept` or `Reject` of a `Join` one of our people sent to a remote event.
 
 use crate::activities::receive::ignore;
+use crate::activities::receive::require_signer;
 
 use crate::store::lookup::community_by_row_id;
 use crate::{
@@ -20,9 +21,7 @@ pub async fn receive_join_answer(
     row: &received_activity::Model,
     answer: JoinAnswer,
 ) -> Result<(), Error> {
-    if answer.actor != row.actor.0 {
-        return Err(Error::InvalidActivity("actor is not the signer".into()));
-    }
+    require_signer(row, &answer.actor, "Accept or Reject")?;
     let stored = event_participant::Entity::find()
         .filter(event_participant::Column::JoinApId.eq(DbUrl(answer.object.clone())))
         .one(&data.db)

@@ -1,6 +1,7 @@
 //! `Create` or `Update` of an `Event` from a remote community we follow.
 
 use crate::activities::receive::ignore;
+use crate::activities::receive::require_signer;
 use crate::store::events::event_of_post;
 
 use crate::objects::text::text_of;
@@ -26,9 +27,7 @@ pub async fn receive_event(
     row: &received_activity::Model,
     act: CreateEvent,
 ) -> Result<(), Error> {
-    if act.actor != row.actor.0 {
-        return Err(Error::InvalidActivity("actor is not the signer".into()));
-    }
+    require_signer(row, &act.actor, "Event")?;
     let ev = act.object;
     let holder = [
         Some(&ev.attributed_to),

@@ -1,5 +1,6 @@
 //! `Delete` of a post, sent by its author or announced by its community.
 
+use crate::activities::receive::require_signer;
 use crate::activities::{
     commit_and_wake,
     receive::{ignore, received_json, signer_person},
@@ -19,11 +20,7 @@ pub async fn receive_delete(
     row: &received_activity::Model,
     delete: ObjectActivity,
 ) -> Result<(), Error> {
-    if delete.actor != row.actor.0 {
-        return Err(Error::InvalidActivity(
-            "Delete actor is not the signer".into(),
-        ));
-    }
+    require_signer(row, &delete.actor, "Delete")?;
     let Some(target) = delete.object.first() else {
         return Err(Error::InvalidActivity("Delete of nothing".into()));
     };
