@@ -1,6 +1,7 @@
 //! A remote (or our own) server, by origin `host[:port]`: delivery health and domain blocks.
 
 use sea_orm::entity::prelude::*;
+use sea_orm::ActiveValue::{NotSet, Set};
 
 /// One row per remote origin we talk to.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -33,3 +34,19 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl ActiveModel {
+    /// A new row for `domain`: not blocked, no failures, nothing known of it yet.
+    pub fn for_domain(domain: &str) -> Self {
+        Self {
+            id: NotSet,
+            domain: Set(domain.to_string()),
+            blocked: Set(false),
+            failure_count: Set(0),
+            failing_since: Set(None),
+            paused_until: Set(None),
+            last_success_at: Set(None),
+            ..Default::default()
+        }
+    }
+}

@@ -7,10 +7,7 @@
 use crate::{fetch::check_not_blocked, protocol::domain_of, Data, Error};
 use chrono::Utc;
 use copse_entities::instance;
-use sea_orm::{
-    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
-    QueryFilter, Set,
-};
+use sea_orm::{sea_query::OnConflict, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use url::Url;
@@ -127,15 +124,9 @@ async fn learn_domain(data: &Data, actor: &Url, domain: &str) -> Result<(), Erro
         None
     });
     instance::Entity::insert(instance::ActiveModel {
-        id: NotSet,
-        domain: Set(domain.to_string()),
-        blocked: Set(false),
-        failure_count: Set(0),
-        failing_since: Set(None),
-        paused_until: Set(None),
-        last_success_at: Set(None),
         software: Set(software),
         software_checked_at: Set(Some(now)),
+        ..instance::ActiveModel::for_domain(domain)
     })
     .on_conflict(
         OnConflict::column(instance::Column::Domain)

@@ -13,7 +13,6 @@ use copse_entities::{
 use copse_federation::{protocol::domain_of, queue::delivery::BLOCKED};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ActiveValue::NotSet,
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
@@ -170,14 +169,8 @@ pub async fn block_domain(
         .one(&txn)
         .await?;
     instance::Entity::insert(instance::ActiveModel {
-        id: NotSet,
-        domain: Set(domain.clone()),
         blocked: Set(true),
-        failure_count: Set(0),
-        failing_since: Set(None),
-        paused_until: Set(None),
-        last_success_at: Set(None),
-        ..Default::default()
+        ..instance::ActiveModel::for_domain(&domain)
     })
     .on_conflict(
         OnConflict::column(instance::Column::Domain)

@@ -259,14 +259,8 @@ async fn note_alive(
     // Seven columns a row, well under SQLite's bound-value limit.
     for chunk in fresh.chunks(1000) {
         instance::Entity::insert_many(chunk.iter().map(|domain| instance::ActiveModel {
-            id: NotSet,
-            domain: Set(domain.clone()),
-            blocked: Set(false),
-            failure_count: Set(0),
-            failing_since: Set(None),
-            paused_until: Set(None),
             last_success_at: Set(Some(now)),
-            ..Default::default()
+            ..instance::ActiveModel::for_domain(domain)
         }))
         .on_conflict(
             OnConflict::column(instance::Column::Domain)
@@ -295,14 +289,7 @@ async fn note_failures(
     let s = &ctx.settings;
     let now = Utc::now();
     instance::Entity::insert(instance::ActiveModel {
-        id: NotSet,
-        domain: Set(domain.to_string()),
-        blocked: Set(false),
-        failure_count: Set(0),
-        failing_since: Set(None),
-        paused_until: Set(None),
-        last_success_at: Set(None),
-        ..Default::default()
+        ..instance::ActiveModel::for_domain(domain)
     })
     .on_conflict_do_nothing_on([instance::Column::Domain])
     .exec(db)
