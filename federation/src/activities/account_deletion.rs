@@ -9,7 +9,8 @@
 //! their community holds them. The person is kept, marked deleted.
 
 use super::{
-    commit_and_wake, membership::remove_member, receive::ignore, withdrawals::withdraw_everywhere,
+    commit_and_wake, membership::remove_member, receive::ignore_now,
+    withdrawals::withdraw_everywhere,
 };
 use crate::store::lookup::community_by_row_id;
 use crate::{
@@ -34,7 +35,7 @@ pub async fn receive_account_deletion(
 ) -> Result<(), Error> {
     let person = match cached_actor(&data.db, &delete.actor).await? {
         Some(ActorRef::Person(p)) => p,
-        _ => return ignore(data, row, "a community deleting itself is not applied").await,
+        _ => return ignore_now(data, row, "a community deleting itself is not applied").await,
     };
     if person.local {
         return Err(Error::InvalidActivity(
@@ -42,12 +43,12 @@ pub async fn receive_account_deletion(
         ));
     }
     if person.deleted_at.is_some() {
-        return ignore(data, row, "the account was already deleted").await;
+        return ignore_now(data, row, "the account was already deleted").await;
     }
     // The signature proves the key, not that the account is gone: ask its server.
     match fetch_json(data, &delete.actor).await {
         Err(Error::NotFound) => {}
-        Ok(_) => return ignore(data, row, "the actor still exists at its server").await,
+        Ok(_) => return ignore_now(data, row, "the actor still exists at its server").await,
         Err(e) => return Err(e),
     }
     let txn = crate::context::begin(&data.db).await?;

@@ -1,27 +1,26 @@
 //! Reports received (`Flag`).
 
-use crate::activities::receive::ignore;
-use crate::activities::receive::require_signer;
+use crate::activities::receive::{ignore, require_signer, Applied, Receive, Verified};
 use crate::store::posts::{post_by_ap_id, store_report};
 use crate::{
     fetch::{cached_actor, ActorRef},
     html::sanitize_html,
     objects::text::text_of,
     protocol::ObjectActivity,
-    queue::inbox::mark_done,
     Data, Error,
 };
+use async_trait::async_trait;
 use copse_entities::{community, received_activity};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::BTreeMap;
 
 /// `Flag` from any server (Mastodon sends them from its instance actor): a report in the queue
 /// of each local community whose post, member or self it names.
-pub async fn receive_flag(
+pub async fn verify_flag(
     data: &Data,
     row: &received_activity::Model,
     flag: ObjectActivity,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &flag.actor, "Flag")?;
     // community id -> (post, person)
     let mut found: BTreeMap<i64, (Option<i64>, Option<i64>)> = BTreeMap::new();
@@ -70,27 +69,55 @@ pub async fn receive_flag(
         .all(&data.db)
         .await?;
     if local.is_empty() {
-        return ignore(data, row, "nothing reported belongs to a community here").await;
+        return ignore("nothing reported belongs to a community here");
     }
     let reason = flag
         .content
-        .or(flag.summary)
+        .clone()
+        .or_else(|| flag.summary.clone())
         .map(|t| text_of(&sanitize_html(&t)).chars().take(5000).collect());
-    let txn = crate::context::begin(&data.db).await?;
-    for cid in local {
-        let (post_id, person_id) = found.get(&cid).copied().unwrap_or_default();
-        store_report(
-            &txn,
-            &flag.id,
-            cid,
-            &flag.actor,
-            post_id,
-            person_id,
-            reason.clone(),
-        )
-        .await?;
+    let reports = local
+        .into_iter()
+        .map(|cid| (cid, found.get(&cid).copied().unwrap_or_default()))
+        .collect();
+    Verified::apply(Flag {
+        flag,
+        reason,
+        reports,
+    })
+}
+
+/// A report's community, and the post and person it names there.
+type Report = (i64, (Option<i64>, Option<i64>));
+
+/// A checked `Flag`: one report per local community, naming its post and person.
+struct Flag {
+    flag: ObjectActivity,
+    reason: Option<String>,
+    reports: Vec<Report>,
+}
+
+#[async_trait]
+impl Receive for Flag {
+    async fn receive(
+        self: Box<Self>,
+        _: &Data,
+        _: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let flag = &self.flag;
+        for (cid, (post_id, person_id)) in self.reports {
+            store_report(
+                txn,
+                &flag.id,
+                cid,
+                &flag.actor,
+                post_id,
+                person_id,
+                self.reason.clone(),
+            )
+            .await?;
+        }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    txn.commit().await?;
-    Ok(())
 }

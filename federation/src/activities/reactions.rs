@@ -1,21 +1,19 @@
 //! Reactions received: `Like` and FEP-c0e0 `EmojiReact`, and their `Undo`.
 
-use crate::activities::receive::require_signer;
-use crate::activities::receive::{person_on_post, OnPost};
-use crate::activities::{
-    commit_and_wake,
-    receive::{ignore, received_json, signer_person},
+use crate::activities::receive::{
+    ignore, person_on_post, received_json, require_signer, signer_person, Applied, OnPost, Receive,
+    Verified,
 };
 use crate::outbox::announce::announce;
 use crate::store::lookup::community_by_row_id;
 use crate::store::posts::{post_by_ap_id, store_reaction};
 use crate::{
     protocol::{ObjectActivity, Undo},
-    queue::inbox::mark_done,
     Data, Error,
 };
-use copse_entities::{post, reaction, received_activity, DbUrl};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use async_trait::async_trait;
+use copse_entities::{community, post, reaction, received_activity, DbUrl};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde_json::Value;
 use url::Url;
 
@@ -34,30 +32,47 @@ fn emoji_of(act: &ObjectActivity) -> Result<String, Error> {
 }
 
 /// `Like` or FEP-c0e0 `EmojiReact` of a post we store.
-pub async fn receive_reaction(
+pub async fn verify_reaction(
     data: &Data,
     row: &received_activity::Model,
     act: ObjectActivity,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     let emoji = emoji_of(&act)?;
-    let Some(OnPost {
-        person,
-        post: p,
-        community,
-    }) = person_on_post(data, row, &act, "reaction").await?
-    else {
-        return ignore(data, row, "a reaction to a post not stored here").await;
+    let Some(on) = person_on_post(data, row, &act, "reaction").await? else {
+        return ignore("a reaction to a post not stored here");
     };
-    let txn = crate::context::begin(&data.db).await?;
-    // A Like is also a vote (Lemmy): it replaces the person's Dislike.
-    let replaced = act.kind == "Like"
-        && super::votes::clear_opposite(&txn, p.id, person.id, reaction::LIKE).await?;
-    let stored = store_reaction(&txn, &act.id, p.id, person.id, &emoji).await?;
-    if (stored || replaced) && community.local {
-        announce(&txn, data, &community, &received_json(row)?, None, []).await?;
+    Verified::apply(Reaction { act, emoji, on })
+}
+
+/// A checked reaction.
+struct Reaction {
+    act: ObjectActivity,
+    emoji: String,
+    on: OnPost,
+}
+
+#[async_trait]
+impl Receive for Reaction {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let OnPost {
+            person,
+            post: p,
+            community,
+        } = &self.on;
+        // A Like is also a vote (Lemmy): it replaces the person's Dislike.
+        let replaced = self.act.kind == "Like"
+            && super::votes::clear_opposite(txn, p.id, person.id, reaction::LIKE).await?;
+        let stored = store_reaction(txn, &self.act.id, p.id, person.id, &self.emoji).await?;
+        if (stored || replaced) && community.local {
+            announce(txn, data, community, &received_json(row)?, None, []).await?;
+        }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
 }
 
 /// The id of the activity an `Undo` takes back.
@@ -73,11 +88,11 @@ pub fn undone_id(undo: &Undo) -> Option<Url> {
 }
 
 /// `Undo{Like}` or `Undo{EmojiReact}`: only the person who reacted takes it back.
-pub async fn receive_undo_reaction(
+pub async fn verify_undo_reaction(
     data: &Data,
     row: &received_activity::Model,
     undo: Undo,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &undo.actor, "Undo")?;
     let Some(id) = undone_id(&undo) else {
         return Err(Error::InvalidActivity("Undo of nothing".into()));
@@ -111,7 +126,7 @@ pub async fn receive_undo_reaction(
         }
     }
     let Some(r) = found else {
-        return ignore(data, row, "no such reaction").await;
+        return ignore("no such reaction");
     };
     if r.person_id != person.id {
         return Err(Error::Forbidden(
@@ -123,11 +138,32 @@ pub async fn receive_undo_reaction(
         .await?
         .ok_or(Error::NotFound)?;
     let community = community_by_row_id(&data.db, p.community_id).await?;
-    let txn = crate::context::begin(&data.db).await?;
-    reaction::Entity::delete_by_id(r.id).exec(&txn).await?;
-    if community.local {
-        announce(&txn, data, &community, &received_json(row)?, None, []).await?;
+    Verified::apply(UndoReaction {
+        reaction: r,
+        community,
+    })
+}
+
+/// A checked `Undo` of a reaction.
+struct UndoReaction {
+    reaction: reaction::Model,
+    community: community::Model,
+}
+
+#[async_trait]
+impl Receive for UndoReaction {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        reaction::Entity::delete_by_id(self.reaction.id)
+            .exec(txn)
+            .await?;
+        if self.community.local {
+            announce(txn, data, &self.community, &received_json(row)?, None, []).await?;
+        }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
 }

@@ -1,15 +1,22 @@
-//! What every received activity's handler needs: the stored activity, its signer as a person,
-//! the checks of a person acting on a stored post, and marking it ignored.
+//! The receive seam and what every received activity's handler needs.
+//!
+//! Each received activity is handled in two steps. `verify` checks it (signer, origin,
+//! authorship, roles) and may fetch, outside any transaction; it answers [`Verified`]: apply
+//! these effects, or ignore the activity and say why. The effects ([`Receive`]) then run inside
+//! the transaction the inbox worker opened, which marks the row done or ignored and commits, so
+//! an activity's effects and its mark land together or not at all.
 
 use crate::protocol::ObjectActivity;
 use crate::store::{lookup::community_by_row_id, members::active_ban, posts::post_by_ap_id};
 use crate::{
     fetch::{cached_actor, ActorRef},
-    queue::inbox::mark_ignored,
     Data, Error,
 };
+use async_trait::async_trait;
 use copse_entities::{community, person, post, received_activity};
+use sea_orm::DatabaseTransaction;
 use serde_json::Value;
+use std::borrow::Cow;
 use url::Url;
 
 /// The stored activity, as received.
@@ -17,10 +24,56 @@ pub fn received_json(row: &received_activity::Model) -> Result<Value, Error> {
     Ok(serde_json::from_str(&row.data)?)
 }
 
-/// Marks a received activity ignored, saying why, in a transaction of its own.
-pub async fn ignore(data: &Data, row: &received_activity::Model, why: &str) -> Result<(), Error> {
+/// What `verify` found about a received activity.
+pub enum Verified {
+    /// Checked: apply these effects in the worker's transaction.
+    Apply(Box<dyn Receive>),
+    /// Nothing to apply; the row is marked ignored with the reason.
+    Ignore(Cow<'static, str>),
+}
+
+impl Verified {
+    /// Effects to apply.
+    pub fn apply(effects: impl Receive + 'static) -> Result<Verified, Error> {
+        Ok(Verified::Apply(Box::new(effects)))
+    }
+}
+
+/// What applying an activity's effects came to.
+pub enum Applied {
+    /// Applied: the row is marked done.
+    Done,
+    /// Found, inside the transaction, to change nothing: the row is marked ignored with the
+    /// reason.
+    Ignored(Cow<'static, str>),
+}
+
+/// The effects of a verified activity, applied inside the worker's transaction.
+#[async_trait]
+pub trait Receive: Send {
+    /// Applies the effects; `row` is the stored activity (its JSON is what gets announced).
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error>;
+}
+
+/// An activity that needs nothing applied, and why.
+pub fn ignore(why: impl Into<Cow<'static, str>>) -> Result<Verified, Error> {
+    Ok(Verified::Ignore(why.into()))
+}
+
+/// Marks a received activity ignored, saying why, in a transaction of its own: for the handlers
+/// that do not go through [`Verified`] yet.
+pub async fn ignore_now(
+    data: &Data,
+    row: &received_activity::Model,
+    why: &str,
+) -> Result<(), Error> {
     let txn = crate::context::begin(&data.db).await?;
-    mark_ignored(&txn, row.id, why).await?;
+    crate::queue::inbox::mark_ignored(&txn, row.id, why).await?;
     txn.commit().await?;
     Ok(())
 }

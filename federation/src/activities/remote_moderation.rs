@@ -9,7 +9,7 @@
 
 use super::{
     commit_and_wake,
-    receive::{ignore, received_json, signer_person},
+    receive::{ignore_now, received_json, signer_person},
 };
 use crate::objects::text::{text_of, title_and_body};
 use crate::outbox::announce::announce;
@@ -79,11 +79,11 @@ pub async fn receive_featured(
     act: AddRemove,
 ) -> Result<(), Error> {
     let Some(p) = post_by_ap_id(&data.db, &act.object).await? else {
-        return ignore(data, row, "a pin of a post not stored here").await;
+        return ignore_now(data, row, "a pin of a post not stored here").await;
     };
     let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local || act.target != data.urls.community_part(&c.name, "featured") {
-        return ignore(
+        return ignore_now(
             data,
             row,
             "not a change to a local community's featured posts",
@@ -146,11 +146,11 @@ async fn receive_direct(
         ));
     }
     let Some(p) = post_by_ap_id(&data.db, target).await? else {
-        return ignore(data, row, "moderation of a post not stored here").await;
+        return ignore_now(data, row, "moderation of a post not stored here").await;
     };
     let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local {
-        return ignore(
+        return ignore_now(
             data,
             row,
             "that community lives elsewhere and announces its own moderation",
@@ -251,7 +251,7 @@ pub async fn receive_announced(
         return Err(Error::InvalidActivity("moderation of nothing".into()));
     };
     let Some(p) = post_by_ap_id(&data.db, &target).await? else {
-        ignore(data, row, "moderation of a post not stored here").await?;
+        ignore_now(data, row, "moderation of a post not stored here").await?;
         return Ok(true);
     };
     if p.community_id != community.id {

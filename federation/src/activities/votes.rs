@@ -4,16 +4,13 @@
 //! turn, and an `Undo` of either takes the vote back, whether it names the vote by id or (as
 //! Lemmy does) re-sends it under a new id.
 
-use super::receive::{person_on_post, OnPost};
-use super::{
-    commit_and_wake,
-    receive::{ignore, received_json},
-};
+use super::receive::{ignore, person_on_post, received_json, Applied, OnPost, Receive, Verified};
 use crate::outbox::announce::announce;
 use crate::store::posts::store_reaction;
-use crate::{protocol::ObjectActivity, queue::inbox::mark_done, Data, Error};
+use crate::{protocol::ObjectActivity, Data, Error};
+use async_trait::async_trait;
 use copse_entities::{reaction, received_activity};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 /// What a vote of this activity type is stored as, if it is a vote.
 pub fn stored_as(kind: &str) -> Option<&'static str> {
@@ -62,25 +59,41 @@ pub(super) async fn vote_of(
 
 /// `Dislike` of a post we store: replaces the person's `Like`, and is announced like any vote
 /// when the community is on this instance.
-pub async fn receive_dislike(
+pub async fn verify_dislike(
     data: &Data,
     row: &received_activity::Model,
     act: ObjectActivity,
-) -> Result<(), Error> {
-    let Some(OnPost {
-        person,
-        post: p,
-        community,
-    }) = person_on_post(data, row, &act, "Dislike").await?
-    else {
-        return ignore(data, row, "a vote on a post not stored here").await;
+) -> Result<Verified, Error> {
+    let Some(on) = person_on_post(data, row, &act, "Dislike").await? else {
+        return ignore("a vote on a post not stored here");
     };
-    let txn = crate::context::begin(&data.db).await?;
-    let replaced = clear_opposite(&txn, p.id, person.id, reaction::DISLIKE).await?;
-    let stored = store_reaction(&txn, &act.id, p.id, person.id, reaction::DISLIKE).await?;
-    if (stored || replaced) && community.local {
-        announce(&txn, data, &community, &received_json(row)?, None, []).await?;
+    Verified::apply(Dislike { act, on })
+}
+
+/// A checked `Dislike`.
+struct Dislike {
+    act: ObjectActivity,
+    on: OnPost,
+}
+
+#[async_trait]
+impl Receive for Dislike {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let OnPost {
+            person,
+            post: p,
+            community,
+        } = &self.on;
+        let replaced = clear_opposite(txn, p.id, person.id, reaction::DISLIKE).await?;
+        let stored = store_reaction(txn, &self.act.id, p.id, person.id, reaction::DISLIKE).await?;
+        if (stored || replaced) && community.local {
+            announce(txn, data, community, &received_json(row)?, None, []).await?;
+        }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
 }

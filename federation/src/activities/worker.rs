@@ -1,7 +1,8 @@
 //! The inbox worker: processes stored activities. Each activity's effects and its `done` mark
 //! commit in one transaction, so a crash never applies an activity twice or loses it.
 
-use super::{announce, events, follow, remote_moderation, votes};
+use super::receive::{ignore, Applied, Verified};
+use super::{announce, commit_and_wake, events, follow, remote_moderation, votes};
 use crate::{
     metrics::Processed,
     protocol::domain_of,
@@ -9,7 +10,7 @@ use crate::{
         backoff, claim_statement,
         delivery::BLOCKED,
         hosts::{Withheld, Withholding},
-        inbox::mark_ignored,
+        inbox::{mark_done, mark_ignored},
     },
     Data, Error, FederationContext,
 };
@@ -121,8 +122,35 @@ fn from<T: serde::de::DeserializeOwned>(json: Value) -> Result<T, serde_json::Er
     serde_json::from_value(json)
 }
 
-/// Applies one stored activity. On success its effects and its `done` mark are committed.
+/// Applies one stored activity: `verify` outside any transaction, then its effects and its
+/// `done` or `ignored` mark in one transaction, committed together.
 pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), Error> {
+    let Some(verified) = verify(data, row).await? else {
+        return Ok(());
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    let applied = match verified {
+        Verified::Apply(effects) => effects.receive(data, row, &txn).await?,
+        Verified::Ignore(why) => Applied::Ignored(why),
+    };
+    match applied {
+        Applied::Done => {
+            mark_done(&txn, row.id).await?;
+            commit_and_wake(data, txn).await
+        }
+        Applied::Ignored(why) => {
+            mark_ignored(&txn, row.id, &why).await?;
+            txn.commit().await?;
+            Ok(())
+        }
+    }
+}
+
+/// Dispatches a stored activity to its handler's `verify`. `None` when the handler is one that
+/// still opens its own transaction and marks the row itself.
+async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Verified>, Error> {
+    let old = |r: Result<(), Error>| r.map(|()| None);
+    let new = |r: Result<Verified, Error>| r.map(Some);
     let json: Value = serde_json::from_str(&row.data)?;
     let inner_kind = json
         .get("object")
@@ -131,66 +159,60 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
         .unwrap_or_default()
         .to_string();
     match (row.kind.as_str(), inner_kind.as_str()) {
-        ("Follow", _) => follow::receive_follow(data, row, from(json)?).await,
-        ("Join", _) => events::receive_join(data, row, from(json)?).await,
-        ("Leave", _) => events::receive_leave(data, row, from(json)?).await,
+        ("Follow", _) => old(follow::receive_follow(data, row, from(json)?).await),
+        ("Join", _) => old(events::receive_join(data, row, from(json)?).await),
+        ("Leave", _) => old(events::receive_leave(data, row, from(json)?).await),
         ("Undo", "Join") => {
             let undo: crate::protocol::Undo = from(json)?;
-            events::receive_undo_join(data, row, &undo.actor, &undo.object).await
+            old(events::receive_undo_join(data, row, &undo.actor, &undo.object).await)
         }
-        ("Accept" | "Reject", "Join") => events::receive_join_answer(data, row, from(json)?).await,
+        ("Accept" | "Reject", "Join") => {
+            old(events::receive_join_answer(data, row, from(json)?).await)
+        }
         ("Accept" | "Reject", "") if is_join_answer(data, &json).await? => {
-            events::receive_join_answer(data, row, from(json)?).await
+            old(events::receive_join_answer(data, row, from(json)?).await)
         }
-        ("Create" | "Update", "Event") => events::receive_event(data, row, from(json)?).await,
+        ("Create" | "Update", "Event") => old(events::receive_event(data, row, from(json)?).await),
         ("Undo", "Like" | "EmojiReact" | "Dislike") => {
-            super::reactions::receive_undo_reaction(data, row, from(json)?).await
+            new(super::reactions::verify_undo_reaction(data, row, from(json)?).await)
         }
         ("Undo", "Lock" | "Delete") => {
-            remote_moderation::receive_undo(data, row, from(json)?).await
+            old(remote_moderation::receive_undo(data, row, from(json)?).await)
         }
-        ("Undo", "Follow") => follow::receive_undo_follow(data, row, from(json)?).await,
+        ("Undo", "Follow") => old(follow::receive_undo_follow(data, row, from(json)?).await),
         ("Undo", "") => {
             // Only the id of the undone activity: a reaction or a join we store, or a follow.
             let undo: crate::protocol::Undo = from(json.clone())?;
             match super::reactions::undone_id(&undo) {
                 Some(id) if crate::store::posts::is_reaction(&data.db, &id).await? => {
-                    super::reactions::receive_undo_reaction(data, row, undo).await
+                    new(super::reactions::verify_undo_reaction(data, row, undo).await)
                 }
                 Some(id) if crate::store::events::is_stored_join(&data.db, &id).await? => {
-                    events::receive_undo_join(data, row, &undo.actor, &undo.object).await
+                    old(events::receive_undo_join(data, row, &undo.actor, &undo.object).await)
                 }
-                _ => follow::receive_undo_follow(data, row, from(json)?).await,
+                _ => old(follow::receive_undo_follow(data, row, from(json)?).await),
             }
         }
-        ("Accept", _) => follow::receive_accept(data, row, from(json)?).await,
-        ("Reject", _) => follow::receive_reject(data, row, from(json)?).await,
-        ("Announce", _) => announce::receive_announce(data, row, from(json)?).await,
+        ("Accept", _) => old(follow::receive_accept(data, row, from(json)?).await),
+        ("Reject", _) => old(follow::receive_reject(data, row, from(json)?).await),
+        ("Announce", _) => old(announce::receive_announce(data, row, from(json)?).await),
         ("Create", "Note" | "Page" | "Article") => {
-            super::posts::receive_create(data, row, from(json)?).await
+            old(super::posts::receive_create(data, row, from(json)?).await)
         }
         ("Update", "Note" | "Page" | "Article") => {
-            super::posts::receive_update(data, row, from(json)?).await
+            new(super::posts::verify_update(data, row, from(json)?).await)
         }
-        ("Delete", _) => super::posts::receive_delete(data, row, from(json)?).await,
+        ("Delete", _) => old(super::posts::receive_delete(data, row, from(json)?).await),
         ("Like" | "EmojiReact", _) => {
-            super::reactions::receive_reaction(data, row, from(json)?).await
+            new(super::reactions::verify_reaction(data, row, from(json)?).await)
         }
-        ("Dislike", _) => votes::receive_dislike(data, row, from(json)?).await,
-        ("Lock", _) => remote_moderation::receive_lock(data, row, from(json)?).await,
-        ("Add" | "Remove", _) => remote_moderation::receive_featured(data, row, from(json)?).await,
-        ("Flag", _) => super::flag::receive_flag(data, row, from(json)?).await,
-        (kind, inner) => {
-            let txn = crate::context::begin(&data.db).await?;
-            mark_ignored(
-                &txn,
-                row.id,
-                &format!("{kind} of {inner} is not handled yet"),
-            )
-            .await?;
-            txn.commit().await?;
-            Ok(())
+        ("Dislike", _) => new(votes::verify_dislike(data, row, from(json)?).await),
+        ("Lock", _) => old(remote_moderation::receive_lock(data, row, from(json)?).await),
+        ("Add" | "Remove", _) => {
+            old(remote_moderation::receive_featured(data, row, from(json)?).await)
         }
+        ("Flag", _) => new(super::flag::verify_flag(data, row, from(json)?).await),
+        (kind, inner) => new(ignore(format!("{kind} of {inner} is not handled yet"))),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::participation::{admit, tell, withdraw};
 use crate::activities::receive::require_signer;
 
-use crate::activities::{commit_and_wake, receive::ignore};
+use crate::activities::{commit_and_wake, receive::ignore_now};
 use crate::store::events::{local_event, locked_event};
 
 use crate::objects::text::text_of;
@@ -45,7 +45,7 @@ pub async fn receive_join(
 ) -> Result<(), Error> {
     let who = signer(data, row, &join.actor).await?;
     let Some((p, _, c)) = local_event(&data.db, &join.object).await? else {
-        return ignore(data, row, "a Join of nothing we hold").await;
+        return ignore_now(data, row, "a Join of nothing we hold").await;
     };
     let message = join.participation_message.as_deref().map(|m| {
         text_of(&sanitize_html(m))
@@ -69,7 +69,7 @@ pub async fn receive_leave(
 ) -> Result<(), Error> {
     let who = signer(data, row, &leave.actor).await?;
     let Some((p, _, c)) = local_event(&data.db, &leave.object).await? else {
-        return ignore(data, row, "a Leave of nothing we hold").await;
+        return ignore_now(data, row, "a Leave of nothing we hold").await;
     };
     let txn = crate::context::begin(&data.db).await?;
     let mut e = locked_event(&txn, p.id).await?;
@@ -97,7 +97,7 @@ pub async fn receive_undo_join(
         .one(&data.db)
         .await?;
     let Some(stored) = stored else {
-        return ignore(data, row, "an Undo of a Join not stored here").await;
+        return ignore_now(data, row, "an Undo of a Join not stored here").await;
     };
     let p = post::Entity::find_by_id(stored.event_id)
         .one(&data.db)

@@ -1,6 +1,6 @@
 //! `Accept` or `Reject` of a `Join` one of our people sent to a remote event.
 
-use crate::activities::receive::ignore;
+use crate::activities::receive::ignore_now;
 use crate::activities::receive::require_signer;
 
 use crate::store::lookup::community_by_row_id;
@@ -27,7 +27,7 @@ pub async fn receive_join_answer(
         .one(&data.db)
         .await?;
     let Some(stored) = stored else {
-        return ignore(data, row, "an answer to a Join not sent from here").await;
+        return ignore_now(data, row, "an answer to a Join not sent from here").await;
     };
     let p = post::Entity::find_by_id(stored.event_id)
         .one(&data.db)

@@ -1,6 +1,6 @@
 //! `Create` or `Update` of an `Event` from a remote community we follow.
 
-use crate::activities::receive::ignore;
+use crate::activities::receive::ignore_now;
 use crate::activities::receive::require_signer;
 use crate::store::events::event_of_post;
 
@@ -42,10 +42,10 @@ pub async fn receive_event(
         }
     }
     let Some(c) = community else {
-        return ignore(data, row, "an event of no community we follow").await;
+        return ignore_now(data, row, "an event of no community we follow").await;
     };
     if c.local {
-        return ignore(data, row, "our own communities' events are made here").await;
+        return ignore_now(data, row, "our own communities' events are made here").await;
     }
     if !(act.actor == c.ap_id.0 || same_origin(&act.actor, &c.ap_id.0))
         || !same_origin(&ev.id, &c.ap_id.0)
@@ -78,7 +78,7 @@ pub async fn store_remote(
     let organizer = match resolve_actor(data, &organizer_id).await {
         Ok(ActorRef::Person(p)) => p,
         _ => {
-            return ignore(
+            return ignore_now(
                 data,
                 row,
                 "an event whose organiser is not a person we can find",

@@ -3,7 +3,7 @@
 use super::{addressed_community, is_public, known_ancestor, verify_authorship};
 use crate::activities::{
     commit_and_wake,
-    receive::{ignore, received_json, signer_person},
+    receive::{ignore_now, received_json, signer_person},
 };
 use crate::outbox::announce::announce;
 use crate::rules::posting::refusal;
@@ -41,11 +41,11 @@ pub async fn receive_create(
     let (community, parent) = match &note.in_reply_to {
         Some(reply_to) => {
             let Some(parent) = known_ancestor(data, reply_to).await? else {
-                return ignore(data, row, "a reply to nothing in our communities").await;
+                return ignore_now(data, row, "a reply to nothing in our communities").await;
             };
             let c = community_by_row_id(&data.db, parent.community_id).await?;
             if !c.local {
-                return ignore(
+                return ignore_now(
                     data,
                     row,
                     "that community lives elsewhere and announces its own replies",
@@ -56,7 +56,7 @@ pub async fn receive_create(
         }
         None => match addressed_community(&data.db, note, create.audience.as_ref()).await? {
             Some(c) => (c, None),
-            None => return ignore(data, row, "not addressed to a community here").await,
+            None => return ignore_now(data, row, "not addressed to a community here").await,
         },
     };
     if let Some(p) = &parent {

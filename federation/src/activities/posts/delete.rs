@@ -3,7 +3,7 @@
 use crate::activities::receive::require_signer;
 use crate::activities::{
     commit_and_wake,
-    receive::{ignore, received_json, signer_person},
+    receive::{ignore_now, received_json, signer_person},
 };
 use crate::outbox::announce::announce;
 use crate::rules::posting::moderates;
@@ -29,7 +29,7 @@ pub async fn receive_delete(
             .await;
     }
     let Some(existing) = post_by_ap_id(&data.db, target).await? else {
-        return ignore(data, row, "a deletion of a post not stored here").await;
+        return ignore_now(data, row, "a deletion of a post not stored here").await;
     };
     let community = community_by_row_id(&data.db, existing.community_id).await?;
     if !community.local && community.ap_id.0 == delete.actor {
@@ -73,7 +73,7 @@ pub async fn receive_announced_delete(
         return Err(Error::InvalidActivity("Delete of nothing".into()));
     };
     let Some(p) = post_by_ap_id(&data.db, target).await? else {
-        return ignore(data, row, "a deletion of a post not stored here").await;
+        return ignore_now(data, row, "a deletion of a post not stored here").await;
     };
     if p.community_id != community.id {
         return Err(Error::Forbidden(

@@ -21,7 +21,7 @@ mod update;
 
 pub use create::receive_create;
 pub use delete::{receive_announced_delete, receive_delete};
-pub use update::receive_update;
+pub use update::verify_update;
 
 /// How far up a reply chain unknown parents are fetched before the reply is given up on.
 pub const MAX_PARENT_DEPTH: usize = 8;

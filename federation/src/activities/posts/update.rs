@@ -1,9 +1,8 @@
 //! `Update{Note}`.
 
 use super::verify_authorship;
-use crate::activities::{
-    commit_and_wake,
-    receive::{ignore, received_json, signer_person},
+use crate::activities::receive::{
+    ignore, received_json, signer_person, Applied, Receive, Verified,
 };
 use crate::outbox::announce::announce;
 use crate::store::lookup::community_by_row_id;
@@ -11,30 +10,30 @@ use crate::store::posts::post_by_ap_id;
 use crate::{
     objects::text::{stored_text, tags_of},
     protocol::CreateNote,
-    queue::inbox::mark_done,
     Data, Error,
 };
+use async_trait::async_trait;
 use chrono::Utc;
-use copse_entities::{post, received_activity, DbUrl};
-use sea_orm::{EntityTrait, Set};
+use copse_entities::{community, post, received_activity, DbUrl};
+use sea_orm::{DatabaseTransaction, EntityTrait, Set};
 
 /// `Update{Note}`: the author edited a post we store.
-pub async fn receive_update(
+pub async fn verify_update(
     data: &Data,
     row: &received_activity::Model,
     update: CreateNote,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     verify_authorship(row, &update.actor, &update.object)?;
     let author = signer_person(data, &update.actor).await?;
     let note = &update.object;
     let Some(existing) = post_by_ap_id(&data.db, &note.id).await? else {
-        return ignore(data, row, "an edit of a post not stored here").await;
+        return ignore("an edit of a post not stored here");
     };
     if existing.author_id != author.id {
         return Err(Error::Forbidden("only its author edits a post".into()));
     }
     if existing.deleted {
-        return ignore(data, row, "the post was deleted").await;
+        return ignore("the post was deleted");
     }
     let community = community_by_row_id(&data.db, existing.community_id).await?;
     if crate::store::members::active_ban(&data.db, community.id, author.id)
@@ -43,23 +42,45 @@ pub async fn receive_update(
     {
         return Err(Error::Forbidden("banned from the community".into()));
     }
-    let txn = crate::context::begin(&data.db).await?;
-    let (title, content) = stored_text(note, existing.topic_id.is_some());
-    post::Entity::update(post::ActiveModel {
-        id: Set(existing.id),
-        title: Set(title),
-        content: Set(content),
-        source: Set(note.source.as_ref().map(|s| s.content.clone())),
-        tags: Set(tags_of(&note.tag)),
-        url: Set(note.link().map(DbUrl)),
-        updated: Set(Some(note.updated.unwrap_or_else(Utc::now))),
-        ..Default::default()
+    Verified::apply(Edit {
+        update,
+        existing,
+        community,
     })
-    .exec(&txn)
-    .await?;
-    if community.local {
-        announce(&txn, data, &community, &received_json(row)?, None, []).await?;
+}
+
+/// A checked edit of a post.
+struct Edit {
+    update: CreateNote,
+    existing: post::Model,
+    community: community::Model,
+}
+
+#[async_trait]
+impl Receive for Edit {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let note = &self.update.object;
+        let (title, content) = stored_text(note, self.existing.topic_id.is_some());
+        post::Entity::update(post::ActiveModel {
+            id: Set(self.existing.id),
+            title: Set(title),
+            content: Set(content),
+            source: Set(note.source.as_ref().map(|s| s.content.clone())),
+            tags: Set(tags_of(&note.tag)),
+            url: Set(note.link().map(DbUrl)),
+            updated: Set(Some(note.updated.unwrap_or_else(Utc::now))),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await?;
+        if self.community.local {
+            announce(txn, data, &self.community, &received_json(row)?, None, []).await?;
+        }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
 }
