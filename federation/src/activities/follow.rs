@@ -2,7 +2,7 @@
 //! both directions (remote people following our communities, our people following remote ones).
 
 use super::{commit_and_wake, member_choices::JoinChoices, membership};
-use crate::activities::receive::require_signer;
+use crate::activities::receive::{require_signer, Applied, Receive, Verified};
 use crate::store::lookup::local_community_by_ap_id;
 use crate::{
     fetch::{cached_actor, ActorRef},
@@ -10,10 +10,11 @@ use crate::{
     queue::{enqueue, inbox::mark_done},
     Data, Error,
 };
+use async_trait::async_trait;
 use copse_entities::{
     community, community_follower, community_follower::Role, person, received_activity, DbUrl,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use url::Url;
 
 /// The person behind a Follow or its Undo: a group cannot follow yet.
@@ -113,43 +114,62 @@ async fn answered_follow(
 }
 
 /// A remote community accepted one of our people.
-pub async fn receive_accept(
-    data: &Data,
+pub fn verify_accept(
     row: &received_activity::Model,
     accept: AcceptFollow,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &accept.actor, "Accept")?;
-    let txn = crate::context::begin(&data.db).await?;
-    if let Some(f) = answered_follow(&txn, &accept.actor, &accept.object).await? {
-        community_follower::Entity::update(community_follower::ActiveModel {
-            id: Set(f.id),
-            pending: Set(false),
-            ..Default::default()
-        })
-        .exec(&txn)
-        .await?;
-    }
-    mark_done(&txn, row.id).await?;
-    txn.commit().await?;
-    Ok(())
+    Verified::apply(FollowAnswer {
+        answer: accept,
+        accepted: true,
+    })
 }
 
 /// A remote community refused one of our people.
-pub async fn receive_reject(
-    data: &Data,
+pub fn verify_reject(
     row: &received_activity::Model,
     reject: AcceptFollow,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &reject.actor, "Reject")?;
-    let txn = crate::context::begin(&data.db).await?;
-    if let Some(f) = answered_follow(&txn, &reject.actor, &reject.object).await? {
-        community_follower::Entity::delete_by_id(f.id)
-            .exec(&txn)
+    Verified::apply(FollowAnswer {
+        answer: reject,
+        accepted: false,
+    })
+}
+
+/// A remote community's answer to one of our people's follows.
+struct FollowAnswer {
+    answer: AcceptFollow,
+    accepted: bool,
+}
+
+#[async_trait]
+impl Receive for FollowAnswer {
+    async fn receive(
+        self: Box<Self>,
+        _: &Data,
+        _: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let a = &self.answer;
+        let Some(f) = answered_follow(txn, &a.actor, &a.object).await? else {
+            return Ok(Applied::Done);
+        };
+        if self.accepted {
+            community_follower::Entity::update(community_follower::ActiveModel {
+                id: Set(f.id),
+                pending: Set(false),
+                ..Default::default()
+            })
+            .exec(txn)
             .await?;
+        } else {
+            community_follower::Entity::delete_by_id(f.id)
+                .exec(txn)
+                .await?;
+        }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    txn.commit().await?;
-    Ok(())
 }
 
 /// One of our people follows (asks to join) a community. A local community applies its policy

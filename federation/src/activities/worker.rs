@@ -160,17 +160,17 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Ve
         .to_string();
     match (row.kind.as_str(), inner_kind.as_str()) {
         ("Follow", _) => old(follow::receive_follow(data, row, from(json)?).await),
-        ("Join", _) => old(events::receive_join(data, row, from(json)?).await),
-        ("Leave", _) => old(events::receive_leave(data, row, from(json)?).await),
+        ("Join", _) => new(events::verify_join(data, row, from(json)?).await),
+        ("Leave", _) => new(events::verify_leave(data, row, from(json)?).await),
         ("Undo", "Join") => {
             let undo: crate::protocol::Undo = from(json)?;
-            old(events::receive_undo_join(data, row, &undo.actor, &undo.object).await)
+            new(events::verify_undo_join(data, row, &undo.actor, &undo.object).await)
         }
         ("Accept" | "Reject", "Join") => {
-            old(events::receive_join_answer(data, row, from(json)?).await)
+            new(events::verify_join_answer(data, row, from(json)?).await)
         }
         ("Accept" | "Reject", "") if is_join_answer(data, &json).await? => {
-            old(events::receive_join_answer(data, row, from(json)?).await)
+            new(events::verify_join_answer(data, row, from(json)?).await)
         }
         ("Create" | "Update", "Event") => old(events::receive_event(data, row, from(json)?).await),
         ("Undo", "Like" | "EmojiReact" | "Dislike") => {
@@ -188,13 +188,13 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Ve
                     new(super::reactions::verify_undo_reaction(data, row, undo).await)
                 }
                 Some(id) if crate::store::events::is_stored_join(&data.db, &id).await? => {
-                    old(events::receive_undo_join(data, row, &undo.actor, &undo.object).await)
+                    new(events::verify_undo_join(data, row, &undo.actor, &undo.object).await)
                 }
                 _ => old(follow::receive_undo_follow(data, row, from(json)?).await),
             }
         }
-        ("Accept", _) => old(follow::receive_accept(data, row, from(json)?).await),
-        ("Reject", _) => old(follow::receive_reject(data, row, from(json)?).await),
+        ("Accept", _) => new(follow::verify_accept(row, from(json)?)),
+        ("Reject", _) => new(follow::verify_reject(row, from(json)?)),
         ("Announce", _) => old(announce::receive_announce(data, row, from(json)?).await),
         ("Create", "Note" | "Page" | "Article") => {
             old(super::posts::receive_create(data, row, from(json)?).await)

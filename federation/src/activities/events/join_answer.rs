@@ -1,33 +1,31 @@
 //! `Accept` or `Reject` of a `Join` one of our people sent to a remote event.
 
-use crate::activities::receive::ignore_now;
-use crate::activities::receive::require_signer;
-
+use crate::activities::receive::{ignore, require_signer, Applied, Receive, Verified};
 use crate::store::lookup::community_by_row_id;
 use crate::{
     protocol::{same_origin, JoinAnswer},
-    queue::inbox::mark_done,
     Data, Error,
 };
+use async_trait::async_trait;
 use copse_entities::{
     event_participant::{self, ParticipantStatus},
     post, received_activity, DbUrl,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 
 /// The holder of a remote event answered one of our people's `Join`.
-pub async fn receive_join_answer(
+pub async fn verify_join_answer(
     data: &Data,
     row: &received_activity::Model,
     answer: JoinAnswer,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &answer.actor, "Accept or Reject")?;
     let stored = event_participant::Entity::find()
         .filter(event_participant::Column::JoinApId.eq(DbUrl(answer.object.clone())))
         .one(&data.db)
         .await?;
     let Some(stored) = stored else {
-        return ignore_now(data, row, "an answer to a Join not sent from here").await;
+        return ignore("an answer to a Join not sent from here");
     };
     let p = post::Entity::find_by_id(stored.event_id)
         .one(&data.db)
@@ -44,15 +42,33 @@ pub async fn receive_join_answer(
     } else {
         ParticipantStatus::Rejected
     };
-    let txn = crate::context::begin(&data.db).await?;
-    event_participant::Entity::update(event_participant::ActiveModel {
-        id: Set(stored.id),
-        status: Set(status),
-        ..Default::default()
+    Verified::apply(JoinAnswered {
+        participant: stored.id,
+        status,
     })
-    .exec(&txn)
-    .await?;
-    mark_done(&txn, row.id).await?;
-    txn.commit().await?;
-    Ok(())
+}
+
+/// A checked answer: the participant row and its new status.
+struct JoinAnswered {
+    participant: i64,
+    status: ParticipantStatus,
+}
+
+#[async_trait]
+impl Receive for JoinAnswered {
+    async fn receive(
+        self: Box<Self>,
+        _: &Data,
+        _: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        event_participant::Entity::update(event_participant::ActiveModel {
+            id: Set(self.participant),
+            status: Set(self.status),
+            ..Default::default()
+        })
+        .exec(txn)
+        .await?;
+        Ok(Applied::Done)
+    }
 }

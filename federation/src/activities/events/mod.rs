@@ -13,8 +13,8 @@ mod participation;
 mod remote_event;
 mod reply_answer;
 
-pub use join::{receive_join, receive_leave, receive_undo_join};
-pub use join_answer::receive_join_answer;
+pub use join::{verify_join, verify_leave, verify_undo_join};
+pub use join_answer::verify_join_answer;
 pub use participation::{promote, tell};
 pub use remote_event::{receive_event, store_remote};
 pub use reply_answer::receive_reply_answer;
