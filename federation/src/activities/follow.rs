@@ -7,7 +7,7 @@ use crate::store::lookup::local_community_by_ap_id;
 use crate::{
     fetch::{cached_actor, ActorRef},
     protocol::{AcceptFollow, Follow, IdOr, UndoFollow, WithContext},
-    queue::{enqueue, inbox::mark_done},
+    queue::enqueue,
     Data, Error,
 };
 use async_trait::async_trait;
@@ -30,29 +30,58 @@ async fn follower_person(db: &impl ConnectionTrait, id: &Url) -> Result<person::
 
 /// A remote person follows one of our communities: store the follower and answer with a
 /// signed `Accept{Follow}` (communities that approve followers by hand keep it pending).
-pub async fn receive_follow(
+pub async fn verify_follow(
     data: &Data,
     row: &received_activity::Model,
     follow: Follow,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &follow.actor, "Follow")?;
     let community = local_community_by_ap_id(&data.db, &follow.object).await?;
     let follower = follower_person(&data.db, &follow.actor).await?;
     // A follower's server is sent the forms it reads.
     crate::nodeinfo::learn(data, &follower.ap_id.0).await;
-    let txn = crate::context::begin(&data.db).await?;
-    let choices = JoinChoices::default();
-    membership::request_join(&txn, data, &community, &follower, &follow.id, &choices).await?;
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
+    Verified::apply(Followed {
+        community,
+        follower,
+        follow_id: follow.id,
+    })
+}
+
+/// A checked `Follow` of a local community.
+struct Followed {
+    community: community::Model,
+    follower: person::Model,
+    follow_id: Url,
+}
+
+#[async_trait]
+impl Receive for Followed {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        _: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let choices = JoinChoices::default();
+        membership::request_join(
+            txn,
+            data,
+            &self.community,
+            &self.follower,
+            &self.follow_id,
+            &choices,
+        )
+        .await?;
+        Ok(Applied::Done)
+    }
 }
 
 /// A follower leaves. The embedded Follow (or its id) must be the signer's own.
-pub async fn receive_undo_follow(
+pub async fn verify_undo_follow(
     data: &Data,
     row: &received_activity::Model,
     undo: UndoFollow,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &undo.actor, "Undo")?;
     let follower = follower_person(&data.db, &undo.actor).await?;
     let mut q = community_follower::Entity::find()
@@ -69,18 +98,34 @@ pub async fn receive_undo_follow(
             q = q.filter(community_follower::Column::FollowId.eq(DbUrl(id.clone())));
         }
     }
-    let txn = crate::context::begin(&data.db).await?;
-    if let Some(m) = q.one(&txn).await? {
-        if let Some(community) = community::Entity::find_by_id(m.community_id)
-            .one(&txn)
-            .await?
-        {
-            membership::remove_member(&txn, data, &community, &follower, &follower, &m, None)
-                .await?;
+    Verified::apply(Unfollowed { follower, query: q })
+}
+
+/// A checked `Undo{Follow}`: the follow row is found and removed in the transaction.
+struct Unfollowed {
+    follower: person::Model,
+    query: sea_orm::Select<community_follower::Entity>,
+}
+
+#[async_trait]
+impl Receive for Unfollowed {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        _: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let who = &self.follower;
+        if let Some(m) = self.query.one(txn).await? {
+            if let Some(community) = community::Entity::find_by_id(m.community_id)
+                .one(txn)
+                .await?
+            {
+                membership::remove_member(txn, data, &community, who, who, &m, None).await?;
+            }
         }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
 }
 
 /// The follow row an `Accept` or `Reject` from a remote community answers.

@@ -159,7 +159,7 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Ve
         .unwrap_or_default()
         .to_string();
     match (row.kind.as_str(), inner_kind.as_str()) {
-        ("Follow", _) => old(follow::receive_follow(data, row, from(json)?).await),
+        ("Follow", _) => new(follow::verify_follow(data, row, from(json)?).await),
         ("Join", _) => new(events::verify_join(data, row, from(json)?).await),
         ("Leave", _) => new(events::verify_leave(data, row, from(json)?).await),
         ("Undo", "Join") => {
@@ -179,7 +179,7 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Ve
         ("Undo", "Lock" | "Delete") => {
             old(remote_moderation::receive_undo(data, row, from(json)?).await)
         }
-        ("Undo", "Follow") => old(follow::receive_undo_follow(data, row, from(json)?).await),
+        ("Undo", "Follow") => new(follow::verify_undo_follow(data, row, from(json)?).await),
         ("Undo", "") => {
             // Only the id of the undone activity: a reaction or a join we store, or a follow.
             let undo: crate::protocol::Undo = from(json.clone())?;
@@ -190,7 +190,7 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Ve
                 Some(id) if crate::store::events::is_stored_join(&data.db, &id).await? => {
                     new(events::verify_undo_join(data, row, &undo.actor, &undo.object).await)
                 }
-                _ => old(follow::receive_undo_follow(data, row, from(json)?).await),
+                _ => new(follow::verify_undo_follow(data, row, from(json)?).await),
             }
         }
         ("Accept", _) => new(follow::verify_accept(row, from(json)?)),
