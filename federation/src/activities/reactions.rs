@@ -1,12 +1,12 @@
 //! Reactions received: `Like` and FEP-c0e0 `EmojiReact`, and their `Undo`.
 
 use crate::activities::receive::{
-    ignore, person_on_post, received_json, require_signer, signer_person, Applied, OnPost, Receive,
+    ignore, person_on_post, received_json, require_signer, signer_person, Applied, Receive,
     Verified,
 };
 use crate::outbox::announce::announce;
 use crate::store::lookup::community_by_row_id;
-use crate::store::posts::{post_by_ap_id, store_reaction};
+use crate::store::posts::post_by_ap_id;
 use crate::{
     protocol::{ObjectActivity, Undo},
     Data, Error,
@@ -41,38 +41,13 @@ pub async fn verify_reaction(
     let Some(on) = person_on_post(data, row, &act, "reaction").await? else {
         return ignore("a reaction to a post not stored here");
     };
-    Verified::apply(Reaction { act, emoji, on })
-}
-
-/// A checked reaction.
-struct Reaction {
-    act: ObjectActivity,
-    emoji: String,
-    on: OnPost,
-}
-
-#[async_trait]
-impl Receive for Reaction {
-    async fn receive(
-        self: Box<Self>,
-        data: &Data,
-        row: &received_activity::Model,
-        txn: &DatabaseTransaction,
-    ) -> Result<Applied, Error> {
-        let OnPost {
-            person,
-            post: p,
-            community,
-        } = &self.on;
-        // A Like is also a vote (Lemmy): it replaces the person's Dislike.
-        let replaced = self.act.kind == "Like"
-            && super::votes::clear_opposite(txn, p.id, person.id, reaction::LIKE).await?;
-        let stored = store_reaction(txn, &self.act.id, p.id, person.id, &self.emoji).await?;
-        if (stored || replaced) && community.local {
-            announce(txn, data, community, &received_json(row)?, None, []).await?;
-        }
-        Ok(Applied::Done)
-    }
+    // A Like is also a vote (Lemmy): it replaces the person's Dislike.
+    Verified::apply(super::votes::Stored {
+        replaces_vote: act.kind == "Like",
+        id: act.id,
+        emoji,
+        on,
+    })
 }
 
 /// The id of the activity an `Undo` takes back.

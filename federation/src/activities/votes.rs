@@ -11,6 +11,7 @@ use crate::{protocol::ObjectActivity, Data, Error};
 use async_trait::async_trait;
 use copse_entities::{reaction, received_activity};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use url::Url;
 
 /// What a vote of this activity type is stored as, if it is a vote.
 pub fn stored_as(kind: &str) -> Option<&'static str> {
@@ -67,17 +68,28 @@ pub async fn verify_dislike(
     let Some(on) = person_on_post(data, row, &act, "Dislike").await? else {
         return ignore("a vote on a post not stored here");
     };
-    Verified::apply(Dislike { act, on })
+    Verified::apply(Stored {
+        id: act.id,
+        emoji: reaction::DISLIKE.into(),
+        on,
+        replaces_vote: true,
+    })
 }
 
-/// A checked `Dislike`.
-struct Dislike {
-    act: ObjectActivity,
-    on: OnPost,
+/// A checked reaction or vote, to store (and announce, in a local community).
+pub(super) struct Stored {
+    /// The activity's id.
+    pub id: Url,
+    /// What it is stored as: an emoji, ♥ for a `Like`, or [`reaction::DISLIKE`].
+    pub emoji: String,
+    /// Who reacts to which post.
+    pub on: OnPost,
+    /// A vote (`Like`, `Dislike`) replaces the person's opposite vote.
+    pub replaces_vote: bool,
 }
 
 #[async_trait]
-impl Receive for Dislike {
+impl Receive for Stored {
     async fn receive(
         self: Box<Self>,
         data: &Data,
@@ -89,8 +101,9 @@ impl Receive for Dislike {
             post: p,
             community,
         } = &self.on;
-        let replaced = clear_opposite(txn, p.id, person.id, reaction::DISLIKE).await?;
-        let stored = store_reaction(txn, &self.act.id, p.id, person.id, reaction::DISLIKE).await?;
+        let replaced =
+            self.replaces_vote && clear_opposite(txn, p.id, person.id, &self.emoji).await?;
+        let stored = store_reaction(txn, &self.id, p.id, person.id, &self.emoji).await?;
         if (stored || replaced) && community.local {
             announce(txn, data, community, &received_json(row)?, None, []).await?;
         }
