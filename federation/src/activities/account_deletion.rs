@@ -9,33 +9,33 @@
 //! their community holds them. The person is kept, marked deleted.
 
 use super::{
-    commit_and_wake, membership::remove_member, receive::ignore_now,
+    membership::remove_member,
+    receive::{ignore, Applied, Receive, Verified},
     withdrawals::withdraw_everywhere,
 };
 use crate::store::lookup::community_by_row_id;
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
     protocol::ObjectActivity,
-    queue::inbox::mark_done,
     Data, Error,
 };
+use async_trait::async_trait;
 use copse_entities::{
     community_follower, community_invite, event, person, post, reaction, received_activity,
 };
 use sea_orm::{
     sea_query::{Expr, Query},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
 
 /// A `Delete` of the actor by itself.
-pub async fn receive_account_deletion(
+pub async fn verify_account_deletion(
     data: &Data,
-    row: &received_activity::Model,
     delete: ObjectActivity,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     let person = match cached_actor(&data.db, &delete.actor).await? {
         Some(ActorRef::Person(p)) => p,
-        _ => return ignore_now(data, row, "a community deleting itself is not applied").await,
+        _ => return ignore("a community deleting itself is not applied"),
     };
     if person.local {
         return Err(Error::InvalidActivity(
@@ -43,18 +43,31 @@ pub async fn receive_account_deletion(
         ));
     }
     if person.deleted_at.is_some() {
-        return ignore_now(data, row, "the account was already deleted").await;
+        return ignore("the account was already deleted");
     }
     // The signature proves the key, not that the account is gone: ask its server.
     match fetch_json(data, &delete.actor).await {
         Err(Error::NotFound) => {}
-        Ok(_) => return ignore_now(data, row, "the actor still exists at its server").await,
+        Ok(_) => return ignore("the actor still exists at its server"),
         Err(e) => return Err(e),
     }
-    let txn = crate::context::begin(&data.db).await?;
-    forget(&txn, data, &person).await?;
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
+    Verified::apply(Gone(person))
+}
+
+/// A remote account its server confirmed deleted.
+struct Gone(person::Model);
+
+#[async_trait]
+impl Receive for Gone {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        _row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        forget(txn, data, &self.0).await?;
+        Ok(Applied::Done)
+    }
 }
 
 /// Applies an account deletion inside the caller's transaction.

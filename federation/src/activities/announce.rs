@@ -1,14 +1,14 @@
 //! `Announce` received from a community we follow: the posts and activities it relays.
 
-use crate::activities::receive::require_signer;
+use crate::activities::receive::{ignore, require_signer, Applied, Receive, Verified};
 use crate::{
     fetch::{cached_actor, fetch_json, resolve_actor, ActorRef},
     protocol::{same_origin, Announce, Note},
-    queue::inbox::mark_done,
     Data, Error,
 };
-use copse_entities::{community_follower, post, received_activity};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use async_trait::async_trait;
+use copse_entities::{community, community_follower, person, post, received_activity};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde_json::Value;
 use url::Url;
 
@@ -68,11 +68,11 @@ fn announced_id(object: &Value) -> Option<Url> {
 }
 
 /// A community we follow announced something: store the post it carries.
-pub async fn receive_announce(
+pub async fn verify_announce(
     data: &Data,
     row: &received_activity::Model,
     announce: Announce,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     require_signer(row, &announce.actor, "Announce")?;
     let Some(ActorRef::Community(community)) = cached_actor(&data.db, &announce.actor).await?
     else {
@@ -92,19 +92,16 @@ pub async fn receive_announce(
     }
     if announced_id(&announce.object).is_some_and(|id| data.urls.is_local(&id)) {
         // A community elsewhere relays what our own people posted there: we have it already.
-        let txn = crate::context::begin(&data.db).await?;
-        crate::queue::inbox::mark_ignored(&txn, row.id, "our own post, announced back").await?;
-        txn.commit().await?;
-        return Ok(());
+        return ignore("our own post, announced back");
     }
     if announce.object.get("type").and_then(Value::as_str) == Some("Delete") {
         let delete = serde_json::from_value(announce.object.clone())
             .map_err(|e| Error::InvalidActivity(format!("announced Delete: {e}")))?;
-        return crate::activities::posts::receive_announced_delete(data, row, &community, delete)
-            .await;
+        return crate::activities::posts::verify_announced_delete(data, &community, delete).await;
     }
-    if super::remote_moderation::receive_announced(data, row, &community, &announce.object).await? {
-        return Ok(());
+    let moderation = super::remote_moderation::verify_announced(data, &community, &announce.object);
+    if let Some(verified) = moderation.await? {
+        return Ok(verified);
     }
     let object = announced_object(data, &announce.actor, &announce.object).await?;
     let Some(object) = object.filter(|o| {
@@ -113,15 +110,12 @@ pub async fn receive_announce(
             Some("Note" | "Page" | "Article" | "Event")
         )
     }) else {
-        let txn = crate::context::begin(&data.db).await?;
-        crate::queue::inbox::mark_ignored(&txn, row.id, "announced object is not a post").await?;
-        txn.commit().await?;
-        return Ok(());
+        return ignore("announced object is not a post");
     };
     if object.get("type").and_then(Value::as_str) == Some("Event") {
         let event = serde_json::from_value(object)
             .map_err(|e| Error::InvalidActivity(format!("announced Event: {e}")))?;
-        return super::events::store_remote(data, row, &community, event).await;
+        return super::events::verify_remote(data, &community, event).await;
     }
     let note: Note = serde_json::from_value(object)
         .map_err(|e| Error::InvalidActivity(format!("announced object: {e}")))?;
@@ -133,61 +127,75 @@ pub async fn receive_announce(
     let parent = match &note.in_reply_to {
         Some(id) => match crate::store::posts::post_by_ap_id(&data.db, id).await? {
             Some(p) if p.community_id == community.id => Some(p),
-            _ => {
-                let txn = crate::context::begin(&data.db).await?;
-                crate::queue::inbox::mark_ignored(
-                    &txn,
-                    row.id,
-                    "a reply to a post not stored here",
-                )
-                .await?;
-                txn.commit().await?;
-                return Ok(());
-            }
+            _ => return ignore("a reply to a post not stored here"),
         },
         None => None,
     };
     let ActorRef::Person(author) = resolve_actor(data, &note.attributed_to).await? else {
         return Err(Error::InvalidActivity("posts are written by people".into()));
     };
-    let txn = crate::context::begin(&data.db).await?;
-    match crate::store::posts::post_by_ap_id(&txn, &note.id).await? {
-        // Deliveries can arrive out of order: an older version never overwrites a newer one.
-        Some(existing)
-            if existing.author_id == author.id
-                && note.updated.or(note.published)
-                    < existing.updated.or(Some(existing.published)) => {}
-        Some(existing) if existing.author_id == author.id => {
-            let (title, content) =
-                crate::objects::text::stored_text(&note, existing.topic_id.is_some());
-            post::Entity::update(post::ActiveModel {
-                id: Set(existing.id),
-                title: Set(title),
-                content: Set(content),
-                source: Set(note.source.as_ref().map(|s| s.content.clone())),
-                url: Set(note.link().map(copse_entities::DbUrl)),
-                updated: Set(note.updated),
-                ..Default::default()
-            })
-            .exec(&txn)
-            .await?;
+    Verified::apply(Relayed {
+        community,
+        author,
+        note,
+        parent,
+    })
+}
+
+/// A checked post relayed by the community that holds it.
+struct Relayed {
+    community: community::Model,
+    author: person::Model,
+    note: Note,
+    parent: Option<post::Model>,
+}
+
+#[async_trait]
+impl Receive for Relayed {
+    async fn receive(
+        self: Box<Self>,
+        _data: &Data,
+        _row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        let (note, author) = (&self.note, &self.author);
+        match crate::store::posts::post_by_ap_id(txn, &note.id).await? {
+            // Deliveries can arrive out of order: an older version never overwrites a newer
+            // one.
+            Some(existing)
+                if existing.author_id == author.id
+                    && note.updated.or(note.published)
+                        < existing.updated.or(Some(existing.published)) => {}
+            Some(existing) if existing.author_id == author.id => {
+                let (title, content) =
+                    crate::objects::text::stored_text(note, existing.topic_id.is_some());
+                post::Entity::update(post::ActiveModel {
+                    id: Set(existing.id),
+                    title: Set(title),
+                    content: Set(content),
+                    source: Set(note.source.as_ref().map(|s| s.content.clone())),
+                    url: Set(note.link().map(copse_entities::DbUrl)),
+                    updated: Set(note.updated),
+                    ..Default::default()
+                })
+                .exec(txn)
+                .await?;
+            }
+            Some(_) => {
+                return Err(Error::Forbidden("that post has another author".into()));
+            }
+            None => {
+                crate::store::posts::store_post(
+                    txn,
+                    self.community.id,
+                    author.id,
+                    note,
+                    self.parent.as_ref(),
+                    false,
+                )
+                .await?;
+            }
         }
-        Some(_) => {
-            return Err(Error::Forbidden("that post has another author".into()));
-        }
-        None => {
-            crate::store::posts::store_post(
-                &txn,
-                community.id,
-                author.id,
-                &note,
-                parent.as_ref(),
-                false,
-            )
-            .await?;
-        }
+        Ok(Applied::Done)
     }
-    mark_done(&txn, row.id).await?;
-    txn.commit().await?;
-    Ok(())
 }

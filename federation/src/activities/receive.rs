@@ -65,19 +65,6 @@ pub fn ignore(why: impl Into<Cow<'static, str>>) -> Result<Verified, Error> {
     Ok(Verified::Ignore(why.into()))
 }
 
-/// Marks a received activity ignored, saying why, in a transaction of its own: for the handlers
-/// that do not go through [`Verified`] yet.
-pub async fn ignore_now(
-    data: &Data,
-    row: &received_activity::Model,
-    why: &str,
-) -> Result<(), Error> {
-    let txn = crate::context::begin(&data.db).await?;
-    crate::queue::inbox::mark_ignored(&txn, row.id, why).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// Refuses an activity whose `actor` is not the key that signed it; `what` names the activity
 /// in the error ("Follow", "Undo").
 pub fn require_signer(

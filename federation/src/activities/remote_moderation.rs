@@ -7,10 +7,7 @@
 //! facilitators and coordinators lock, remove, pin and restore. What is applied is recorded in
 //! the moderation log and announced to the community's followers.
 
-use super::{
-    commit_and_wake,
-    receive::{ignore_now, received_json, signer_person},
-};
+use super::receive::{ignore, received_json, signer_person, Applied, Receive, Verified};
 use crate::objects::text::{text_of, title_and_body};
 use crate::outbox::announce::announce;
 use crate::rules::posting::moderates;
@@ -21,11 +18,11 @@ use crate::{
     fetch::fetch_json,
     html::sanitize_html,
     protocol::{same_origin, AddRemove, Note, ObjectActivity, Undo},
-    queue::inbox::{mark_done, mark_ignored},
     Data, Error,
 };
+use async_trait::async_trait;
 use copse_entities::{community, person, post, received_activity};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseTransaction, EntityTrait};
 use serde_json::Value;
 use url::Url;
 
@@ -61,59 +58,54 @@ impl Decision {
 }
 
 /// `Lock` of a topic, sent to a local community by one of its remote facilitators.
-pub async fn receive_lock(
+pub async fn verify_lock(
     data: &Data,
     row: &received_activity::Model,
     lock: ObjectActivity,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     let Some(target) = lock.object.first() else {
         return Err(Error::InvalidActivity("Lock of nothing".into()));
     };
-    receive_direct(data, row, &lock.actor, target, Decision::Lock(true)).await
+    verify_direct(data, row, &lock.actor, target, Decision::Lock(true)).await
 }
 
 /// `Add`/`Remove` of a topic to a community's `featured` collection: a pin or an unpin.
-pub async fn receive_featured(
+pub async fn verify_featured(
     data: &Data,
     row: &received_activity::Model,
     act: AddRemove,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     let Some(p) = post_by_ap_id(&data.db, &act.object).await? else {
-        return ignore_now(data, row, "a pin of a post not stored here").await;
+        return ignore("a pin of a post not stored here");
     };
     let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local || act.target != data.urls.community_part(&c.name, "featured") {
-        return ignore_now(
-            data,
-            row,
-            "not a change to a local community's featured posts",
-        )
-        .await;
+        return ignore("not a change to a local community's featured posts");
     }
     let pin = Decision::Pin(act.kind == "Add");
-    receive_direct(data, row, &act.actor, &act.object, pin).await
+    verify_direct(data, row, &act.actor, &act.object, pin).await
 }
 
 /// A removal of a post in a local community by someone other than its author (Lemmy sends a
 /// moderator's `Delete`, with the reason in `summary`, to the community).
-pub async fn receive_removal(
+pub async fn verify_removal(
     data: &Data,
     row: &received_activity::Model,
     delete: &ObjectActivity,
     target: &Url,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     let reason = delete.summary.clone().filter(|s| !s.trim().is_empty());
     let remove = Decision::Remove(reason.map(|r| text_of(&r)));
-    receive_direct(data, row, &delete.actor, target, remove).await
+    verify_direct(data, row, &delete.actor, target, remove).await
 }
 
 /// `Undo{Lock}` by a facilitator, or `Undo{Delete}` (a restore) by the author or a
 /// facilitator, sent to a local community.
-pub async fn receive_undo(
+pub async fn verify_undo(
     data: &Data,
     row: &received_activity::Model,
     undo: Undo,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     let inner: ObjectActivity = serde_json::from_value(undo.object.clone())
         .map_err(|e| Error::InvalidActivity(format!("undone activity: {e}")))?;
     if inner.actor != undo.actor {
@@ -128,34 +120,29 @@ pub async fn receive_undo(
         "Lock" => Decision::Lock(false),
         _ => Decision::Restore,
     };
-    receive_direct(data, row, &undo.actor, target, decision).await
+    verify_direct(data, row, &undo.actor, target, decision).await
 }
 
 /// Applies a decision sent to a local community by `actor` (the signer): refused unless they
 /// facilitate or coordinate it, or (for a restore) wrote the post.
-async fn receive_direct(
+async fn verify_direct(
     data: &Data,
     row: &received_activity::Model,
     actor: &Url,
     target: &Url,
     decision: Decision,
-) -> Result<(), Error> {
+) -> Result<Verified, Error> {
     if actor != &row.actor.0 {
         return Err(Error::InvalidActivity(
             "moderation by someone other than the signer".into(),
         ));
     }
     let Some(p) = post_by_ap_id(&data.db, target).await? else {
-        return ignore_now(data, row, "moderation of a post not stored here").await;
+        return ignore("moderation of a post not stored here");
     };
     let c = community_by_row_id(&data.db, p.community_id).await?;
     if !c.local {
-        return ignore_now(
-            data,
-            row,
-            "that community lives elsewhere and announces its own moderation",
-        )
-        .await;
+        return ignore("that community lives elsewhere and announces its own moderation");
     }
     let by = signer_person(data, actor).await?;
     let restores_own = decision == Decision::Restore && p.author_id == by.id && p.deleted;
@@ -181,33 +168,68 @@ async fn receive_direct(
     } else {
         None
     };
-    let txn = crate::context::begin(&data.db).await?;
-    if !apply(&txn, &p, &decision, restored).await? {
-        mark_ignored(&txn, row.id, "the post is already so").await?;
-        txn.commit().await?;
-        return Ok(());
+    Verified::apply(Moderation {
+        post: p,
+        decision,
+        restored,
+        here: Some(Here {
+            community: c,
+            // An author's restore of their own post is not a moderation decision.
+            logged_as: (!restores_own).then_some(by),
+        }),
+    })
+}
+
+/// A checked moderation decision about one post.
+struct Moderation {
+    post: post::Model,
+    decision: Decision,
+    restored: Option<Restored>,
+    /// Set when the post's community is ours: it records and announces the decision.
+    here: Option<Here>,
+}
+
+/// A local community's part in a decision sent to it.
+struct Here {
+    community: community::Model,
+    /// Who the moderation log names; `None` for an author's own restore.
+    logged_as: Option<person::Model>,
+}
+
+#[async_trait]
+impl Receive for Moderation {
+    async fn receive(
+        self: Box<Self>,
+        data: &Data,
+        row: &received_activity::Model,
+        txn: &DatabaseTransaction,
+    ) -> Result<Applied, Error> {
+        if !apply(txn, &self.post, &self.decision, self.restored).await? {
+            return Ok(Applied::Ignored("the post is already so".into()));
+        }
+        if let Some(here) = &self.here {
+            if let Some(by) = &here.logged_as {
+                let reason = match &self.decision {
+                    Decision::Remove(r) => r.clone(),
+                    _ => None,
+                };
+                let (c, target) = (&here.community, &self.post.ap_id.0);
+                log(txn, c, &by.ap_id.0, self.decision.action(), target, reason).await?;
+            }
+            announce(txn, data, &here.community, &received_json(row)?, None, []).await?;
+        }
+        Ok(Applied::Done)
     }
-    if !restores_own {
-        let reason = match &decision {
-            Decision::Remove(r) => r.clone(),
-            _ => None,
-        };
-        log(&txn, &c, &by.ap_id.0, decision.action(), target, reason).await?;
-    }
-    announce(&txn, data, &c, &received_json(row)?, None, []).await?;
-    mark_done(&txn, row.id).await?;
-    commit_and_wake(data, txn).await
 }
 
 /// A moderation activity announced by a remote community we follow (`Lock`, `Undo{Lock}`,
 /// `Add`/`Remove` to its `featured`, `Undo{Delete}`): the community is the authority for its
-/// own content, as for an announced `Delete`. Returns false when `inner` is none of these.
-pub async fn receive_announced(
+/// own content, as for an announced `Delete`. `None` when `inner` is none of these.
+pub async fn verify_announced(
     data: &Data,
-    row: &received_activity::Model,
     community: &community::Model,
     inner: &Value,
-) -> Result<bool, Error> {
+) -> Result<Option<Verified>, Error> {
     let bad = |e: serde_json::Error| Error::InvalidActivity(format!("announced activity: {e}"));
     let kind = inner
         .get("type")
@@ -224,19 +246,19 @@ pub async fn receive_announced(
             let featured = same_origin(&a.target, &community.ap_id.0)
                 && a.target.path().trim_end_matches('/').ends_with("/featured");
             if !featured {
-                return Ok(false);
+                return Ok(None);
             }
             (a.actor, Some(a.object), Decision::Pin(kind == "Add"))
         }
         "Undo" => {
             let undo: Undo = serde_json::from_value(inner.clone()).map_err(bad)?;
             let Ok(undone) = serde_json::from_value::<ObjectActivity>(undo.object.clone()) else {
-                return Ok(false);
+                return Ok(None);
             };
             let decision = match undone.kind.as_str() {
                 "Lock" => Decision::Lock(false),
                 "Delete" => Decision::Restore,
-                _ => return Ok(false),
+                _ => return Ok(None),
             };
             if undone.actor != undo.actor {
                 return Err(Error::InvalidActivity(
@@ -245,14 +267,13 @@ pub async fn receive_announced(
             }
             (undo.actor, undone.object.first().cloned(), decision)
         }
-        _ => return Ok(false),
+        _ => return Ok(None),
     };
     let Some(target) = target else {
         return Err(Error::InvalidActivity("moderation of nothing".into()));
     };
     let Some(p) = post_by_ap_id(&data.db, &target).await? else {
-        ignore_now(data, row, "moderation of a post not stored here").await?;
-        return Ok(true);
+        return ignore("moderation of a post not stored here").map(Some);
     };
     if p.community_id != community.id {
         return Err(Error::Forbidden(
@@ -272,14 +293,13 @@ pub async fn receive_announced(
     } else {
         None
     };
-    let txn = crate::context::begin(&data.db).await?;
-    if apply(&txn, &p, &decision, restored).await? {
-        mark_done(&txn, row.id).await?;
-    } else {
-        mark_ignored(&txn, row.id, "the post is already so").await?;
-    }
-    txn.commit().await?;
-    Ok(true)
+    Verified::apply(Moderation {
+        post: p,
+        decision,
+        restored,
+        here: None,
+    })
+    .map(Some)
 }
 
 /// Title, content and source of a deleted post as its origin serves it again after its

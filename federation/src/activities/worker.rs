@@ -125,9 +125,7 @@ fn from<T: serde::de::DeserializeOwned>(json: Value) -> Result<T, serde_json::Er
 /// Applies one stored activity: `verify` outside any transaction, then its effects and its
 /// `done` or `ignored` mark in one transaction, committed together.
 pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), Error> {
-    let Some(verified) = verify(data, row).await? else {
-        return Ok(());
-    };
+    let verified = verify(data, row).await?;
     let txn = crate::context::begin(&data.db).await?;
     let applied = match verified {
         Verified::Apply(effects) => effects.receive(data, row, &txn).await?,
@@ -146,11 +144,8 @@ pub async fn receive(data: &Data, row: &received_activity::Model) -> Result<(), 
     }
 }
 
-/// Dispatches a stored activity to its handler's `verify`. `None` when the handler is one that
-/// still opens its own transaction and marks the row itself.
-async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Verified>, Error> {
-    let old = |r: Result<(), Error>| r.map(|()| None);
-    let new = |r: Result<Verified, Error>| r.map(Some);
+/// Dispatches a stored activity to its handler's `verify`.
+async fn verify(data: &Data, row: &received_activity::Model) -> Result<Verified, Error> {
     let json: Value = serde_json::from_str(&row.data)?;
     let inner_kind = json
         .get("object")
@@ -159,60 +154,54 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Option<Ve
         .unwrap_or_default()
         .to_string();
     match (row.kind.as_str(), inner_kind.as_str()) {
-        ("Follow", _) => new(follow::verify_follow(data, row, from(json)?).await),
-        ("Join", _) => new(events::verify_join(data, row, from(json)?).await),
-        ("Leave", _) => new(events::verify_leave(data, row, from(json)?).await),
+        ("Follow", _) => follow::verify_follow(data, row, from(json)?).await,
+        ("Join", _) => events::verify_join(data, row, from(json)?).await,
+        ("Leave", _) => events::verify_leave(data, row, from(json)?).await,
         ("Undo", "Join") => {
             let undo: crate::protocol::Undo = from(json)?;
-            new(events::verify_undo_join(data, row, &undo.actor, &undo.object).await)
+            events::verify_undo_join(data, row, &undo.actor, &undo.object).await
         }
-        ("Accept" | "Reject", "Join") => {
-            new(events::verify_join_answer(data, row, from(json)?).await)
-        }
+        ("Accept" | "Reject", "Join") => events::verify_join_answer(data, row, from(json)?).await,
         ("Accept" | "Reject", "") if is_join_answer(data, &json).await? => {
-            new(events::verify_join_answer(data, row, from(json)?).await)
+            events::verify_join_answer(data, row, from(json)?).await
         }
-        ("Create" | "Update", "Event") => old(events::receive_event(data, row, from(json)?).await),
+        ("Create" | "Update", "Event") => events::verify_event(data, row, from(json)?).await,
         ("Undo", "Like" | "EmojiReact" | "Dislike") => {
-            new(super::reactions::verify_undo_reaction(data, row, from(json)?).await)
+            super::reactions::verify_undo_reaction(data, row, from(json)?).await
         }
-        ("Undo", "Lock" | "Delete") => {
-            old(remote_moderation::receive_undo(data, row, from(json)?).await)
-        }
-        ("Undo", "Follow") => new(follow::verify_undo_follow(data, row, from(json)?).await),
+        ("Undo", "Lock" | "Delete") => remote_moderation::verify_undo(data, row, from(json)?).await,
+        ("Undo", "Follow") => follow::verify_undo_follow(data, row, from(json)?).await,
         ("Undo", "") => {
             // Only the id of the undone activity: a reaction or a join we store, or a follow.
             let undo: crate::protocol::Undo = from(json.clone())?;
             match super::reactions::undone_id(&undo) {
                 Some(id) if crate::store::posts::is_reaction(&data.db, &id).await? => {
-                    new(super::reactions::verify_undo_reaction(data, row, undo).await)
+                    super::reactions::verify_undo_reaction(data, row, undo).await
                 }
                 Some(id) if crate::store::events::is_stored_join(&data.db, &id).await? => {
-                    new(events::verify_undo_join(data, row, &undo.actor, &undo.object).await)
+                    events::verify_undo_join(data, row, &undo.actor, &undo.object).await
                 }
-                _ => new(follow::verify_undo_follow(data, row, from(json)?).await),
+                _ => follow::verify_undo_follow(data, row, from(json)?).await,
             }
         }
-        ("Accept", _) => new(follow::verify_accept(row, from(json)?)),
-        ("Reject", _) => new(follow::verify_reject(row, from(json)?)),
-        ("Announce", _) => old(announce::receive_announce(data, row, from(json)?).await),
+        ("Accept", _) => follow::verify_accept(row, from(json)?),
+        ("Reject", _) => follow::verify_reject(row, from(json)?),
+        ("Announce", _) => announce::verify_announce(data, row, from(json)?).await,
         ("Create", "Note" | "Page" | "Article") => {
-            old(super::posts::receive_create(data, row, from(json)?).await)
+            super::posts::verify_create(data, row, from(json)?).await
         }
         ("Update", "Note" | "Page" | "Article") => {
-            new(super::posts::verify_update(data, row, from(json)?).await)
+            super::posts::verify_update(data, row, from(json)?).await
         }
-        ("Delete", _) => old(super::posts::receive_delete(data, row, from(json)?).await),
+        ("Delete", _) => super::posts::verify_delete(data, row, from(json)?).await,
         ("Like" | "EmojiReact", _) => {
-            new(super::reactions::verify_reaction(data, row, from(json)?).await)
+            super::reactions::verify_reaction(data, row, from(json)?).await
         }
-        ("Dislike", _) => new(votes::verify_dislike(data, row, from(json)?).await),
-        ("Lock", _) => old(remote_moderation::receive_lock(data, row, from(json)?).await),
-        ("Add" | "Remove", _) => {
-            old(remote_moderation::receive_featured(data, row, from(json)?).await)
-        }
-        ("Flag", _) => new(super::flag::verify_flag(data, row, from(json)?).await),
-        (kind, inner) => new(ignore(format!("{kind} of {inner} is not handled yet"))),
+        ("Dislike", _) => votes::verify_dislike(data, row, from(json)?).await,
+        ("Lock", _) => remote_moderation::verify_lock(data, row, from(json)?).await,
+        ("Add" | "Remove", _) => remote_moderation::verify_featured(data, row, from(json)?).await,
+        ("Flag", _) => super::flag::verify_flag(data, row, from(json)?).await,
+        (kind, inner) => ignore(format!("{kind} of {inner} is not handled yet")),
     }
 }
 

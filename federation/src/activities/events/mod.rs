@@ -16,8 +16,8 @@ mod reply_answer;
 pub use join::{verify_join, verify_leave, verify_undo_join};
 pub use join_answer::verify_join_answer;
 pub use participation::{promote, tell};
-pub use remote_event::{receive_event, store_remote};
-pub use reply_answer::receive_reply_answer;
+pub use remote_event::{verify_event, verify_remote};
+pub use reply_answer::verify_reply_answer;
 
 use super::{
     commit_and_wake,

@@ -19,8 +19,8 @@ mod create;
 mod delete;
 mod update;
 
-pub use create::receive_create;
-pub use delete::{receive_announced_delete, receive_delete};
+pub use create::verify_create;
+pub use delete::{verify_announced_delete, verify_delete};
 pub use update::verify_update;
 
 /// How far up a reply chain unknown parents are fetched before the reply is given up on.
