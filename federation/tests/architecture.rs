@@ -26,9 +26,10 @@ const LAYERS: &[&[&str]] = &[
         "html",
     ],
     &["http"],
-    &["context", "fetch", "inbox", "nodeinfo"],
+    // Rows and their wire form need no context: fetching stores what it learns through them.
     &["objects"],
     &["store"],
+    &["context", "fetch", "inbox", "nodeinfo"],
     &["queue"],
     &["outbox"],
     &["rules"],
@@ -37,10 +38,7 @@ const LAYERS: &[&[&str]] = &[
 
 /// Violations found today, to be removed one by one as the modules are reshaped.
 const KNOWN: &[&str] = &[
-    "federation: activities/member_choices -> activities/membership (circle)",
-    "federation: activities/membership -> activities/member_choices (circle)",
     "federation: context -> inbox (circle)",
-    "federation: fetch -> activities (upward)",
     "federation: fetch -> context (circle)",
     "federation: inbox -> context (circle)",
     "federation: inbox -> fetch (circle)",

@@ -317,7 +317,7 @@ pub async fn update_community(
     if let Some(r) = s.require_rules_agreement {
         row.require_rules_agreement = Set(r);
     }
-    Ok(copse_federation::activities::profile::update_community(data, c, row, by).await?)
+    Ok(copse_federation::actions::profile::update_community(data, c, row, by).await?)
 }
 
 /// The local account a bearer token belongs to.

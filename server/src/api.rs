@@ -12,12 +12,9 @@ use axum::{
 };
 use copse_entities::{community, local_user, person, post};
 use copse_federation::{
-    activities,
-    activities::{
-        member_choices::{rules_version, JoinChoices},
-        membership::JoinOutcome,
-    },
-    fetch, Data,
+    actions, fetch,
+    rules::membership::{rules_version, JoinChoices, JoinOutcome},
+    Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
@@ -300,7 +297,7 @@ async fn http_post_follow(
         listed: form.listed,
         agree_to_rules,
     };
-    let outcome = activities::follow_community(&data, &auth.person, &c, choices).await?;
+    let outcome = actions::following::follow_community(&data, &auth.person, &c, choices).await?;
     let status = match outcome {
         JoinOutcome::Joined => "joined",
         JoinOutcome::Pending => "pending",
@@ -326,9 +323,9 @@ async fn http_delete_follow(
     let data = state.to_request_data();
     let c = resolve_community(&data, &form.community).await?;
     let left = if c.local {
-        activities::membership::leave(&data, &c, &auth.person, &auth.person, None).await?
+        actions::membership::leave(&data, &c, &auth.person, &auth.person, None).await?
     } else {
-        activities::unfollow_community(&data, &auth.person, &c).await?
+        actions::following::unfollow_community(&data, &auth.person, &c).await?
     };
     if left {
         Ok(StatusCode::NO_CONTENT.into_response())

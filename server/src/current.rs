@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use copse_entities::{activity, community, event, person, post, DbUrl};
 use copse_federation::{
-    activities::events,
+    actions::events,
     objects::{event::event_of, note_of, tombstone_of},
     queue::about::embed_current,
     Data,

@@ -26,7 +26,7 @@ use axum::{
 };
 use copse_entities::{community, event, event_participant::ParticipantStatus, person, post};
 use copse_federation::{
-    activities::events::{self, EventDetails},
+    actions::events::{self, EventDetails},
     objects::event::{local_time, zone},
     rules::participation::Outcome,
     Data,

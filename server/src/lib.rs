@@ -146,7 +146,7 @@ pub fn spawn_workers(tasks: &mut JoinSet<()>, config: &AppState, settings: &Sett
     }
     // Reminders go with the inbox workers: processes that only serve HTTP send none.
     if settings.federation.inbox_workers > 0 {
-        tasks.spawn(copse_federation::activities::events::run_reminders(
+        tasks.spawn(copse_federation::actions::events::run_reminders(
             config.clone(),
         ));
     }

@@ -19,8 +19,10 @@ use copse_entities::{
     community, community_ban, community_follower, community_follower::Role, moderation_log, person,
 };
 use copse_federation::{
-    activities::{member_choices, membership},
-    fetch, Data,
+    actions::{bans, membership},
+    fetch,
+    rules::membership::choices as member_choices,
+    Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
@@ -418,7 +420,7 @@ async fn http_post_ban(
             ));
         }
     }
-    membership::ban(
+    bans::ban(
         &data,
         &c,
         &auth.person,
@@ -467,7 +469,7 @@ async fn http_delete_ban(
     let c = community(&data, &name).await?;
     require(&data, &c, &auth, Role::Facilitator, "lift bans").await?;
     let target = person_by_id(&data, person).await?;
-    if membership::unban(&data, &c, &auth.person, &target).await? {
+    if bans::unban(&data, &c, &auth.person, &target).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found("ban"))

@@ -7,7 +7,7 @@ use crate::{
     AppState,
 };
 use axum::{extract::State, routing::put, Json, Router};
-use copse_federation::activities::profile;
+use copse_federation::actions::profile;
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -729,7 +729,7 @@ async fn reminders_go_out_once_at_the_lead_time() {
             .count()
     };
     let data = a.data();
-    let send = || copse_federation::activities::events::send_due_reminders(&data);
+    let send = || copse_federation::actions::events::send_due_reminders(&data);
 
     // The event starts at 17:00 UTC; two hours before is 15:00.
     clock.set(Utc.with_ymd_and_hms(2027, 6, 15, 14, 59, 0).unwrap());

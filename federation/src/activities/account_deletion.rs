@@ -8,11 +8,8 @@
 //! make them: threads keep their shape, the text goes. Events they organised stay, since
 //! their community holds them. The person is kept, marked deleted.
 
-use super::{
-    membership::remove_member,
-    receive::{ignore, Applied, Receive, Verified},
-    withdrawals::withdraw_everywhere,
-};
+use super::receive::{ignore, Applied, Receive, Verified};
+use crate::rules::{membership::remove_member, withdrawals::withdraw_everywhere};
 use crate::store::lookup::community_by_row_id;
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},

@@ -101,3 +101,24 @@ pub async fn coordinators(db: &impl ConnectionTrait, community_id: i64) -> Resul
         .count(db)
         .await?)
 }
+
+/// A remote person was fetched again: their memberships follow the `discoverable` they now
+/// publish.
+pub async fn follow_discoverable(
+    db: &impl ConnectionTrait,
+    p: &copse_entities::person::Model,
+) -> Result<(), Error> {
+    if p.local {
+        return Ok(());
+    }
+    community_follower::Entity::update_many()
+        .col_expr(
+            community_follower::Column::Listed,
+            sea_orm::sea_query::Expr::value(p.discoverable),
+        )
+        .filter(community_follower::Column::PersonId.eq(p.id))
+        .filter(community_follower::Column::Listed.ne(p.discoverable))
+        .exec(db)
+        .await?;
+    Ok(())
+}

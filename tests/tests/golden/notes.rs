@@ -182,7 +182,7 @@ async fn notes_about_an_event() {
     // A day before the start (17:00 UTC), the default lead time.
     let day_before = chrono::DateTime::parse_from_rfc3339("2027-06-14T17:01:00Z").unwrap();
     a.data().clock.set(day_before.with_timezone(&chrono::Utc));
-    copse_federation::activities::events::send_due_reminders(&a.data())
+    copse_federation::actions::events::send_due_reminders(&a.data())
         .await
         .unwrap();
     g.json(

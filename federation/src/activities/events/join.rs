@@ -1,7 +1,7 @@
 //! `Join`, `Leave` and `Undo{Join}` of a local event, from any server.
 
-use super::participation::{admit, tell, withdraw};
 use crate::activities::receive::{ignore, require_signer, Applied, Receive, Verified};
+use crate::rules::places::{admit, tell, withdraw};
 use crate::store::events::{local_event, locked_event};
 use async_trait::async_trait;
 

@@ -1,7 +1,7 @@
 //! A "going" or "not going" reply to one of our events, from Mastodon, which cannot send
 //! `Join`.
 
-use super::participation::{admit, tell, withdraw};
+use crate::rules::places::{admit, tell, withdraw};
 
 use crate::activities::receive::{Applied, Receive, Verified};
 use crate::rules::participation::rsvp_intent;

@@ -89,7 +89,7 @@ impl Receive for Direct {
         txn: &DatabaseTransaction,
     ) -> Result<Applied, Error> {
         let taken =
-            crate::activities::member_choices::take_reply(txn, data, &self.note, &self.author);
+            crate::rules::membership::agreement::take_reply(txn, data, &self.note, &self.author);
         Ok(if taken.await? {
             // An applicant who agreed may have been admitted: the worker wakes the outbox.
             Applied::Done
@@ -121,7 +121,7 @@ impl Receive for Post {
             return Ok(Applied::Ignored("post already stored".into()));
         }
         if let Some(why) = refusal(txn, community, author, self.topic.as_ref()).await? {
-            crate::activities::refusals::refuse(txn, data, community, author, note, &why).await?;
+            super::refusals::refuse(txn, data, community, author, note, &why).await?;
             return Ok(Applied::Done);
         }
         store_post(

@@ -17,6 +17,7 @@ use url::Url;
 
 mod create;
 mod delete;
+mod refusals;
 mod update;
 
 pub use create::verify_create;

@@ -24,7 +24,7 @@ use url::Url;
 /// Someone asks to take part in a local event. With `approved`, a coordinator has already
 /// said yes, so approval and invitation are not asked for again.
 #[allow(clippy::too_many_arguments)]
-pub(super) async fn admit(
+pub async fn admit(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,
@@ -167,7 +167,7 @@ pub async fn promote(
 }
 
 /// Someone stops taking part; a place they held goes to the first person waiting.
-pub(super) async fn withdraw(
+pub async fn withdraw(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,

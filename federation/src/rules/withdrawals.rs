@@ -3,7 +3,7 @@
 //! whose account was deleted loses all their answers. Either way, places they held go to the
 //! next people waiting.
 
-use super::events::{promote, tell};
+use super::places::{promote, tell};
 use crate::rules::participation::Outcome;
 use crate::store::events::locked_event;
 use crate::store::lookup::community_by_row_id;
@@ -48,7 +48,7 @@ async fn post_of(db: &impl ConnectionTrait, e: &event::Model) -> Result<post::Mo
 /// A ban applies to taking part too: the banned person's answers to the community's events
 /// still to come are refused (a `Reject` of their `Join`, or a direct note), and the places
 /// they held go to the next people waiting.
-pub(super) async fn refuse_banned(
+pub async fn refuse_banned(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,
@@ -85,7 +85,7 @@ pub(super) async fn refuse_banned(
 
 /// Someone's account was deleted: all their answers go, and places they held in events still
 /// to come here go to the next people waiting.
-pub(super) async fn withdraw_everywhere(
+pub async fn withdraw_everywhere(
     txn: &impl ConnectionTrait,
     data: &Data,
     who: &person::Model,
