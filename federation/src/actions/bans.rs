@@ -18,7 +18,6 @@ use copse_entities::{
 use sea_orm::{
     sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, Set,
 };
-use serde_json::json;
 
 /// A facilitator bans someone: `Block` with the community as target, announced; their
 /// membership ends, and optionally their posts in the community are removed.
@@ -124,11 +123,19 @@ pub async fn unban(
         id: data.urls.new_activity("Undo"),
         kind: "Undo".into(),
         actor: by.ap_id.0.clone(),
-        object: json!({
-            "id": b.block_id, "type": "Block", "actor": blocker, "object": target.ap_id,
-            "target": community.ap_id, "to": [crate::protocol::PUBLIC], "cc": [community.ap_id],
-            "audience": community.ap_id
-        }),
+        object: Block {
+            id: b.block_id.0.clone(),
+            kind: "Block".into(),
+            actor: blocker.0,
+            object: target.ap_id.0.clone(),
+            target: community.ap_id.0.clone(),
+            summary: None,
+            end_time: None,
+            remove_data: None,
+            to: vec![public()],
+            cc: vec![community.ap_id.0.clone()],
+            audience: Some(community.ap_id.0.clone()),
+        },
         to: vec![public()],
         cc: vec![community.ap_id.0.clone()],
     };

@@ -16,7 +16,7 @@ use crate::store::lookup::{community_by_row_id, person_by_row_id};
 use crate::{
     html::escape_html,
     objects::event::{event_of, event_tombstone, when_in_words},
-    protocol::{Event, WithContext},
+    protocol::{Event, Join, WithContext},
     queue::enqueue,
     Data, Error,
 };
@@ -29,7 +29,7 @@ use copse_entities::{
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The `Event` of a stored event, as served and sent.
 pub async fn event_object(
@@ -245,18 +245,16 @@ pub async fn answer_locally(
         let existing = participant(&txn, p.id, who.id).await?;
         let kind = if going { "Join" } else { "Leave" };
         let id = data.urls.new_activity(kind);
-        let mut activity = json!({
-            "id": id,
-            "type": kind,
-            "actor": who.ap_id,
-            "object": p.ap_id,
-            "to": [c.ap_id],
-            "published": data.clock.now(),
-        });
-        if let (Some(m), Some(o)) = (&message, activity.as_object_mut()) {
-            o.insert("participationMessage".into(), Value::String(m.clone()));
-        }
-        let activity = serde_json::to_value(WithContext::new(activity))?;
+        let activity = serde_json::to_value(WithContext::new(Join {
+            id: id.clone(),
+            kind: kind.into(),
+            actor: who.ap_id.0.clone(),
+            object: p.ap_id.0.clone(),
+            to: vec![c.ap_id.0.clone()],
+            cc: Vec::new(),
+            published: Some(data.clock.now()),
+            participation_message: message.clone(),
+        }))?;
         let inbox = c.shared_inbox.clone().unwrap_or_else(|| c.inbox.clone()).0;
         enqueue(&txn, &data.urls, &activity, None, false, [inbox]).await?;
         if going {

@@ -15,7 +15,7 @@ use crate::store::posts::{
 };
 use crate::{
     objects::public,
-    protocol::{AddRemove, CreateNote, ObjectActivity, Undo, WithContext},
+    protocol::{ActivityRef, AddRemove, CreateNote, ObjectActivity, Undo, WithContext},
     queue::enqueue,
     Data, Error,
 };
@@ -26,7 +26,7 @@ use copse_entities::{
     report::ReportStatus,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
-use serde_json::{json, Value};
+use serde_json::Value;
 use url::Url;
 
 /// A new post by a local person: a topic (`title`) or a reply to `parent`. `html` is rendered
@@ -474,13 +474,20 @@ pub async fn unreact(
     } else {
         "EmojiReact"
     };
-    let inner = json!({
-        "id": r.ap_id,
-        "type": kind,
-        "actor": person.ap_id,
-        "object": p.ap_id,
-    });
-    let json = undo_of(data, &person.ap_id.0, &c, inner)?;
+    let inner = ActivityRef {
+        id: r.ap_id.0.clone(),
+        kind: kind.into(),
+        actor: person.ap_id.0.clone(),
+        object: p.ap_id.0.clone(),
+    };
+    let json = serde_json::to_value(WithContext::new(Undo {
+        id: data.urls.new_activity("Undo"),
+        kind: "Undo".into(),
+        actor: person.ap_id.0.clone(),
+        object: inner,
+        to: vec![public()],
+        cc: vec![c.ap_id.0.clone()],
+    }))?;
     let txn = crate::context::begin(&data.db).await?;
     reaction::Entity::delete_by_id(r.id).exec(&txn).await?;
     send_reaction(&txn, data, &c, json).await?;

@@ -232,9 +232,9 @@ pub struct Invite {
     pub to: Vec<Url>,
 }
 
-/// `Undo` of another activity, embedded.
+/// `Undo` of another activity, embedded: any JSON when received, the typed activity when sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Undo {
+pub struct Undo<T = Value> {
     /// Activity id.
     pub id: Url,
     /// `Undo`.
@@ -244,13 +244,30 @@ pub struct Undo {
     #[serde(deserialize_with = "first_id")]
     pub actor: Url,
     /// The activity undone.
-    pub object: Value,
+    pub object: T,
     /// Primary audience.
     #[serde(default, deserialize_with = "one_or_many")]
     pub to: Vec<Url>,
     /// Secondary audience.
     #[serde(default, deserialize_with = "one_or_many")]
     pub cc: Vec<Url>,
+}
+
+/// An activity named again inside another (the reaction an `Undo` takes back): its id, type,
+/// actor and object, as plain URLs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivityRef {
+    /// Activity id.
+    pub id: Url,
+    /// Its type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who sent it.
+    #[serde(deserialize_with = "first_id")]
+    pub actor: Url,
+    /// What it was about.
+    #[serde(deserialize_with = "first_id")]
+    pub object: Url,
 }
 
 /// `Delete`, `Like`, `EmojiReact`, `Lock`, `Flag`: an activity about objects named by id.

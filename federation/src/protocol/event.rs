@@ -1,7 +1,7 @@
 //! Events and taking part in them: `Event` as Mobilizon and the FEP-8a8e draft shape it,
 //! `Join`/`Leave`, and `Accept`/`Reject` of a `Join`.
 
-use super::{first_id, one_or_many, opt_first_id, Source};
+use super::{first_id, one_or_many, opt_first_id, IdOr, Source};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -245,9 +245,6 @@ pub struct Join {
     /// The event (an id or the embedded event).
     #[serde(deserialize_with = "first_id")]
     pub object: Url,
-    /// What they wrote when asking (Mobilizon).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub participation_message: Option<String>,
     /// Primary audience.
     #[serde(
         default,
@@ -262,6 +259,12 @@ pub struct Join {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub cc: Vec<Url>,
+    /// When it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+    /// What they wrote when asking (Mobilizon).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participation_message: Option<String>,
 }
 
 /// `Accept` or `Reject` of a `Join`: the join is named by id or embedded.
@@ -276,9 +279,9 @@ pub struct JoinAnswer {
     /// The event's holder.
     #[serde(deserialize_with = "first_id")]
     pub actor: Url,
-    /// The `Join`.
-    #[serde(deserialize_with = "first_id")]
-    pub object: Url,
+    /// The `Join` (by id when received; embedded, with plain URLs, when sent).
+    #[serde(deserialize_with = "join_ref")]
+    pub object: IdOr<Join>,
     /// Primary audience.
     #[serde(
         default,
@@ -286,6 +289,32 @@ pub struct JoinAnswer {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub to: Vec<Url>,
+    /// When it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+}
+
+impl JoinAnswer {
+    /// The id of the `Join` answered.
+    pub fn join_id(&self) -> &Url {
+        match &self.object {
+            IdOr::Id(id) => id,
+            IdOr::Object(join) => &join.id,
+        }
+    }
+}
+
+/// The `Join` an answer names: embedded when it reads as one, else by its id (some servers embed
+/// it with the whole event or actor).
+fn join_ref<'de, D>(d: D) -> Result<IdOr<Join>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let v = Value::deserialize(d)?;
+    if let Ok(join) = serde_json::from_value::<Join>(v.clone()) {
+        return Ok(IdOr::Object(Box::new(join)));
+    }
+    first_id(v).map(IdOr::Id).map_err(serde::de::Error::custom)
 }
 
 /// A place given as an object; a string or anything else reads as absent.

@@ -2,6 +2,7 @@
 //! in line when a place frees, withdrawing, and telling the person where they stand.
 
 use crate::outbox::notes::send_note_replying;
+use crate::protocol::{IdOr, Join, JoinAnswer};
 use crate::rules::participation::Outcome;
 use crate::store::events::{
     count_with, participant, participants, recount, set_status, waiting_position,
@@ -18,7 +19,6 @@ use copse_entities::{
     person, post,
 };
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
-use serde_json::json;
 use url::Url;
 
 /// Someone asks to take part in a local event. With `approved`, a coordinator has already
@@ -209,19 +209,23 @@ pub async fn tell(
             Outcome::Refused(_) => "Reject",
             _ => return Ok(()),
         };
-        let answer = serde_json::to_value(WithContext::new(json!({
-            "id": data.urls.new_activity(kind),
-            "type": kind,
-            "actor": c.ap_id,
-            "object": {
-                "id": join,
-                "type": "Join",
-                "actor": who.ap_id,
-                "object": p.ap_id,
-            },
-            "to": [who.ap_id],
-            "published": data.clock.now(),
-        })))?;
+        let answer = serde_json::to_value(WithContext::new(JoinAnswer {
+            id: data.urls.new_activity(kind),
+            kind: kind.into(),
+            actor: c.ap_id.0.clone(),
+            object: IdOr::Object(Box::new(Join {
+                id: join.clone(),
+                kind: "Join".into(),
+                actor: who.ap_id.0.clone(),
+                object: p.ap_id.0.clone(),
+                to: Vec::new(),
+                cc: Vec::new(),
+                published: None,
+                participation_message: None,
+            })),
+            to: vec![who.ap_id.0.clone()],
+            published: Some(data.clock.now()),
+        }))?;
         enqueue(txn, &data.urls, &answer, None, false, [who.inbox.0.clone()]).await?;
         return Ok(());
     }

@@ -139,9 +139,10 @@ pub async fn verify_undo_join(
         kind: "Leave".into(),
         actor: actor.clone(),
         object: p.ap_id.0,
-        participation_message: None,
         to: Vec::new(),
         cc: Vec::new(),
+        published: None,
+        participation_message: None,
     };
     verify_leave(data, row, leave).await
 }

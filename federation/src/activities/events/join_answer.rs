@@ -21,7 +21,7 @@ pub async fn verify_join_answer(
 ) -> Result<Verified, Error> {
     require_signer(row, &answer.actor, "Accept or Reject")?;
     let stored = event_participant::Entity::find()
-        .filter(event_participant::Column::JoinApId.eq(DbUrl(answer.object.clone())))
+        .filter(event_participant::Column::JoinApId.eq(DbUrl(answer.join_id().clone())))
         .one(&data.db)
         .await?;
     let Some(stored) = stored else {
