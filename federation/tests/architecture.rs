@@ -46,8 +46,6 @@ const KNOWN: &[&str] = &[
     "federation: inbox -> fetch (circle)",
     "federation: metrics -> inbox (upward)",
     "federation: metrics -> queue (upward)",
-    "federation: queue/batch -> queue/delivery (circle)",
-    "federation: queue/delivery -> queue/batch (circle)",
     "server: accounts -> markdown (circle)",
     "server: api -> accounts (circle)",
     "server: cache -> routes (circle)",

@@ -10,6 +10,7 @@ pub mod enqueue;
 pub mod hosts;
 pub mod inbox;
 pub mod outcome;
+pub mod send;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseBackend, DatabaseConnection, Statement, Value};
