@@ -39,11 +39,7 @@ const LAYERS: &[&[&str]] = &[
 const KNOWN: &[&str] = &[
     "federation: activities/member_choices -> activities/membership (circle)",
     "federation: activities/membership -> activities/member_choices (circle)",
-    "federation: context -> inbox (circle)",
     "federation: fetch -> activities (upward)",
-    "federation: fetch -> context (circle)",
-    "federation: inbox -> context (circle)",
-    "federation: inbox -> fetch (circle)",
     "federation: metrics -> inbox (upward)",
     "federation: metrics -> queue (upward)",
     "server: accounts -> markdown (circle)",
