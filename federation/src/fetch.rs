@@ -330,7 +330,7 @@ async fn upsert(
     }
     let stored = cached_actor(db, actor.id()).await?.ok_or(Error::NotFound)?;
     if let ActorRef::Person(p) = &stored {
-        crate::activities::member_choices::follow_discoverable(db, p).await?;
+        crate::store::members::follow_discoverable(db, p).await?;
     }
     Ok(stored)
 }

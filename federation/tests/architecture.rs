@@ -26,9 +26,12 @@ const LAYERS: &[&[&str]] = &[
         "html",
     ],
     &["http"],
-    &["context", "fetch", "inbox", "nodeinfo"],
+    // `objects` and `store` take rows and a connection, never the context, so they sit below it;
+    // `fetch` writes the actors it fetches through `store` (their memberships follow the
+    // `discoverable` they publish).
     &["objects"],
     &["store"],
+    &["context", "fetch", "inbox", "nodeinfo"],
     &["queue"],
     &["outbox"],
     &["rules"],
@@ -39,7 +42,6 @@ const LAYERS: &[&[&str]] = &[
 const KNOWN: &[&str] = &[
     "federation: activities/member_choices -> activities/membership (circle)",
     "federation: activities/membership -> activities/member_choices (circle)",
-    "federation: fetch -> activities (upward)",
     "federation: metrics -> inbox (upward)",
     "federation: metrics -> queue (upward)",
     "server: accounts -> markdown (circle)",

@@ -106,27 +106,6 @@ pub async fn apply_listing(
     Ok(())
 }
 
-/// A remote person was fetched again: their memberships follow the `discoverable` they now
-/// publish.
-pub async fn follow_discoverable(
-    db: &impl ConnectionTrait,
-    p: &person::Model,
-) -> Result<(), Error> {
-    if p.local {
-        return Ok(());
-    }
-    community_follower::Entity::update_many()
-        .col_expr(
-            community_follower::Column::Listed,
-            Expr::value(p.discoverable),
-        )
-        .filter(community_follower::Column::PersonId.eq(p.id))
-        .filter(community_follower::Column::Listed.ne(p.discoverable))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
 /// The note a remote applicant gets: where the code of conduct is, and what to reply (why they
 /// want to join, that they agree to the rules, or both).
 pub fn applicant_note(data: &Data, c: &community::Model, asks_reason: bool) -> String {

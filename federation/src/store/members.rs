@@ -2,10 +2,11 @@
 
 use crate::Error;
 use chrono::Utc;
-use copse_entities::{community_ban, community_follower, community_follower::Role, DbUrl};
+use copse_entities::{community_ban, community_follower, community_follower::Role, person, DbUrl};
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
-    EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, OnConflict},
+    ActiveValue::NotSet,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use url::Url;
 
@@ -100,4 +101,25 @@ pub async fn coordinators(db: &impl ConnectionTrait, community_id: i64) -> Resul
         .filter(community_follower::Column::Role.eq(Role::Coordinator))
         .count(db)
         .await?)
+}
+
+/// A remote person was fetched again: their memberships follow the `discoverable` they now
+/// publish.
+pub async fn follow_discoverable(
+    db: &impl ConnectionTrait,
+    p: &person::Model,
+) -> Result<(), Error> {
+    if p.local {
+        return Ok(());
+    }
+    community_follower::Entity::update_many()
+        .col_expr(
+            community_follower::Column::Listed,
+            Expr::value(p.discoverable),
+        )
+        .filter(community_follower::Column::PersonId.eq(p.id))
+        .filter(community_follower::Column::Listed.ne(p.discoverable))
+        .exec(db)
+        .await?;
+    Ok(())
 }
