@@ -42,8 +42,19 @@ pub enum Ingested {
 /// Runs the inbox checks and stores a verified activity.
 pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, Error> {
     let result = check_and_store(data, req).await;
-    data.metrics.received(&result);
+    data.metrics.received(counted(&result));
     result
+}
+
+/// An inbox answer as `/metrics` counts it.
+fn counted(result: &Result<Ingested, Error>) -> crate::metrics::Received {
+    use crate::metrics::Received;
+    match result {
+        Ok(Ingested::Stored) => Received::Stored,
+        Ok(Ingested::Duplicate) => Received::Duplicate,
+        Ok(Ingested::Ignored) => Received::Ignored,
+        Err(_) => Received::Rejected,
+    }
 }
 
 async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, Error> {

@@ -42,8 +42,6 @@ const LAYERS: &[&[&str]] = &[
 const KNOWN: &[&str] = &[
     "federation: activities/member_choices -> activities/membership (circle)",
     "federation: activities/membership -> activities/member_choices (circle)",
-    "federation: metrics -> inbox (upward)",
-    "federation: metrics -> queue (upward)",
     "server: accounts -> markdown (circle)",
     "server: api -> accounts (circle)",
     "server: cache -> routes (circle)",
