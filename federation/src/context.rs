@@ -42,9 +42,16 @@ pub struct FederationContext {
         Arc<std::sync::Mutex<HashMap<Url, (String, crate::signatures::PublicKey)>>>,
     /// Taken around the queue's own writes on SQLite; see `queue_write_gate`.
     queue_writes: Arc<tokio::sync::Mutex<()>>,
-    /// Hands received activities to the batching writer.
-    inbox_store: tokio::sync::mpsc::Sender<crate::inbox::PendingStore>,
+    /// Hands received activities to the batching writer, once `queue::writer::spawn` started it.
+    pub(crate) inbox_store: Arc<std::sync::OnceLock<tokio::sync::mpsc::Sender<PendingStore>>>,
 }
+
+/// One received activity waiting to be stored, and where to say whether it was new (or why it
+/// could not be stored).
+pub(crate) type PendingStore = (
+    copse_entities::received_activity::ActiveModel,
+    tokio::sync::oneshot::Sender<Result<bool, String>>,
+);
 
 impl FederationContext {
     /// Builds the context. The instance key is the PEM stored in `site`.
@@ -57,9 +64,6 @@ impl FederationContext {
         let client = crate::http::client(&settings)?;
         let deliveries = crate::http::deliver::DeliveryClient::new(&settings)?;
         let instance_key = SigningKey::from_pem(urls.instance_key_id(), instance_private_pem)?;
-        let (inbox_store, rx) = tokio::sync::mpsc::channel(4096);
-        // Ends when the last clone of this context (and so of the sender) is dropped.
-        tokio::spawn(crate::inbox::run_writer(db.clone(), rx));
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -75,7 +79,7 @@ impl FederationContext {
             healthy: Arc::default(),
             public_keys: Arc::default(),
             queue_writes: Arc::default(),
-            inbox_store,
+            inbox_store: Arc::default(),
         })
     }
 
@@ -111,18 +115,20 @@ impl FederationContext {
     }
 
     /// Stores a received activity (batched with concurrent ones); false when its id was seen
-    /// before.
+    /// before. Fails when no writer was started for this context.
     pub async fn store_received(
         &self,
         row: copse_entities::received_activity::ActiveModel,
     ) -> Result<bool, Error> {
+        let stopped = || Error::Db(sea_orm::DbErr::Custom("inbox writer stopped".into()));
+        let writer = self
+            .inbox_store
+            .get()
+            .ok_or_else(|| Error::Db(sea_orm::DbErr::Custom("inbox writer not started".into())))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.inbox_store
-            .send((row, tx))
-            .await
-            .map_err(|_| Error::Db(sea_orm::DbErr::Custom("inbox writer stopped".into())))?;
+        writer.send((row, tx)).await.map_err(|_| stopped())?;
         rx.await
-            .map_err(|_| Error::Db(sea_orm::DbErr::Custom("inbox writer stopped".into())))?
+            .map_err(|_| stopped())?
             .map_err(|e| Error::Db(sea_orm::DbErr::Custom(e)))
     }
 

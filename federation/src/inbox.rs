@@ -42,8 +42,19 @@ pub enum Ingested {
 /// Runs the inbox checks and stores a verified activity.
 pub async fn ingest(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, Error> {
     let result = check_and_store(data, req).await;
-    data.metrics.received(&result);
+    data.metrics.received(counted(&result));
     result
+}
+
+/// An inbox answer as `/metrics` counts it.
+fn counted(result: &Result<Ingested, Error>) -> crate::metrics::Received {
+    use crate::metrics::Received;
+    match result {
+        Ok(Ingested::Stored) => Received::Stored,
+        Ok(Ingested::Duplicate) => Received::Duplicate,
+        Ok(Ingested::Ignored) => Received::Ignored,
+        Err(_) => Received::Rejected,
+    }
 }
 
 async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingested, Error> {
@@ -164,62 +175,6 @@ async fn check_and_store(data: &Data, req: IncomingRequest<'_>) -> Result<Ingest
     }
     data.inbox_wake.notify_one();
     Ok(Ingested::Stored)
-}
-
-/// One activity waiting to be stored, and where to say whether it was new.
-pub(crate) type PendingStore = (
-    received_activity::ActiveModel,
-    tokio::sync::oneshot::Sender<Result<bool, String>>,
-);
-
-/// Stores received activities in batches: each request waits until its row is committed (so
-/// nothing is acknowledged before it is durable), but concurrent requests share one transaction
-/// instead of queueing for the database's single writer one by one.
-pub(crate) async fn run_writer(
-    db: sea_orm::DatabaseConnection,
-    mut rx: tokio::sync::mpsc::Receiver<PendingStore>,
-) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < 256 {
-            match rx.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
-        }
-        let rows: Vec<received_activity::ActiveModel> =
-            batch.iter().map(|(r, _)| r.clone()).collect();
-        let result = received_activity::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([received_activity::Column::ApId])
-            .exec_with_returning_many(&db)
-            .await;
-        match result {
-            Ok(inserted) => {
-                let mut new: std::collections::HashSet<String> = match inserted {
-                    sea_orm::TryInsertResult::Inserted(models) => {
-                        models.into_iter().map(|m| m.ap_id.to_string()).collect()
-                    }
-                    _ => Default::default(),
-                };
-                for (row, reply) in batch {
-                    let id = match &row.ap_id {
-                        sea_orm::ActiveValue::Set(u) | sea_orm::ActiveValue::Unchanged(u) => {
-                            u.to_string()
-                        }
-                        sea_orm::ActiveValue::NotSet => String::new(),
-                    };
-                    // The first of several copies in one batch is the new one.
-                    let _ = reply.send(Ok(new.remove(&id)));
-                }
-            }
-            Err(e) => {
-                let msg = e.to_string();
-                for (_, reply) in batch {
-                    let _ = reply.send(Err(msg.clone()));
-                }
-            }
-        }
-    }
 }
 
 /// A `Create` or `Update` of a post embeds a post by its signer, on the signer's origin

@@ -97,6 +97,7 @@ pub async fn context(db: DatabaseConnection, settings: &Settings) -> Result<AppS
     db::migrate(&db).await?;
     let site = db::site(&db).await?;
     let ctx = FederationContext::new(db, settings.federation_settings(), &site.private_key_pem)?;
+    queue::writer::spawn(&ctx);
     Ok(ctx.into_config().await?)
 }
 

@@ -6,9 +6,9 @@
 //! deliveries for the request timeout, not the batches after it.
 
 use super::{
-    delivery::{send_to_host, Payload},
     hosts::{Withheld, Withholding},
     outcome::{record, BatchProgress},
+    send::{send_to_host, Payload},
     DeliveryOutcome,
 };
 use crate::{Error, FederationContext};

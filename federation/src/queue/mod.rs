@@ -1,6 +1,7 @@
 //! Durable queues in the database: the outbox (one `delivery` row per activity and inbox) and
-//! the inbox (`received_activity` rows). Rows are claimed with a lease, so several processes can
-//! share a queue and a crashed worker's rows are taken up again once the lease runs out.
+//! the inbox (`received_activity` rows, written by [`writer`]). Rows are claimed with a lease,
+//! so several processes can share a queue and a crashed worker's rows are taken up again once
+//! the lease runs out.
 
 pub mod about;
 pub mod audience;
@@ -10,6 +11,8 @@ pub mod enqueue;
 pub mod hosts;
 pub mod inbox;
 pub mod outcome;
+pub mod send;
+pub mod writer;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseBackend, DatabaseConnection, Statement, Value};

@@ -36,6 +36,21 @@ pub enum DeliveryOutcome {
     Blocked,
 }
 
+impl DeliveryOutcome {
+    /// The outcome as `/metrics` counts it.
+    pub fn counted(&self) -> crate::metrics::Delivery {
+        use crate::metrics::Delivery;
+        match self {
+            DeliveryOutcome::Delivered => Delivery::Delivered,
+            DeliveryOutcome::Retry(..) => Delivery::Retry,
+            DeliveryOutcome::Permanent(_) => Delivery::Failed,
+            DeliveryOutcome::Deferred(..) => Delivery::Deferred,
+            DeliveryOutcome::Held(_) => Delivery::Held,
+            DeliveryOutcome::Blocked => Delivery::Blocked,
+        }
+    }
+}
+
 /// Where a batch of first attempts stands after one part: its id and the targets not yet
 /// attempted.
 pub(super) struct BatchProgress<'a> {
@@ -93,7 +108,7 @@ pub(super) async fn record(
     // Per domain: did anything get through, and how many failed to connect or got 5xx.
     let mut health: BTreeMap<String, (bool, i32)> = BTreeMap::new();
     for (row, outcome) in results {
-        ctx.metrics.delivery(&outcome);
+        ctx.metrics.delivery(outcome.counted());
         match &outcome {
             // The server answered, even if it refused this one: it is alive.
             DeliveryOutcome::Delivered | DeliveryOutcome::Permanent(_) => {

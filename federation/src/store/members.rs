@@ -2,10 +2,11 @@
 
 use crate::Error;
 use chrono::Utc;
-use copse_entities::{community_ban, community_follower, community_follower::Role, DbUrl};
+use copse_entities::{community_ban, community_follower, community_follower::Role, person, DbUrl};
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, Condition, ConnectionTrait,
-    EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, OnConflict},
+    ActiveValue::NotSet,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Set,
 };
 use url::Url;
 
@@ -106,7 +107,7 @@ pub async fn coordinators(db: &impl ConnectionTrait, community_id: i64) -> Resul
 /// publish.
 pub async fn follow_discoverable(
     db: &impl ConnectionTrait,
-    p: &copse_entities::person::Model,
+    p: &person::Model,
 ) -> Result<(), Error> {
     if p.local {
         return Ok(());
@@ -114,7 +115,7 @@ pub async fn follow_discoverable(
     community_follower::Entity::update_many()
         .col_expr(
             community_follower::Column::Listed,
-            sea_orm::sea_query::Expr::value(p.discoverable),
+            Expr::value(p.discoverable),
         )
         .filter(community_follower::Column::PersonId.eq(p.id))
         .filter(community_follower::Column::Listed.ne(p.discoverable))

@@ -176,7 +176,7 @@ async fn transport(requests: usize, new_connections: bool) -> f64 {
         async move {
             let url =
                 Url::parse(&format!("http://{host}.localhost:{}/inbox", sink.port)).expect("url");
-            let headers = copse_federation::queue::delivery::headers(&signed);
+            let headers = copse_federation::queue::send::headers(&signed);
             client.post(&url, &headers, &body).await
         }
     };
