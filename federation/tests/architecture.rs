@@ -48,15 +48,6 @@ const KNOWN: &[&str] = &[
     "federation: metrics -> queue (upward)",
     "federation: queue/batch -> queue/delivery (circle)",
     "federation: queue/delivery -> queue/batch (circle)",
-    "server: accounts -> markdown (circle)",
-    "server: api -> accounts (circle)",
-    "server: cache -> routes (circle)",
-    "server: collections -> routes (circle)",
-    "server: markdown -> api (circle)",
-    "server: replies -> routes (circle)",
-    "server: routes -> cache (circle)",
-    "server: routes -> collections (circle)",
-    "server: routes -> replies (circle)",
 ];
 
 /// A module path inside one crate: `["activities", "follow"]`; the crate root is `[]`.

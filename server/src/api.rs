@@ -2,7 +2,7 @@
 //! change the database and hand events to the federation crate; they never build ActivityPub.
 
 pub use crate::extract::{ApiJson, ApiPath, ApiQuery, PageQuery};
-use crate::{accounts, accounts::follower_count, error::ApiError, AppState};
+use crate::{accounts, accounts::follower_count, error::ApiError, markdown, AppState};
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts, State},
     http::{header, request::Parts, StatusCode},
@@ -22,6 +22,7 @@ use copse_federation::{
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// The routes of the account, communities and follows; the router merges each resource's own.
 pub fn router() -> Router<AppState> {
@@ -173,6 +174,13 @@ pub struct FollowForm {
     pub agree_to_rules: Option<bool>,
 }
 
+/// A community of this server by name, or a 404 naming `community`.
+pub async fn local_community(data: &Data, name: &str) -> Result<community::Model, ApiError> {
+    accounts::local_community(&data.db, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))
+}
+
 /// Resolves `name`, `name@domain` or `@name@domain` to a community, fetching remote ones.
 pub async fn resolve_community(data: &Data, handle: &str) -> Result<community::Model, ApiError> {
     match resolve_handle(data, handle, "community").await? {
@@ -235,6 +243,22 @@ pub async fn known_person(data: &Data, handle: &str) -> Result<Option<person::Mo
         .filter(person::Column::ApId.like(format!("%://{domain}/%")))
         .one(&data.db)
         .await?)
+}
+
+/// A post's markdown rendered in community `c`, with the people it mentions looked up here
+/// (never fetched), one by one in the order they are mentioned: see `markdown::post_html`.
+pub async fn render_post(
+    data: &Data,
+    c: &community::Model,
+    text: &str,
+) -> Result<(String, Vec<Value>), ApiError> {
+    let mut people = BTreeMap::new();
+    for handle in markdown::mentioned_handles(text) {
+        if let Some(p) = known_person(data, &handle).await? {
+            people.insert(handle.to_lowercase(), p);
+        }
+    }
+    Ok(markdown::post_html(c, text, people))
 }
 
 /// A community by `name` (local) or `name@domain` (already known here), without fetching.

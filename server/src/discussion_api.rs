@@ -8,9 +8,9 @@ use crate::post_lookups::{community_of, find_post, require_moderator};
 use crate::post_views::{counts, post_json, Counts};
 use crate::{
     accounts,
+    api::render_post,
     api::{resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser},
     error::ApiError,
-    markdown::render_post,
     AppState,
 };
 use axum::{

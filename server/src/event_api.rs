@@ -4,6 +4,7 @@
 
 use crate::{
     accounts,
+    api::render_post,
     api::{
         community_to_read, known_person, resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser,
         PageQuery,
@@ -12,7 +13,6 @@ use crate::{
     event_form::{details_of, EventForm},
     fields::check_short,
     ical,
-    markdown::render_post,
     post_lookups::{community_of, find_post, require_moderator},
     post_views::author_json,
     AppState,

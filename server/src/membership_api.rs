@@ -3,7 +3,7 @@
 
 use crate::{
     accounts,
-    api::{ApiJson, ApiPath, AuthUser},
+    api::{local_community, ApiJson, ApiPath, AuthUser},
     error::ApiError,
     AppState,
 };
@@ -70,12 +70,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/communities/{name}/log", get(http_get_log))
 }
 
-async fn community(data: &Data, name: &str) -> Result<community::Model, ApiError> {
-    accounts::local_community(&data.db, name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))
-}
-
 /// Requires at least `min` in the community (instance admins pass).
 async fn require(
     data: &Data,
@@ -130,7 +124,7 @@ async fn http_put_settings(
     ApiJson(form): ApiJson<accounts::CommunitySettings>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "change settings").await?;
     let updated = accounts::update_community(&data, &c, form, Some(&auth.person)).await?;
     Ok(Json(json!({
@@ -176,7 +170,7 @@ async fn http_get_requests(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "see join requests").await?;
     let items: Vec<Value> = members_of(&data, &c, true)
         .await?
@@ -201,7 +195,7 @@ async fn http_post_approve(
     ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "approve members").await?;
     let applicant = person_by_id(&data, person).await?;
     membership::approve(&data, &c, &auth.person, &applicant).await?;
@@ -224,7 +218,7 @@ async fn http_post_decline(
     ApiJson(form): ApiJson<DeclineForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "decline members").await?;
     if form.message.as_ref().is_some_and(|m| m.len() > 5000) {
         return Err(ApiError::invalid("message", "at most 5000 bytes"));
@@ -259,7 +253,7 @@ async fn http_post_invite(
     ApiJson(form): ApiJson<InviteForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "invite").await?;
     let invitee = resolve_person(&data, &form.handle, "handle").await?;
     membership::invite(&data, &c, &auth.person, &invitee).await?;
@@ -275,7 +269,7 @@ async fn http_get_members(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     // Everyone counts; only those who chose to be listed are shown.
     let total = crate::accounts::follower_count(&data.db, c.id).await?;
     let items: Vec<Value> = members_of(&data, &c, false)
@@ -306,7 +300,7 @@ async fn http_patch_membership(
     ApiJson(form): ApiJson<MembershipForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     let Some(listed) = form.listed else {
         return Err(ApiError::invalid("listed", "send listed: true or false"));
     };
@@ -332,7 +326,7 @@ async fn http_delete_member(
     ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     let member = person_by_id(&data, person).await?;
     if member.id != auth.person.id {
         require(&data, &c, &auth, Role::Coordinator, "remove members").await?;
@@ -359,7 +353,7 @@ async fn http_put_role(
     ApiJson(form): ApiJson<RoleForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "change roles").await?;
     let member = person_by_id(&data, person).await?;
     membership::set_role(&data, &c, &auth.person, &member, form.role)
@@ -395,7 +389,7 @@ async fn http_post_ban(
     ApiJson(form): ApiJson<BanForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Facilitator, "ban").await?;
     if form.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(ApiError::invalid("expires_at", "must be in the future"));
@@ -441,7 +435,7 @@ async fn http_get_bans(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Facilitator, "see bans").await?;
     let bans = community_ban::Entity::find()
         .filter(community_ban::Column::CommunityId.eq(c.id))
@@ -464,7 +458,7 @@ async fn http_delete_ban(
     ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Facilitator, "lift bans").await?;
     let target = person_by_id(&data, person).await?;
     if membership::unban(&data, &c, &auth.person, &target).await? {
@@ -480,7 +474,7 @@ async fn http_get_log(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "read the decision log").await?;
     let items: Vec<Value> = moderation_log::Entity::find()
         .filter(moderation_log::Column::CommunityId.eq(c.id))
