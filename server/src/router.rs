@@ -4,7 +4,7 @@
 
 use crate::{
     ap::{actors, collections, inbox, objects},
-    api,
+    api::{communities, events, listing, membership, posts, profile, reports},
     error::ApiError,
     html, limits,
     settings::HttpSettings,
@@ -77,13 +77,10 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             "/post/{id}/replies",
             get(collections::http_get_post_replies),
         )
-        .route(
-            "/post/{id}/event.ics",
-            get(crate::event_api::http_get_event_calendar),
-        )
+        .route("/post/{id}/event.ics", get(events::http_get_event_calendar))
         .route(
             "/c/{name}/events.ics",
-            get(crate::event_api::http_get_community_calendar),
+            get(events::http_get_community_calendar),
         )
         // Remote ids are restored before a document is cached, so that a cached one is served
         // as it is kept, not parsed and looked up again on every request.
@@ -112,12 +109,17 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(cached)
         .merge(inboxes)
         .merge(activities)
-        .merge(api::router())
-        .merge(crate::membership_api::router())
-        .merge(crate::discussion_api::router())
-        .merge(crate::reports_api::router())
-        .merge(crate::event_api::router())
-        .merge(crate::profile_api::router())
+        .merge(communities::router())
+        .merge(membership::router())
+        .merge(posts::router())
+        .route(
+            "/api/v1/communities/{name}/posts",
+            post(posts::http_post_topic).get(listing::http_get_topics),
+        )
+        .merge(listing::router())
+        .merge(reports::router())
+        .merge(events::router())
+        .merge(profile::router())
         .fallback(http_not_found)
         .method_not_allowed_fallback(http_method_not_allowed)
         .layer(middleware::from_fn_with_state(

@@ -3,9 +3,13 @@
 
 use super::negotiation::{activity_json, wants_activity_json};
 use crate::{
-    accounts, api,
+    accounts,
+    api::{
+        extract::{ApiPath, ApiQuery},
+        fields::tag_param,
+        lookup::local_community,
+    },
     error::ApiError,
-    extract::{ApiPath, ApiQuery},
     html, AppState,
 };
 use axum::{extract::State, http::HeaderMap, response::Response};
@@ -41,13 +45,13 @@ pub async fn http_get_community(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let community = api::local_community(&data, &name).await?;
+    let community = local_community(&data, &name).await?;
     if wants_activity_json(&headers) {
         return Ok(activity_json(WithContext::new(group_of(
             &data.urls, &community,
         ))));
     }
-    let tag = crate::listing_api::tag_param(q.tag.as_deref())?;
+    let tag = tag_param(q.tag.as_deref())?;
     html::community_page(&data, &community, tag.as_deref()).await
 }
 
@@ -57,7 +61,7 @@ pub async fn http_get_community_rules(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let community = api::local_community(&data, &name).await?;
+    let community = local_community(&data, &name).await?;
     Ok(html::rules_page(&community))
 }
 

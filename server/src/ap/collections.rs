@@ -6,10 +6,13 @@
 
 use super::negotiation::{activity_json, activity_json_body};
 use crate::{
-    accounts, api,
+    accounts,
+    api::{
+        extract::{ApiPath, ApiQuery, Number},
+        lookup::local_community,
+        views::REPLIES_PAGE as PAGE,
+    },
     error::ApiError,
-    extract::{ApiPath, ApiQuery, Number},
-    post_view::REPLIES_PAGE as PAGE,
     AppState,
 };
 use axum::{
@@ -54,7 +57,7 @@ pub async fn http_get_community_outbox(
         .as_ref()
         .map(|b| b.within("before", 1, i64::MAX))
         .transpose()?;
-    let community = api::local_community(&data, &name).await?;
+    let community = local_community(&data, &name).await?;
     let outbox = data.urls.community_part(&name, "outbox");
     // Only Announces: Lemmy reads the outbox as a list of them, and one item of another type
     // makes it drop the whole collection.
@@ -123,7 +126,7 @@ pub async fn http_get_community_followers(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let community = api::local_community(&data, &name).await?;
+    let community = local_community(&data, &name).await?;
     let total = accounts::follower_count(&data.db, community.id).await?;
     // Only the count is public, in the shape Lemmy reads (see `CountedCollection`).
     Ok(activity_json(WithContext::new(CountedCollection {
@@ -140,7 +143,7 @@ pub async fn http_get_community_featured(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let community = api::local_community(&data, &name).await?;
+    let community = local_community(&data, &name).await?;
     let pinned = post::Entity::find()
         .filter(post::Column::CommunityId.eq(community.id))
         .filter(post::Column::TopicId.is_null())
@@ -210,7 +213,7 @@ pub async fn http_get_community_moderators(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let community = api::local_community(&data, &name).await?;
+    let community = local_community(&data, &name).await?;
     let (total, items) = member_ids(&data, community.id, true).await?;
     Ok(activity_json(WithContext::new(OrderedCollection {
         id: data.urls.community_part(&name, "moderators"),
@@ -226,7 +229,7 @@ pub async fn http_get_community_members(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let community = api::local_community(&data, &name).await?;
+    let community = local_community(&data, &name).await?;
     let (total, items) = member_ids(&data, community.id, false).await?;
     Ok(activity_json(WithContext::new(OrderedCollection {
         id: data.urls.community_part(&name, "members"),

@@ -5,7 +5,11 @@ use super::{
     collections::page_of,
     negotiation::{activity_json, wants_activity_json},
 };
-use crate::{error::ApiError, extract::ApiPath, html, AppState};
+use crate::{
+    api::{extract::ApiPath, views},
+    error::ApiError,
+    html, AppState,
+};
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
@@ -26,7 +30,7 @@ pub async fn http_get_post(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let view = crate::post_view::load(&data.db, id)
+    let view = views::load(&data.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found("post"))?;
     let post = &view.post;

@@ -1,12 +1,11 @@
 //! The membership API: settings, join requests, invitations, the member directory, roles, bans
 //! and the decision log. Coordinators run the community; facilitators moderate.
 
-use crate::{
-    accounts,
-    api::{local_community, ApiJson, ApiPath, AuthUser},
-    error::ApiError,
-    AppState,
+use super::{
+    extract::{ApiJson, ApiPath, AuthUser},
+    lookup::{local_community, resolve_handle},
 };
+use crate::{accounts, error::ApiError, AppState};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -237,7 +236,7 @@ pub struct InviteForm {
 }
 
 async fn resolve_person(data: &Data, handle: &str, field: &str) -> Result<person::Model, ApiError> {
-    match crate::api::resolve_handle(data, handle, field).await? {
+    match resolve_handle(data, handle, field).await? {
         fetch::ActorRef::Person(p) => Ok(p),
         fetch::ActorRef::Community(_) => Err(ApiError::invalid(
             field,

@@ -1,14 +1,14 @@
 //! Reading lists: a community's topics (by activity or date, optionally only those with a
 //! hashtag) and a person's posts. The HTML community page lists topics the same way.
 
-use crate::{
-    accounts,
-    api::{known_person, resolve_handle, ApiPath, ApiQuery, AuthUser, PageQuery},
-    error::ApiError,
-    post_views::{author_json, counts, post_json},
-    AppState,
+use super::{
+    extract::{ApiPath, ApiQuery, AuthUser, PageQuery},
+    fields::tag_param,
+    lookup::{known_person, resolve_handle},
+    views::{author_json, counts, post_json},
 };
-use axum::{extract::State, Json};
+use crate::{accounts, error::ApiError, AppState};
+use axum::{extract::State, routing::get, Json, Router};
 use copse_entities::{community, post};
 use copse_federation::{fetch::ActorRef, Data};
 use sea_orm::{
@@ -18,6 +18,14 @@ use sea_orm::{
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+
+/// The reading routes. `GET /api/v1/communities/{name}/posts` (the same list as `topics`)
+/// shares its path with starting a topic, so the router adds it.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/communities/{name}/topics", get(http_get_topics))
+        .route("/api/v1/people/{handle}/posts", get(http_get_person_posts))
+}
 
 /// Query of the topic list.
 #[derive(Debug, Deserialize)]
@@ -58,24 +66,6 @@ impl Sort {
             Self::New => "new",
         }
     }
-}
-
-/// A hashtag to filter by, lower-cased without its `#`: 1 to 64 letters, digits or `_`, as
-/// hashtags are recognised in posts. An empty value is no filter.
-pub fn tag_param(raw: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(tag) = raw.map(|t| t.trim().trim_start_matches('#')) else {
-        return Ok(None);
-    };
-    if tag.is_empty() {
-        return Ok(None);
-    }
-    if tag.chars().count() > 64 || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
-        return Err(ApiError::invalid(
-            "tag",
-            "tag is 1 to 64 letters, digits or _",
-        ));
-    }
-    Ok(Some(tag.to_lowercase()))
 }
 
 /// True when the post carries the hashtag `tag` (lower case, without `#`).

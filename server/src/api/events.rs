@@ -2,21 +2,17 @@
 //! anyone reads them; local people answer; coordinators see who is coming, decide on requests
 //! and invite. Also the iCalendar feeds.
 
-use crate::{
-    accounts,
-    api::render_post,
-    api::{
-        community_to_read, known_person, resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser,
-        PageQuery,
-    },
-    error::ApiError,
+use super::{
     event_form::{details_of, EventForm},
+    extract::{ApiJson, ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::check_short,
-    ical,
-    post_lookups::{community_of, find_post, require_moderator},
-    post_views::author_json,
-    AppState,
+    lookup::{
+        community_of, community_to_read, find_post, known_person, render_post, require_moderator,
+        resolve_community,
+    },
+    views::author_json,
 };
+use crate::{accounts, error::ApiError, ical, AppState};
 use axum::{
     extract::State,
     http::{header, StatusCode},
