@@ -110,3 +110,23 @@ pub fn check_reason(reason: &Option<String>) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_checked_and_lower_cased() {
+        assert_eq!(tag_param(Some("#Rust")).unwrap().as_deref(), Some("rust"));
+        assert_eq!(
+            tag_param(Some("Über_2")).unwrap().as_deref(),
+            Some("über_2")
+        );
+        assert_eq!(tag_param(Some("")).unwrap(), None);
+        assert_eq!(tag_param(None).unwrap(), None);
+        for bad in ["a b", "x%", "a\"b", &"x".repeat(65)] {
+            let e = tag_param(Some(bad)).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("tag"), "{bad}");
+        }
+    }
+}

@@ -4,17 +4,14 @@
 use super::{
     extract::{ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::tag_param,
-    lookup::{known_person, resolve_handle},
+    lookup::{known_person, resolve_handle, topics, Sort},
     views::{author_json, counts, post_json},
 };
 use crate::{accounts, error::ApiError, AppState};
 use axum::{extract::State, routing::get, Json, Router};
 use copse_entities::{community, post};
 use copse_federation::{fetch::ActorRef, Data};
-use sea_orm::{
-    sea_query::{Expr, ExprTrait, Func, LikeExpr},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -39,103 +36,6 @@ pub struct TopicQuery {
     /// `page` and `limit`.
     #[serde(flatten)]
     pub paging: PageQuery,
-}
-
-/// The order of a topic list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    /// Latest reply first.
-    Active,
-    /// Newest topic first.
-    New,
-}
-
-impl Sort {
-    /// `active` (the default) or `new`; anything else is a 422 naming `sort`.
-    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
-        match raw.unwrap_or("active") {
-            "active" => Ok(Self::Active),
-            "new" => Ok(Self::New),
-            _ => Err(ApiError::invalid("sort", "sort is active or new")),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::New => "new",
-        }
-    }
-}
-
-/// True when the post carries the hashtag `tag` (lower case, without `#`).
-fn has_tag(p: &post::Model, tag: &str) -> bool {
-    let Some(tags) = p
-        .tags
-        .as_deref()
-        .and_then(|t| serde_json::from_str::<Vec<Value>>(t).ok())
-    else {
-        return false;
-    };
-    tags.iter().any(|t| {
-        t.get("type").and_then(Value::as_str) == Some("Hashtag")
-            && t.get("name")
-                .and_then(Value::as_str)
-                .is_some_and(|n| n.trim_start_matches('#').to_lowercase() == tag)
-    })
-}
-
-/// A `LIKE` pattern that finds `"name":"#tag"` in the stored tags, in any case. Letters outside
-/// ASCII match any one character, since SQLite's `lower` folds only ASCII; `has_tag` then
-/// checks each row found exactly.
-fn tag_pattern(tag: &str) -> String {
-    let mut pattern = String::from("%\"name\":\"#");
-    for c in tag.chars() {
-        match c {
-            '_' => pattern.push_str("\\_"),
-            c if c.is_ascii() => pattern.push(c),
-            _ => pattern.push('_'),
-        }
-    }
-    pattern.push_str("\"%");
-    pattern
-}
-
-/// Visible topics of a community, pinned first, in `sort` order, with `tag` when given.
-pub async fn topics(
-    db: &impl ConnectionTrait,
-    c: &community::Model,
-    sort: Sort,
-    tag: Option<&str>,
-    offset: u64,
-    limit: u64,
-) -> Result<Vec<post::Model>, ApiError> {
-    let mut query = post::Entity::find()
-        .filter(post::Column::CommunityId.eq(c.id))
-        .filter(post::Column::TopicId.is_null())
-        .filter(post::Column::Deleted.eq(false))
-        .filter(post::Column::Removed.eq(false));
-    if let Some(tag) = tag {
-        query = query.filter(
-            Expr::expr(Func::lower(Expr::col(post::Column::Tags)))
-                .like(LikeExpr::new(tag_pattern(tag)).escape('\\')),
-        );
-    }
-    let query = query.order_by_desc(post::Column::Pinned);
-    let query = match sort {
-        Sort::Active => query.order_by_desc(post::Column::LastActivity),
-        Sort::New => query.order_by_desc(post::Column::Published),
-    };
-    let rows = query
-        .order_by_desc(post::Column::Id)
-        .offset(offset)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok(match tag {
-        Some(tag) => rows.into_iter().filter(|p| has_tag(p, tag)).collect(),
-        None => rows,
-    })
 }
 
 /// `GET /api/v1/communities/{name}/topics` (and `.../posts`).
@@ -227,30 +127,4 @@ pub async fn http_get_person_posts(
     out.insert("page".into(), page.into());
     out.insert("items".into(), Value::Array(items));
     Ok(Json(Value::Object(out)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tags_are_checked_and_lower_cased() {
-        assert_eq!(tag_param(Some("#Rust")).unwrap().as_deref(), Some("rust"));
-        assert_eq!(
-            tag_param(Some("Über_2")).unwrap().as_deref(),
-            Some("über_2")
-        );
-        assert_eq!(tag_param(Some("")).unwrap(), None);
-        assert_eq!(tag_param(None).unwrap(), None);
-        for bad in ["a b", "x%", "a\"b", &"x".repeat(65)] {
-            let e = tag_param(Some(bad)).unwrap_err();
-            assert_eq!(e.field.as_deref(), Some("tag"), "{bad}");
-        }
-    }
-
-    #[test]
-    fn the_pattern_escapes_wildcards_and_widens_only_non_ascii() {
-        assert_eq!(tag_pattern("my_tag"), "%\"name\":\"#my\\_tag\"%");
-        assert_eq!(tag_pattern("über"), "%\"name\":\"#_ber\"%");
-    }
 }

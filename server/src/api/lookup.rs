@@ -1,13 +1,17 @@
 //! The API's lookups: communities and people by name or handle (local, known here, or fetched
 //! by WebFinger), a post and its community, the check that the caller moderates it, and the
-//! people a post mentions. Each answers a 404 naming what was not found.
+//! people a post mentions, a community's topics and events. Each answers a 404 naming what was
+//! not found.
 
 use super::extract::AuthUser;
-use crate::{accounts, error::ApiError, markdown};
+use crate::{accounts, error::ApiError, ical, markdown};
 use axum::http::StatusCode;
-use copse_entities::{community, person, post};
+use copse_entities::{community, event, person, post};
 use copse_federation::{fetch, Data};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    sea_query::{Expr, ExprTrait, Func, LikeExpr},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -169,5 +173,147 @@ pub async fn community_to_read(
     match reader {
         Some(_) => resolve_community(data, handle).await,
         None => Err(ApiError::not_found("community").with_field("community")),
+    }
+}
+
+/// The order of a topic list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// Latest reply first.
+    Active,
+    /// Newest topic first.
+    New,
+}
+
+impl Sort {
+    /// `active` (the default) or `new`; anything else is a 422 naming `sort`.
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        match raw.unwrap_or("active") {
+            "active" => Ok(Self::Active),
+            "new" => Ok(Self::New),
+            _ => Err(ApiError::invalid("sort", "sort is active or new")),
+        }
+    }
+
+    /// The API name of the order.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::New => "new",
+        }
+    }
+}
+
+/// True when the post carries the hashtag `tag` (lower case, without `#`).
+fn has_tag(p: &post::Model, tag: &str) -> bool {
+    let Some(tags) = p
+        .tags
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Vec<Value>>(t).ok())
+    else {
+        return false;
+    };
+    tags.iter().any(|t| {
+        t.get("type").and_then(Value::as_str) == Some("Hashtag")
+            && t.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.trim_start_matches('#').to_lowercase() == tag)
+    })
+}
+
+/// A `LIKE` pattern that finds `"name":"#tag"` in the stored tags, in any case. Letters outside
+/// ASCII match any one character, since SQLite's `lower` folds only ASCII; `has_tag` then
+/// checks each row found exactly.
+fn tag_pattern(tag: &str) -> String {
+    let mut pattern = String::from("%\"name\":\"#");
+    for c in tag.chars() {
+        match c {
+            '_' => pattern.push_str("\\_"),
+            c if c.is_ascii() => pattern.push(c),
+            _ => pattern.push('_'),
+        }
+    }
+    pattern.push_str("\"%");
+    pattern
+}
+
+/// Visible topics of a community, pinned first, in `sort` order, with `tag` when given.
+pub async fn topics(
+    db: &impl ConnectionTrait,
+    c: &community::Model,
+    sort: Sort,
+    tag: Option<&str>,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<post::Model>, ApiError> {
+    let mut query = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(c.id))
+        .filter(post::Column::TopicId.is_null())
+        .filter(post::Column::Deleted.eq(false))
+        .filter(post::Column::Removed.eq(false));
+    if let Some(tag) = tag {
+        query = query.filter(
+            Expr::expr(Func::lower(Expr::col(post::Column::Tags)))
+                .like(LikeExpr::new(tag_pattern(tag)).escape('\\')),
+        );
+    }
+    let query = query.order_by_desc(post::Column::Pinned);
+    let query = match sort {
+        Sort::Active => query.order_by_desc(post::Column::LastActivity),
+        Sort::New => query.order_by_desc(post::Column::Published),
+    };
+    let rows = query
+        .order_by_desc(post::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(match tag {
+        Some(tag) => rows.into_iter().filter(|p| has_tag(p, tag)).collect(),
+        None => rows,
+    })
+}
+
+/// A community's events that end after `now` (or, `past`, before it), soonest first (or most
+/// recent first), with their posts; deleted ones left out.
+pub async fn community_events(
+    data: &Data,
+    c: &community::Model,
+    past: bool,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<ical::Entry>, ApiError> {
+    let now = data.clock.now();
+    let q = event::Entity::find().filter(event::Column::CommunityId.eq(c.id));
+    let q = if past {
+        q.filter(event::Column::EndsAt.lt(now))
+            .order_by_desc(event::Column::StartsAt)
+    } else {
+        q.filter(event::Column::EndsAt.gte(now))
+            .order_by_asc(event::Column::StartsAt)
+    };
+    let list = q.offset(offset).limit(limit).all(&data.db).await?;
+    let posts: std::collections::HashMap<i64, post::Model> = post::Entity::find()
+        .filter(post::Column::Id.is_in(list.iter().map(|e| e.post_id)))
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(list
+        .into_iter()
+        .filter_map(|e| posts.get(&e.post_id).cloned().map(|p| (p, e)))
+        .filter(|(p, _)| p.visible())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pattern_escapes_wildcards_and_widens_only_non_ascii() {
+        assert_eq!(tag_pattern("my_tag"), "%\"name\":\"#my\\_tag\"%");
+        assert_eq!(tag_pattern("über"), "%\"name\":\"#_ber\"%");
     }
 }
