@@ -237,7 +237,10 @@ pub async fn layer(State(cache): State<ResponseCache>, req: Request, next: Next)
     {
         return next.run(req).await;
     }
-    let key = cache_key(&req, crate::routes::wants_activity_json(req.headers()));
+    let key = cache_key(
+        &req,
+        crate::ap::negotiation::wants_activity_json(req.headers()),
+    );
     if let Some(hit) = cache.get(&key) {
         return hit;
     }

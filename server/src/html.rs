@@ -1,8 +1,8 @@
 //! Plain HTML pages for browsers: the same URLs as the ActivityPub documents.
 
 use crate::{
+    api::lookup::{community_events, topics, Sort},
     error::ApiError,
-    listing_api::{topics, Sort},
     AppState,
 };
 use axum::{
@@ -125,7 +125,7 @@ fn calendar_links(data: &Data, path: &str) -> String {
 
 /// The upcoming events of a community, with its calendar links, before its topics.
 async fn events_section(data: &Data, c: &community::Model) -> Result<String, ApiError> {
-    let list = crate::event_api::community_events(data, c, false, 0, 10).await?;
+    let list = community_events(data, c, false, 0, 10).await?;
     let mut html = String::from("<h2>Upcoming events</h2>");
     if list.is_empty() {
         html.push_str("<p>No events planned.</p>");

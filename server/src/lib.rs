@@ -4,32 +4,19 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod ap;
 pub mod api;
 pub mod cache;
-pub mod collections;
 pub mod current;
 pub mod db;
-pub mod discussion_api;
 pub mod error;
-pub mod event_api;
-pub mod event_form;
-pub mod extract;
-pub mod fields;
 pub mod html;
 pub mod ical;
 pub mod limits;
-pub mod listing_api;
 pub mod markdown;
-pub mod membership_api;
 pub mod metrics;
-pub mod post_lookups;
-pub mod post_view;
-pub mod post_views;
-pub mod profile_api;
 pub mod remote_ids;
-pub mod replies;
-pub mod reports_api;
-pub mod routes;
+pub mod router;
 pub mod settings;
 pub mod wellknown;
 
@@ -123,7 +110,7 @@ pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance
     let mut tasks = JoinSet::new();
     spawn_workers(&mut tasks, &config, &settings);
     let metrics_addr = metrics::spawn(&mut tasks, &config, &settings)?;
-    let app = routes::router(config.clone(), &settings.http);
+    let app = router::router(config.clone(), &settings.http);
     let header_timeout = Duration::from_secs(settings.http.header_read_timeout_seconds);
     tasks.spawn(serve(listener, app, header_timeout));
     Ok(Instance {

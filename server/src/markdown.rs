@@ -3,12 +3,11 @@
 //! hashtags become links in Mastodon's shape, with `tag` objects for them. Code, existing links
 //! and raw HTML links are left as they are.
 
-use crate::{api::known_person, error::ApiError};
 use copse_entities::{community, person};
-use copse_federation::{html::escape_html, Data};
+use copse_federation::html::escape_html;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd, TextMergeStream};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use url::Url;
 
 /// Most mentions looked up in one text.
@@ -286,23 +285,40 @@ pub fn handle_of(p: &person::Model) -> String {
     }
 }
 
+/// The handles a post's markdown mentions, in order of appearance, each once (compared without
+/// case) and at most `MAX_MENTIONS`: the people to look up before `post_html` links them.
+pub fn mentioned_handles(text: &str) -> Vec<String> {
+    let mut tried = BTreeSet::new();
+    let mut handles = Vec::new();
+    for chunk in linkable_texts(text) {
+        for piece in pieces(&chunk) {
+            if let Piece::Mention(handle) = piece {
+                if tried.len() < MAX_MENTIONS && tried.insert(handle.to_lowercase()) {
+                    handles.push(handle.to_string());
+                }
+            }
+        }
+    }
+    handles
+}
+
 /// A post's markdown rendered in community `c`: sanitised HTML with bare URLs, mentions of
-/// people this server knows (`@name`, `@name@host`, `@name@host:port`) and hashtags linked,
-/// and the `Mention` and `Hashtag` tags of the post. Hashtags link to the community's page
-/// filtered by the tag.
-pub async fn render_post(
-    data: &Data,
+/// `people` (those of `mentioned_handles` found here, by handle in lower case) and hashtags
+/// linked, and the `Mention` and `Hashtag` tags of the post. Hashtags link to the community's
+/// page filtered by the tag.
+pub fn post_html(
     c: &community::Model,
     text: &str,
-) -> Result<(String, Vec<Value>), ApiError> {
+    mut people: BTreeMap<String, person::Model>,
+) -> (String, Vec<Value>) {
     let mut links = Links {
         people: BTreeMap::new(),
         tag_page: Some(c.ap_id.0.clone()),
     };
     let mut tags = Vec::new();
-    // Tags by name, and handles already looked up (found or not).
-    let mut named = std::collections::BTreeSet::new();
-    let mut tried = std::collections::BTreeSet::new();
+    // Tags by name, and handles already met (found or not).
+    let mut named = BTreeSet::new();
+    let mut tried = BTreeSet::new();
     for chunk in linkable_texts(text) {
         for piece in pieces(&chunk) {
             match piece {
@@ -318,7 +334,7 @@ pub async fn render_post(
                     if !tried.insert(key.clone()) {
                         continue;
                     }
-                    if let Some(p) = known_person(data, handle).await? {
+                    if let Some(p) = people.remove(&key) {
                         // `@max` and `@max@here` name one person: one tag.
                         let name = handle_of(&p);
                         if named.insert(name.to_lowercase()) {
@@ -331,7 +347,7 @@ pub async fn render_post(
             }
         }
     }
-    Ok((render(text, &links), tags))
+    (render(text, &links), tags)
 }
 
 #[cfg(test)]

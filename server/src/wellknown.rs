@@ -1,6 +1,6 @@
 //! WebFinger and NodeInfo.
 
-use crate::{accounts, error::ApiError, extract::ApiQuery, AppState};
+use crate::{accounts, api::extract::ApiQuery, error::ApiError, AppState};
 use axum::{
     extract::State,
     http::{header, HeaderValue},

@@ -526,7 +526,7 @@ fn generated_requests_never_panic_and_every_refusal_is_a_json_4xx() {
         format!("@ghost@nobody.localhost:{}", fake.port),
         format!("ana@{}", a.domain),
     ];
-    let app = copse_server::routes::router(a.instance().config.clone(), &a.settings.http);
+    let app = copse_server::router::router(a.instance().config.clone(), &a.settings.http);
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -31,7 +31,7 @@ impl Counted {
         let sink = log.clone();
         db.set_metric_callback(move |info| sink.lock().unwrap().push(info.statement.clone()));
         let state = copse_server::context(db, &a.settings).await.unwrap();
-        let app = copse_server::routes::router(state.clone(), &a.settings.http);
+        let app = copse_server::router::router(state.clone(), &a.settings.http);
         Self { app, state, log }
     }
 

@@ -3,6 +3,7 @@
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use copse_federation::objects::event::from_local;
+use serde::Deserialize;
 
 /// A topic's or an event's title: 1 to 200 characters once trimmed.
 pub fn check_title(title: &str) -> Result<String, ApiError> {
@@ -73,4 +74,59 @@ pub fn parse_time(
             format!("{field} must be a date and time like 2027-06-15T18:00 (in the event's time zone) or 2027-06-15T18:00:00+01:00"),
         )
     })
+}
+
+/// A hashtag to filter by, lower-cased without its `#`: 1 to 64 letters, digits or `_`, as
+/// hashtags are recognised in posts. An empty value is no filter.
+pub fn tag_param(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(tag) = raw.map(|t| t.trim().trim_start_matches('#')) else {
+        return Ok(None);
+    };
+    if tag.is_empty() {
+        return Ok(None);
+    }
+    if tag.chars().count() > 64 || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return Err(ApiError::invalid(
+            "tag",
+            "tag is 1 to 64 letters, digits or _",
+        ));
+    }
+    Ok(Some(tag.to_lowercase()))
+}
+
+/// Request body of `POST /api/v1/posts/{id}/remove` and `.../reports`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonForm {
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A moderation reason or note: at most 5,000 bytes.
+pub fn check_reason(reason: &Option<String>) -> Result<(), ApiError> {
+    if reason.as_ref().is_some_and(|r| r.len() > 5000) {
+        return Err(ApiError::invalid("reason", "at most 5000 bytes"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_checked_and_lower_cased() {
+        assert_eq!(tag_param(Some("#Rust")).unwrap().as_deref(), Some("rust"));
+        assert_eq!(
+            tag_param(Some("Über_2")).unwrap().as_deref(),
+            Some("über_2")
+        );
+        assert_eq!(tag_param(Some("")).unwrap(), None);
+        assert_eq!(tag_param(None).unwrap(), None);
+        for bad in ["a b", "x%", "a\"b", &"x".repeat(65)] {
+            let e = tag_param(Some(bad)).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("tag"), "{bad}");
+        }
+    }
 }

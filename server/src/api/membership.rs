@@ -1,12 +1,11 @@
 //! The membership API: settings, join requests, invitations, the member directory, roles, bans
 //! and the decision log. Coordinators run the community; facilitators moderate.
 
-use crate::{
-    accounts,
-    api::{ApiJson, ApiPath, AuthUser},
-    error::ApiError,
-    AppState,
+use super::{
+    extract::{ApiJson, ApiPath, AuthUser},
+    lookup::{local_community, resolve_handle},
 };
+use crate::{accounts, error::ApiError, AppState};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -72,12 +71,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/communities/{name}/log", get(http_get_log))
 }
 
-async fn community(data: &Data, name: &str) -> Result<community::Model, ApiError> {
-    accounts::local_community(&data.db, name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))
-}
-
 /// Requires at least `min` in the community (instance admins pass).
 async fn require(
     data: &Data,
@@ -132,7 +125,7 @@ async fn http_put_settings(
     ApiJson(form): ApiJson<accounts::CommunitySettings>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "change settings").await?;
     let updated = accounts::update_community(&data, &c, form, Some(&auth.person)).await?;
     Ok(Json(json!({
@@ -178,7 +171,7 @@ async fn http_get_requests(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "see join requests").await?;
     let items: Vec<Value> = members_of(&data, &c, true)
         .await?
@@ -203,7 +196,7 @@ async fn http_post_approve(
     ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "approve members").await?;
     let applicant = person_by_id(&data, person).await?;
     membership::approve(&data, &c, &auth.person, &applicant).await?;
@@ -226,7 +219,7 @@ async fn http_post_decline(
     ApiJson(form): ApiJson<DeclineForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "decline members").await?;
     if form.message.as_ref().is_some_and(|m| m.len() > 5000) {
         return Err(ApiError::invalid("message", "at most 5000 bytes"));
@@ -245,7 +238,7 @@ pub struct InviteForm {
 }
 
 async fn resolve_person(data: &Data, handle: &str, field: &str) -> Result<person::Model, ApiError> {
-    match crate::api::resolve_handle(data, handle, field).await? {
+    match resolve_handle(data, handle, field).await? {
         fetch::ActorRef::Person(p) => Ok(p),
         fetch::ActorRef::Community(_) => Err(ApiError::invalid(
             field,
@@ -261,7 +254,7 @@ async fn http_post_invite(
     ApiJson(form): ApiJson<InviteForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "invite").await?;
     let invitee = resolve_person(&data, &form.handle, "handle").await?;
     membership::invite(&data, &c, &auth.person, &invitee).await?;
@@ -277,7 +270,7 @@ async fn http_get_members(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     // Everyone counts; only those who chose to be listed are shown.
     let total = crate::accounts::follower_count(&data.db, c.id).await?;
     let items: Vec<Value> = members_of(&data, &c, false)
@@ -308,7 +301,7 @@ async fn http_patch_membership(
     ApiJson(form): ApiJson<MembershipForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     let Some(listed) = form.listed else {
         return Err(ApiError::invalid("listed", "send listed: true or false"));
     };
@@ -334,7 +327,7 @@ async fn http_delete_member(
     ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     let member = person_by_id(&data, person).await?;
     if member.id != auth.person.id {
         require(&data, &c, &auth, Role::Coordinator, "remove members").await?;
@@ -361,7 +354,7 @@ async fn http_put_role(
     ApiJson(form): ApiJson<RoleForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "change roles").await?;
     let member = person_by_id(&data, person).await?;
     membership::set_role(&data, &c, &auth.person, &member, form.role)
@@ -397,7 +390,7 @@ async fn http_post_ban(
     ApiJson(form): ApiJson<BanForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Facilitator, "ban").await?;
     if form.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(ApiError::invalid("expires_at", "must be in the future"));
@@ -443,7 +436,7 @@ async fn http_get_bans(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Facilitator, "see bans").await?;
     let bans = community_ban::Entity::find()
         .filter(community_ban::Column::CommunityId.eq(c.id))
@@ -466,7 +459,7 @@ async fn http_delete_ban(
     ApiPath((name, person)): ApiPath<(String, i64)>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Facilitator, "lift bans").await?;
     let target = person_by_id(&data, person).await?;
     if bans::unban(&data, &c, &auth.person, &target).await? {
@@ -482,7 +475,7 @@ async fn http_get_log(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let c = community(&data, &name).await?;
+    let c = local_community(&data, &name).await?;
     require(&data, &c, &auth, Role::Coordinator, "read the decision log").await?;
     let items: Vec<Value> = moderation_log::Entity::find()
         .filter(moderation_log::Column::CommunityId.eq(c.id))

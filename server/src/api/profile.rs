@@ -1,11 +1,8 @@
 //! A local person's own profile: `PUT /api/v1/me` changes the display name and bio, which
 //! federate as `Update{Person}`.
 
-use crate::{
-    api::{render_markdown, ApiJson, AuthUser},
-    error::ApiError,
-    AppState,
-};
+use super::extract::{ApiJson, AuthUser};
+use crate::{error::ApiError, markdown::render_markdown, AppState};
 use axum::{extract::State, routing::put, Json, Router};
 use copse_federation::actions::profile;
 use serde::Deserialize;

@@ -1,18 +1,15 @@
 //! The discussion API: topics and replies (markdown in, sanitised HTML out), edits and
 //! deletions by authors, moderation by facilitators (removal, locks, pins), reactions, and
-//! reading threads. Topic lists and a person's posts are in `listing_api`, the report queue in
-//! `reports_api`.
+//! reading threads. Topic lists and a person's posts are in `listing`, the report queue in
+//! `reports`.
 
-use crate::fields::check_title;
-use crate::post_lookups::{community_of, find_post, require_moderator};
-use crate::post_views::{counts, post_json, Counts};
-use crate::{
-    accounts,
-    api::{resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser},
-    error::ApiError,
-    markdown::render_post,
-    AppState,
+use super::{
+    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    fields::{check_reason, check_title, ReasonForm},
+    lookup::{community_of, find_post, render_post, require_moderator, resolve_community},
+    views::{counts, post_json, Counts},
 };
+use crate::{accounts, error::ApiError, AppState};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -33,17 +30,10 @@ use std::collections::HashMap;
 /// Most replies shown in one thread.
 const THREAD_MAX: u64 = 2000;
 
-/// The discussion routes.
+/// The discussion routes. `POST /api/v1/communities/{name}/posts` shares its path with the
+/// topic list, so the router adds it.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/v1/communities/{name}/posts",
-            post(http_post_topic).get(crate::listing_api::http_get_topics),
-        )
-        .route(
-            "/api/v1/communities/{name}/topics",
-            get(crate::listing_api::http_get_topics),
-        )
         .route(
             "/api/v1/posts/{id}",
             get(http_get_thread)
@@ -57,10 +47,6 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/posts/{id}/reactions",
             post(http_post_reaction).delete(http_delete_reaction),
-        )
-        .route(
-            "/api/v1/people/{handle}/posts",
-            get(crate::listing_api::http_get_person_posts),
         )
 }
 
@@ -135,7 +121,8 @@ fn check_body(content: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn http_post_topic(
+/// `POST /api/v1/communities/{name}/posts`: starts a topic.
+pub async fn http_post_topic(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath(name): ApiPath<String>,
@@ -415,21 +402,4 @@ async fn http_get_thread(
         o.insert("requested".into(), json!(p.id));
     }
     Ok(Json(out))
-}
-
-/// Request body of `POST /api/v1/posts/{id}/remove` and `.../reports`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReasonForm {
-    /// Why.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// A moderation reason or note: at most 5,000 bytes.
-pub fn check_reason(reason: &Option<String>) -> Result<(), ApiError> {
-    if reason.as_ref().is_some_and(|r| r.len() > 5000) {
-        return Err(ApiError::invalid("reason", "at most 5000 bytes"));
-    }
-    Ok(())
 }

@@ -1,8 +1,9 @@
 //! Extractors whose rejections are API errors: JSON bodies, path parameters and query strings
 //! that cannot be read answer `{"error": ..., "field": ...}` naming the parameter at fault, never
-//! axum's plain-text rejections. Also the bounds of numeric query parameters (paging).
+//! axum's plain-text rejections. Also the bounds of numeric query parameters (paging), and the
+//! signed-in account (`AuthUser`, from `Authorization: Bearer TOKEN`).
 
-use crate::{error::ApiError, AppState};
+use crate::{accounts, error::ApiError, AppState};
 use axum::{
     extract::{
         path::ErrorKind, rejection::PathRejection, FromRequest, FromRequestParts, Path,
@@ -10,6 +11,7 @@ use axum::{
     },
     http::{header, request::Parts, StatusCode},
 };
+use copse_entities::{local_user, person};
 use serde::{de::DeserializeOwned, Deserialize, Deserializer};
 
 /// Pages a list goes to at most. Deep offsets cost the database a scan of every row before
@@ -297,6 +299,50 @@ impl PageQuery {
     /// Rows to skip before the page.
     pub fn offset(page: u64, limit: u64) -> u64 {
         page.saturating_sub(1).saturating_mul(limit)
+    }
+}
+
+/// The signed-in local account.
+pub struct AuthUser {
+    /// The account.
+    pub user: local_user::Model,
+    /// Its person.
+    pub person: person::Model,
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        let (user, person) = accounts::user_by_token(&state.db, token)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Self { user, person })
+    }
+}
+
+/// Signed in or not: no `Authorization` header is anonymous, a bad token is still a 401.
+impl axum::extract::OptionalFromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(header::AUTHORIZATION) {
+            return Ok(None);
+        }
+        <Self as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
     }
 }
 

@@ -1,15 +1,13 @@
 //! The report queue: reporting a post, the reports of a community for its facilitators, and
 //! resolving one.
 
-use crate::discussion_api::{check_reason, ReasonForm};
-use crate::post_lookups::{find_post, require_moderator};
-use crate::post_views::author_json;
-use crate::{
-    accounts,
-    api::{ApiJson, ApiPath, ApiQuery, AuthUser},
-    error::ApiError,
-    AppState,
+use super::{
+    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    fields::{check_reason, ReasonForm},
+    lookup::{find_post, require_moderator},
+    views::author_json,
 };
+use crate::{accounts, error::ApiError, AppState};
 use axum::{
     extract::State,
     http::StatusCode,

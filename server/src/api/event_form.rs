@@ -1,10 +1,8 @@
 //! The event form of the API (`POST /api/v1/communities/{name}/events`, `PATCH
 //! /api/v1/events/{id}`) and its checks: an event as it stands with a form applied.
 
-use crate::{
-    error::ApiError,
-    fields::{check_short, check_title, check_url, parse_time},
-};
+use super::fields::{check_short, check_title, check_url, parse_time};
+use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use copse_entities::{
     event::{self, EventStatus, JoinMode},

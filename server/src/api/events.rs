@@ -2,21 +2,17 @@
 //! anyone reads them; local people answer; coordinators see who is coming, decide on requests
 //! and invite. Also the iCalendar feeds.
 
-use crate::{
-    accounts,
-    api::{
-        community_to_read, known_person, resolve_community, ApiJson, ApiPath, ApiQuery, AuthUser,
-        PageQuery,
-    },
-    error::ApiError,
+use super::{
     event_form::{details_of, EventForm},
+    extract::{ApiJson, ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::check_short,
-    ical,
-    markdown::render_post,
-    post_lookups::{community_of, find_post, require_moderator},
-    post_views::author_json,
-    AppState,
+    lookup::{
+        community_events, community_of, community_to_read, find_post, known_person, render_post,
+        require_moderator, resolve_community,
+    },
+    views::author_json,
 };
+use crate::{accounts, error::ApiError, ical, AppState};
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -31,7 +27,7 @@ use copse_federation::{
     rules::participation::Outcome,
     Data,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::EntityTrait;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -175,39 +171,6 @@ pub struct EventsQuery {
     /// `page` and `limit`.
     #[serde(flatten)]
     pub paging: PageQuery,
-}
-
-/// A community's events that end after `now` (or, `past`, before it), soonest first (or most
-/// recent first), with their posts; deleted ones left out.
-pub async fn community_events(
-    data: &Data,
-    c: &community::Model,
-    past: bool,
-    offset: u64,
-    limit: u64,
-) -> Result<Vec<ical::Entry>, ApiError> {
-    let now = data.clock.now();
-    let q = event::Entity::find().filter(event::Column::CommunityId.eq(c.id));
-    let q = if past {
-        q.filter(event::Column::EndsAt.lt(now))
-            .order_by_desc(event::Column::StartsAt)
-    } else {
-        q.filter(event::Column::EndsAt.gte(now))
-            .order_by_asc(event::Column::StartsAt)
-    };
-    let list = q.offset(offset).limit(limit).all(&data.db).await?;
-    let posts: std::collections::HashMap<i64, post::Model> = post::Entity::find()
-        .filter(post::Column::Id.is_in(list.iter().map(|e| e.post_id)))
-        .all(&data.db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    Ok(list
-        .into_iter()
-        .filter_map(|e| posts.get(&e.post_id).cloned().map(|p| (p, e)))
-        .filter(|(p, _)| p.visible())
-        .collect())
 }
 
 async fn http_get_events(

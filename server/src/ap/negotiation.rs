@@ -1,0 +1,45 @@
+//! Content negotiation, kept in one place: the same URL serves a page to browsers and
+//! ActivityPub JSON to servers.
+
+use crate::error::ApiError;
+use axum::{
+    http::{header, HeaderMap, HeaderValue},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+/// True when the client asks for ActivityPub JSON rather than a page.
+pub fn wants_activity_json(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/activity+json") || v.contains("application/ld+json"))
+}
+
+/// An ActivityPub JSON response.
+pub fn activity_json(value: impl Serialize) -> Response {
+    match serde_json::to_vec(&value) {
+        Ok(body) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/activity+json; charset=utf-8"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// An ActivityPub JSON response from a body already serialised.
+pub fn activity_json_body(body: String) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/activity+json; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}

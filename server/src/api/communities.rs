@@ -1,0 +1,185 @@
+//! The account, communities and follows: `/api/v1/me`, `/api/v1/communities`,
+//! `/api/v1/follows`.
+
+use super::{
+    extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
+    lookup::{local_community, resolve_community},
+};
+use crate::{accounts, accounts::follower_count, error::ApiError, AppState};
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use copse_entities::{community, post};
+use copse_federation::{
+    actions,
+    rules::membership::{rules_version, JoinChoices, JoinOutcome},
+    Data,
+};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The routes of the account, communities and follows.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me", get(http_get_me))
+        .route("/api/v1/communities", post(http_post_community))
+        .route("/api/v1/communities/{name}", get(http_get_community))
+        .route(
+            "/api/v1/follows",
+            post(http_post_follow).delete(http_delete_follow),
+        )
+}
+
+async fn http_get_me(auth: AuthUser) -> Json<Value> {
+    Json(json!({
+        "name": auth.person.name,
+        "id": auth.person.ap_id,
+        "admin": auth.user.admin,
+    }))
+}
+
+/// Request body of `POST /api/v1/communities`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityForm {
+    /// Handle.
+    pub name: String,
+    /// Title.
+    pub title: String,
+    /// Markdown summary.
+    #[serde(default)]
+    pub summary: Option<String>,
+}
+
+async fn http_post_community(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(form): ApiJson<CommunityForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let c = accounts::create_community(
+        &data,
+        accounts::NewCommunity {
+            name: form.name,
+            title: form.title,
+            summary: form.summary,
+            owner: Some(auth.person.id),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(community_json(&data, &c).await?)).into_response())
+}
+
+async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiError> {
+    let posts = post::Entity::find()
+        .filter(post::Column::CommunityId.eq(c.id))
+        .filter(post::Column::TopicId.is_null())
+        .count(&data.db)
+        .await?;
+    Ok(json!({
+        "id": c.ap_id,
+        "name": c.name,
+        "handle": format!("{}@{}", c.name, data.settings.domain),
+        "title": c.title,
+        "summary": c.summary,
+        "followers": follower_count(&data.db, c.id).await?,
+        "topics": posts,
+        "membership_policy": c.membership_policy,
+        "topic_policy": c.topic_policy,
+        "reply_policy": c.reply_policy,
+        "manually_approves_followers": c.manually_approves_followers,
+        "require_rules_agreement": c.require_rules_agreement,
+        "rules_version": rules_version(c),
+        "published": c.published,
+    }))
+}
+
+async fn http_get_community(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let c = local_community(&data, &name).await?;
+    Ok(Json(community_json(&data, &c).await?))
+}
+
+/// Request body of `POST /api/v1/follows`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowForm {
+    /// `name@domain` of a community, here or elsewhere.
+    pub community: String,
+    /// Why you want to join (communities that approve members read it).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Be listed in the member directory (communities on this instance); unlisted when absent.
+    #[serde(default)]
+    pub listed: Option<bool>,
+    /// You agree to the code of conduct: must be true where the community asks for it.
+    #[serde(default)]
+    pub agree_to_rules: Option<bool>,
+}
+
+async fn http_post_follow(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(form): ApiJson<FollowForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let c = resolve_community(&data, &form.community).await?;
+    if form.reason.as_ref().is_some_and(|r| r.len() > 5000) {
+        return Err(ApiError::invalid("reason", "at most 5000 bytes"));
+    }
+    let agree_to_rules = form.agree_to_rules.unwrap_or(false);
+    if c.local && c.require_rules_agreement && !agree_to_rules {
+        return Err(ApiError::invalid(
+            "agree_to_rules",
+            "this community asks you to agree to its code of conduct: read it and send agree_to_rules: true",
+        ));
+    }
+    let choices = JoinChoices {
+        reason: form.reason,
+        listed: form.listed,
+        agree_to_rules,
+    };
+    let outcome = actions::following::follow_community(&data, &auth.person, &c, choices).await?;
+    let status = match outcome {
+        JoinOutcome::Joined => "joined",
+        JoinOutcome::Pending => "pending",
+        JoinOutcome::Refused => {
+            return Err(
+                ApiError::new(StatusCode::FORBIDDEN, "this community did not accept you")
+                    .with_field("community"),
+            );
+        }
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "community": c.ap_id, "pending": outcome == JoinOutcome::Pending, "status": status })),
+    )
+        .into_response())
+}
+
+async fn http_delete_follow(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiQuery(form): ApiQuery<FollowForm>,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let c = resolve_community(&data, &form.community).await?;
+    let left = if c.local {
+        actions::membership::leave(&data, &c, &auth.person, &auth.person, None).await?
+    } else {
+        actions::following::unfollow_community(&data, &auth.person, &c).await?
+    };
+    if left {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found("follow"))
+    }
+}

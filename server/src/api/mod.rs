@@ -1,0 +1,17 @@
+//! The REST API under `/api/v1`: JSON in and out, `Authorization: Bearer TOKEN`. Handlers
+//! change the database and hand events to the federation crate; they never build ActivityPub.
+//! Handler files (one per resource) never import each other: what they share lives in
+//! `extract`, `lookup`, `fields` and `views`.
+
+pub mod communities;
+pub mod event_form;
+pub mod events;
+pub mod extract;
+pub mod fields;
+pub mod listing;
+pub mod lookup;
+pub mod membership;
+pub mod posts;
+pub mod profile;
+pub mod reports;
+pub mod views;
