@@ -6,34 +6,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use copse_entities::post;
-use copse_tests::{fake::FakeServer, fixture, wait_for, TestInstance};
+use copse_tests::{
+    builders::{
+        communities::community,
+        posts::{mention, stored},
+        T,
+    },
+    fake::FakeServer,
+    fixture, wait_for, TestInstance,
+};
 use reqwest::Method;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::EntityTrait;
 use serde_json::{json, Value};
-use std::time::Duration;
 use url::Url;
-
-const T: Duration = Duration::from_secs(20);
-
-async fn stored(i: &TestInstance, ap_id: &str) -> Option<post::Model> {
-    post::Entity::find()
-        .filter(post::Column::ApId.eq(ap_id))
-        .one(i.db())
-        .await
-        .unwrap()
-}
-
-/// A community on `a` coordinated by `ana`, with `settings`.
-async fn community(a: &TestInstance, ana: &str, name: &str, settings: Value) -> Url {
-    a.community_with(ana, name, settings).await;
-    a.url(&format!("/c/{name}"))
-}
-
-fn mention(group: &Url, text: &str) -> String {
-    format!(
-        "<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>net</span></a></span> {text}</p>"
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mentions_become_topics_and_replies_join_threads_everywhere() {

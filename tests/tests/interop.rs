@@ -7,73 +7,18 @@
 
 use copse_entities::{post, report};
 use copse_tests::{
-    fake::{FakeActor, FakeServer},
+    builders::{
+        communities::open_community,
+        posts::{local_topic, remote_topic},
+        T,
+    },
+    fake::FakeServer,
     wait_for, TestInstance,
 };
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
-use std::time::Duration;
 use url::Url;
-
-const T: Duration = Duration::from_secs(20);
-
-async fn stored(i: &TestInstance, ap_id: &str) -> Option<post::Model> {
-    post::Entity::find()
-        .filter(post::Column::ApId.eq(ap_id))
-        .one(i.db())
-        .await
-        .unwrap()
-}
-
-fn mention(group: &Url, name: &str, text: &str) -> String {
-    format!(
-        "<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>{name}</span></a></span> {text}</p>"
-    )
-}
-
-/// An open community `name` on `a` coordinated by the account with `token`.
-async fn open_community(a: &TestInstance, token: &str, name: &str) -> Url {
-    a.community_with(
-        token,
-        name,
-        json!({ "membership_policy": "open", "topic_policy": "members", "reply_policy": "members" }),
-    )
-    .await;
-    a.url(&format!("/c/{name}"))
-}
-
-/// A Mastodon user who mentions `group` with a topic, and waits until it is stored.
-async fn remote_topic(
-    a: &TestInstance,
-    fake: &FakeServer,
-    who: &FakeActor,
-    n: u32,
-    group: &Url,
-    name: &str,
-) -> post::Model {
-    let html = mention(group, name, "Budgets<br>How do you share yours?");
-    let (note, create) = who.status(fake, n, group, &html, None);
-    let inbox = Url::parse(&format!("{group}/inbox")).unwrap();
-    assert_eq!(who.deliver(&a.client, &inbox, &create).await, 202);
-    let id = note["id"].as_str().unwrap().to_string();
-    wait_for("the topic", T, || async { stored(a, &id).await.is_some() }).await;
-    stored(a, &id).await.unwrap()
-}
-
-/// A topic in `net` by the account with `token`; its JSON.
-async fn local_topic(a: &TestInstance, token: &str, title: impl std::fmt::Display) -> Value {
-    let (s, topic) = a
-        .api(
-            Method::POST,
-            "/api/v1/communities/net/posts",
-            Some(token),
-            Some(json!({ "title": title.to_string(), "content": "Text." })),
-        )
-        .await;
-    assert_eq!(s, 201, "{topic}");
-    topic
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flag_naming_posts_reaches_only_their_community() {

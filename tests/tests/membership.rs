@@ -5,70 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use copse_entities::community_follower;
-use copse_tests::{fake::FakeServer, wait_for, TestInstance};
+use copse_tests::{
+    builders::{
+        activities::wait_received,
+        communities::{accepted_follows, member_id},
+        T,
+    },
+    fake::FakeServer,
+    wait_for, TestInstance,
+};
 use reqwest::Method;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{json, Value};
-use std::time::Duration;
-
-const T: Duration = Duration::from_secs(20);
-
-async fn wait_received(i: &TestInstance, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
-    let mut found = None;
-    let end = tokio::time::Instant::now() + T;
-    while found.is_none() {
-        for kind in [
-            "Create", "Announce", "Add", "Remove", "Invite", "Accept", "Reject", "Block", "Undo",
-        ] {
-            if let Some(v) = i.received(kind).await.into_iter().find(|v| pred(v)) {
-                found = Some(v);
-                break;
-            }
-        }
-        assert!(
-            tokio::time::Instant::now() < end,
-            "{} never received {what}",
-            i.name
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    found.unwrap()
-}
-
-async fn accepted_follows(i: &TestInstance) -> u64 {
-    community_follower::Entity::find()
-        .filter(community_follower::Column::Pending.eq(false))
-        .count(i.db())
-        .await
-        .unwrap()
-}
-
-/// The local id of a member (listed in the directory or not).
-async fn member_id(a: &TestInstance, community: &str, actor: &str) -> i64 {
-    use copse_entities::{community, person};
-    let c = community::Entity::find()
-        .filter(community::Column::Name.eq(community))
-        .filter(community::Column::Local.eq(true))
-        .one(a.db())
-        .await
-        .unwrap()
-        .unwrap();
-    let p = person::Entity::find()
-        .filter(person::Column::ApId.eq(actor))
-        .one(a.db())
-        .await
-        .unwrap()
-        .unwrap_or_else(|| panic!("{actor} is unknown"));
-    let m = community_follower::Entity::find()
-        .filter(community_follower::Column::CommunityId.eq(c.id))
-        .filter(community_follower::Column::PersonId.eq(p.id))
-        .filter(community_follower::Column::Pending.eq(false))
-        .one(a.db())
-        .await
-        .unwrap();
-    assert!(m.is_some(), "{actor} is not a member of {community}");
-    p.id
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_join_welcome_roles_and_bans_federate() {
