@@ -10,6 +10,7 @@
 )]
 
 pub mod bench;
+pub mod builders;
 pub mod fake;
 pub mod golden;
 pub mod raw;
@@ -140,8 +141,12 @@ impl TestInstance {
         let instance = copse_server::start(settings.clone(), listener)
             .await
             .expect("start instance");
-        let client =
-            copse_federation::http::client(&settings.federation_settings()).expect("client");
+        let mut client_settings = settings.federation_settings();
+        // The instance's own requests keep their short timeout; the test's requests to it wait
+        // as long as a test waits for anything, so that a loaded machine slows a test down
+        // instead of failing it.
+        client_settings.request_timeout = Duration::from_secs(20);
+        let client = copse_federation::http::client(&client_settings).expect("client");
         Self {
             name: name.to_string(),
             domain,

@@ -1,79 +1,24 @@
 //! What Mastodon-compatible and group-aware servers see of Copse, one behaviour per test:
 //! reports, announces sent back to their origin, settings changes, replies to remote people,
-//! events, moderation from the other side.
+//! moderation from the other side.
 
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use copse_entities::{post, report};
 use copse_tests::{
-    fake::{FakeActor, FakeServer},
+    builders::{
+        communities::open_community,
+        posts::{local_topic, remote_topic},
+        T,
+    },
+    fake::FakeServer,
     wait_for, TestInstance,
 };
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{json, Value};
-use std::time::Duration;
 use url::Url;
-
-const T: Duration = Duration::from_secs(20);
-
-async fn stored(i: &TestInstance, ap_id: &str) -> Option<post::Model> {
-    post::Entity::find()
-        .filter(post::Column::ApId.eq(ap_id))
-        .one(i.db())
-        .await
-        .unwrap()
-}
-
-fn mention(group: &Url, name: &str, text: &str) -> String {
-    format!(
-        "<p><span class=\"h-card\"><a href=\"{group}\" class=\"u-url mention\">@<span>{name}</span></a></span> {text}</p>"
-    )
-}
-
-/// An open community `name` on `a` coordinated by the account with `token`.
-async fn open_community(a: &TestInstance, token: &str, name: &str) -> Url {
-    a.community_with(
-        token,
-        name,
-        json!({ "membership_policy": "open", "topic_policy": "members", "reply_policy": "members" }),
-    )
-    .await;
-    a.url(&format!("/c/{name}"))
-}
-
-/// A Mastodon user who mentions `group` with a topic, and waits until it is stored.
-async fn remote_topic(
-    a: &TestInstance,
-    fake: &FakeServer,
-    who: &FakeActor,
-    n: u32,
-    group: &Url,
-    name: &str,
-) -> post::Model {
-    let html = mention(group, name, "Budgets<br>How do you share yours?");
-    let (note, create) = who.status(fake, n, group, &html, None);
-    let inbox = Url::parse(&format!("{group}/inbox")).unwrap();
-    assert_eq!(who.deliver(&a.client, &inbox, &create).await, 202);
-    let id = note["id"].as_str().unwrap().to_string();
-    wait_for("the topic", T, || async { stored(a, &id).await.is_some() }).await;
-    stored(a, &id).await.unwrap()
-}
-
-/// A topic in `net` by the account with `token`; its JSON.
-async fn local_topic(a: &TestInstance, token: &str, title: impl std::fmt::Display) -> Value {
-    let (s, topic) = a
-        .api(
-            Method::POST,
-            "/api/v1/communities/net/posts",
-            Some(token),
-            Some(json!({ "title": title.to_string(), "content": "Text." })),
-        )
-        .await;
-    assert_eq!(s, 201, "{topic}");
-    topic
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flag_naming_posts_reaches_only_their_community() {
@@ -527,110 +472,6 @@ async fn a_peer_answering_400_is_never_paused() {
         .unwrap();
     assert_eq!(host.failure_count, 0, "{host:?}");
     assert_eq!(host.paused_until, None, "{host:?}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_server_gets_the_event_form_it_reads() {
-    let a = TestInstance::spawn("alpha").await;
-    let ana = a.create_user("ana").await;
-    let net = open_community(&a, &ana, "net").await;
-    let fake = FakeServer::start().await;
-    for (label, software) in [
-        ("lemmy", "lemmy"),
-        ("masto", "mastodon"),
-        ("mobi", "mobilizon"),
-    ] {
-        fake.serve_nodeinfo(label, software);
-        let who = fake.actor(label, "reader");
-        a.follow_as(&fake, &who, label, &net).await;
-    }
-    let (s, created) = a
-        .api(
-            Method::POST,
-            "/api/v1/communities/net/events",
-            Some(&ana),
-            Some(json!({
-                "title": "Launch workshop", "description": "Bring a case.",
-                "start": "2027-06-15T18:00", "end": "2027-06-15T20:00",
-                "timezone": "Europe/London"
-            })),
-        )
-        .await;
-    assert_eq!(s, 201, "{created}");
-    let id = created["ap_id"].as_str().unwrap().to_string();
-    let ana_id = a.url("/u/ana").to_string();
-    let got = |label: &'static str| fake.shared_inbox(label);
-    // Lemmy: the organiser's Create, announced by the Group, held by a person.
-    wait_for("the announced Create at Lemmy", T, || async {
-        got("lemmy").iter().any(|v| v["object"]["type"] == "Create")
-    })
-    .await;
-    let announce = got("lemmy")
-        .into_iter()
-        .find(|v| v["object"]["type"] == "Create")
-        .unwrap();
-    assert_eq!(announce["actor"], net.as_str());
-    let create = &announce["object"];
-    assert_eq!(create["actor"], ana_id.as_str());
-    assert_eq!(create["object"]["id"], id.as_str());
-    assert_eq!(create["object"]["attributedTo"], ana_id.as_str());
-    assert_eq!(create["object"]["audience"], net.as_str());
-    assert_eq!(create["object"]["type"], "Event");
-    // Mastodon and Mobilizon: the Group's own Create, held by the Group; nothing announced.
-    for label in ["masto", "mobi"] {
-        let is_event = |v: &Value| v["type"] == "Create" && v["object"]["type"] == "Event";
-        wait_for("the Group's Create", T, || async {
-            got(label).iter().any(is_event)
-        })
-        .await;
-        let create = got(label).into_iter().find(is_event).unwrap();
-        assert_eq!(create["actor"], net.as_str());
-        assert_eq!(create["object"]["attributedTo"], net.as_str());
-        assert_eq!(create["object"]["actor"], ana_id.as_str());
-    }
-    assert!(!got("lemmy")
-        .iter()
-        .any(|v| v["type"] == "Create" && v["object"]["type"] == "Event"));
-
-    // Deleted: Lemmy gets the organiser's own deletion (no summary: not a removal).
-    let local_id = created["id"].as_i64().unwrap();
-    let (s, _) = a
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/events/{local_id}"),
-            Some(&ana),
-            None,
-        )
-        .await;
-    assert_eq!(s, 204);
-    wait_for("the announced Delete at Lemmy", T, || async {
-        got("lemmy").iter().any(|v| v["object"]["type"] == "Delete")
-    })
-    .await;
-    let delete = got("lemmy")
-        .into_iter()
-        .find(|v| v["object"]["type"] == "Delete")
-        .unwrap()["object"]
-        .clone();
-    assert_eq!(delete["actor"], ana_id.as_str());
-    assert_eq!(delete["object"], id.as_str());
-    assert!(delete.get("summary").is_none(), "{delete}");
-    wait_for("the Group's Delete at Mastodon", T, || async {
-        got("masto")
-            .iter()
-            .any(|v| v["type"] == "Delete" && v["object"]["id"] == id.as_str())
-    })
-    .await;
-    // Only the Group's forms, never a boost of the event, reached Mastodon and Mobilizon.
-    for label in ["masto", "mobi"] {
-        assert!(
-            !got(label)
-                .iter()
-                .any(|v| v["type"] == "Announce" && v["object"].to_string().contains(&id)),
-            "{label}: {:?}",
-            got(label)
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
