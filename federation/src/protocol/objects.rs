@@ -195,3 +195,58 @@ where
         _ => None,
     })
 }
+
+/// A community's outbox as Lemmy reads it: the latest activities inline, `first` paging on.
+/// `T` is an activity; the server passes the stored JSON through unparsed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxCollection<T> {
+    /// Collection id.
+    pub id: Url,
+    /// `OrderedCollection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Number of activities.
+    pub total_items: u64,
+    /// The first page.
+    pub first: Url,
+    /// The latest activities, newest first.
+    pub ordered_items: Vec<T>,
+}
+
+/// One page of a community's outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxPage<T> {
+    /// Page id.
+    pub id: Url,
+    /// `OrderedCollectionPage`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The outbox.
+    pub part_of: Url,
+    /// The next page; `null` on the last.
+    pub next: Option<Url>,
+    /// Activities, newest first.
+    pub ordered_items: Vec<T>,
+}
+
+/// A thread's collection (FEP-7888 `context`): the topic and its replies by id, oldest first,
+/// held by the community.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreadCollection {
+    /// Collection id.
+    pub id: Url,
+    /// `OrderedCollection`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The community.
+    pub attributed_to: Url,
+    /// The community (FEP-1b12).
+    pub audience: Url,
+    /// Number of posts.
+    pub total_items: u64,
+    /// The posts' ids.
+    pub ordered_items: Vec<Url>,
+}

@@ -4,7 +4,7 @@
 //! every actor names both and both are served. Mastodon and GoToSocial fill a thread only from
 //! `replies`, so a post's direct replies are served oldest first, in pages.
 
-use super::negotiation::{activity_json, activity_json_body};
+use super::negotiation::activity_json;
 use crate::{
     accounts,
     api::{
@@ -22,13 +22,16 @@ use axum::{
 use copse_entities::{activity, community_follower, community_follower::Role, person, post, DbUrl};
 use copse_federation::{
     objects::{note_of, replies_of, replies_page},
-    protocol::{CollectionPage, CountedCollection, OrderedCollection, WithContext},
+    protocol::{
+        CollectionPage, CountedCollection, OrderedCollection, OutboxCollection, OutboxPage,
+        WithContext,
+    },
     Data,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::{json, Value};
+use serde_json::{value::RawValue, Value};
 use url::Url;
 
 /// Query of the outbox: `page=true` for a page, `before` an activity row id to page back from.
@@ -75,25 +78,36 @@ pub async fn http_get_community_outbox(
         .limit(OUTBOX_PAGE)
         .all(&data.db)
         .await?;
-    let items = crate::current::outbox_items(&data, &community, &rows).await?;
+    // The stored activities go out as they are, unparsed.
+    let items = crate::current::outbox_items(&data, &community, &rows)
+        .await?
+        .into_iter()
+        .map(RawValue::from_string)
+        .collect::<Result<Vec<Box<RawValue>>, _>>()
+        .map_err(ApiError::internal)?;
+    let page = |query: String| {
+        let mut u = outbox.clone();
+        u.set_query(Some(&query));
+        u
+    };
     let next = (rows.len() as u64 == OUTBOX_PAGE)
         .then(|| rows.last().map(|a| a.id))
         .flatten()
-        .map(|id| format!("{outbox}?page=true&before={id}"));
-    let head = if q.page.unwrap_or(false) || before.is_some() {
-        let mut id = outbox.clone();
-        id.set_query(Some(&format!(
+        .map(|id| page(format!("page=true&before={id}")));
+    if q.page.unwrap_or(false) || before.is_some() {
+        let id = page(format!(
             "page=true{}",
             before.map(|b| format!("&before={b}")).unwrap_or_default()
-        )));
-        json!({
-            "@context": copse_federation::protocol::context(),
-            "id": id,
-            "type": "OrderedCollectionPage",
-            "partOf": outbox,
-            "next": next,
-        })
-    } else {
+        ));
+        return Ok(activity_json(WithContext::new(OutboxPage {
+            id,
+            kind: "OrderedCollectionPage".into(),
+            part_of: outbox,
+            next,
+            ordered_items: items,
+        })));
+    }
+    {
         let total = activity::Entity::find()
             .filter(activity::Column::CommunityId.eq(community.id))
             .filter(activity::Column::Public.eq(true))
@@ -102,22 +116,14 @@ pub async fn http_get_community_outbox(
             .count(&data.db)
             .await?;
         // Like Lemmy, the latest activities are in the collection itself; `first` pages on.
-        json!({
-            "@context": copse_federation::protocol::context(),
-            "id": outbox,
-            "type": "OrderedCollection",
-            "totalItems": total,
-            "first": format!("{outbox}?page=true"),
-        })
-    };
-    let head = serde_json::to_string(&head).map_err(ApiError::internal)?;
-    // `head` is a JSON object; splice the stored items in before its closing brace.
-    let body = format!(
-        "{},\"orderedItems\":[{}]}}",
-        head.strip_suffix('}').unwrap_or(&head),
-        items.join(",")
-    );
-    Ok(activity_json_body(body))
+        Ok(activity_json(WithContext::new(OutboxCollection {
+            first: page("page=true".into()),
+            id: outbox,
+            kind: "OrderedCollection".into(),
+            total_items: total,
+            ordered_items: items,
+        })))
+    }
 }
 
 /// `/c/{name}/followers`: only the count.

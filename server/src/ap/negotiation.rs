@@ -31,15 +31,3 @@ pub fn activity_json(value: impl Serialize) -> Response {
         Err(e) => ApiError::internal(e).into_response(),
     }
 }
-
-/// An ActivityPub JSON response from a body already serialised.
-pub fn activity_json_body(body: String) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/activity+json; charset=utf-8"),
-        )],
-        body,
-    )
-        .into_response()
-}

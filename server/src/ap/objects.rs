@@ -18,10 +18,9 @@ use axum::{
 use copse_entities::{activity, community, post, DbUrl};
 use copse_federation::{
     objects::{event::event_of, note_of, replies_of, thread_context, tombstone_of},
-    protocol::WithContext,
+    protocol::{ThreadCollection, WithContext},
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
-use serde_json::{json, Value};
 
 /// `/post/{id}`: the post as ActivityPub, or its thread's page.
 pub async fn http_get_post(
@@ -93,19 +92,18 @@ pub async fn http_get_post_context(
         .into_tuple()
         .all(&data.db)
         .await?;
-    let items: Vec<Value> = std::iter::once(topic.ap_id.clone())
+    let items: Vec<url::Url> = std::iter::once(topic.ap_id.clone())
         .filter(|_| topic.visible())
         .chain(replies)
-        .map(|u| Value::String(u.to_string()))
+        .map(|u| u.0)
         .collect();
-    Ok(activity_json(json!({
-        "@context": copse_federation::protocol::context(),
-        "id": thread_context(&community, topic.id),
-        "type": "OrderedCollection",
-        "attributedTo": community.ap_id,
-        "audience": community.ap_id,
-        "totalItems": items.len(),
-        "orderedItems": items,
+    Ok(activity_json(WithContext::new(ThreadCollection {
+        id: thread_context(&community, topic.id),
+        kind: "OrderedCollection".into(),
+        attributed_to: community.ap_id.0.clone(),
+        audience: community.ap_id.0.clone(),
+        total_items: items.len() as u64,
+        ordered_items: items,
     })))
 }
 
