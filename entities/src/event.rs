@@ -20,8 +20,9 @@ pub enum JoinMode {
     /// Anyone may join while places remain; then the waiting list.
     #[sea_orm(string_value = "free")]
     Free,
-    /// A coordinator or facilitator accepts each request.
+    /// A coordinator or facilitator accepts each request (Mobilizon calls it `restricted`).
     #[sea_orm(string_value = "approval")]
+    #[serde(alias = "restricted")]
     Approval,
     /// Only people the coordinators invited.
     #[sea_orm(string_value = "invite")]

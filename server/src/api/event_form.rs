@@ -79,15 +79,15 @@ pub struct EventForm {
     /// Places; `null` or 0 for no limit.
     #[serde(default, deserialize_with = "nullable")]
     pub capacity: Option<Option<i64>>,
-    /// `free`, `approval`, `invite` or `external`.
+    /// `free`, `approval` (or Mobilizon's `restricted`), `invite` or `external`.
     #[serde(default)]
-    pub join_mode: Option<String>,
+    pub join_mode: Option<Choice<JoinMode>>,
     /// Where to register when `join_mode` is `external`.
     #[serde(default, deserialize_with = "nullable")]
     pub external_url: Option<Option<String>>,
     /// `tentative`, `confirmed` or `cancelled`.
     #[serde(default)]
-    pub status: Option<String>,
+    pub status: Option<Choice<EventStatus>>,
     /// Category, e.g. `MEETING` or `WORKSHOP`.
     #[serde(default, deserialize_with = "nullable")]
     pub category: Option<Option<String>>,
@@ -132,8 +132,11 @@ pub fn details_of(
     if let Some(c) = form.capacity {
         e.capacity = capacity_of(c)?;
     }
-    if let Some(m) = &form.join_mode {
-        e.join_mode = join_mode_of(m)?;
+    if let Some(m) = form.join_mode {
+        e.join_mode = m.known(
+            "join_mode",
+            "join_mode must be free, approval, invite or external",
+        )?;
     }
     if let Some(u) = form.external_url {
         e.external_url = check_url("external_url", u)?;
@@ -144,8 +147,8 @@ pub fn details_of(
             "external_url is required when join_mode is external",
         ));
     }
-    if let Some(s) = &form.status {
-        e.status = status_of(s)?;
+    if let Some(s) = form.status {
+        e.status = s.known("status", "status must be tentative, confirmed or cancelled")?;
     }
     if let Some(c) = form.category {
         e.category = check_short("category", c, 64)?.map(|c| c.to_uppercase());
@@ -217,35 +220,25 @@ fn capacity_of(c: Option<i64>) -> Result<Option<i32>, ApiError> {
     })
 }
 
-/// A join mode by its API name (`restricted` is Mobilizon's name for approval).
-fn join_mode_of(m: &str) -> Result<JoinMode, ApiError> {
-    Ok(match m {
-        "free" => JoinMode::Free,
-        "approval" | "restricted" => JoinMode::Approval,
-        "invite" => JoinMode::Invite,
-        "external" => JoinMode::External,
-        _ => {
-            return Err(ApiError::invalid(
-                "join_mode",
-                "join_mode must be free, approval, invite or external",
-            ))
-        }
-    })
+/// A value of a closed set as the form sent it: one of the set, or anything else, kept so that
+/// the checks name it in their turn (an unknown value must not hide an earlier field's error).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Choice<T> {
+    /// One of the set.
+    Known(T),
+    /// Anything else.
+    Unknown(serde_json::Value),
 }
 
-/// An event status by its API name.
-fn status_of(s: &str) -> Result<EventStatus, ApiError> {
-    Ok(match s {
-        "tentative" => EventStatus::Tentative,
-        "confirmed" => EventStatus::Confirmed,
-        "cancelled" => EventStatus::Cancelled,
-        _ => {
-            return Err(ApiError::invalid(
-                "status",
-                "status must be tentative, confirmed or cancelled",
-            ))
+impl<T> Choice<T> {
+    /// The value, or the error naming `field`.
+    fn known(self, field: &'static str, message: &'static str) -> Result<T, ApiError> {
+        match self {
+            Choice::Known(v) => Ok(v),
+            Choice::Unknown(_) => Err(ApiError::invalid(field, message)),
         }
-    })
+    }
 }
 
 /// A language tag like `en` or `cy`, or `None`.
@@ -324,5 +317,56 @@ fn blank(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, timezone: &str) -> ev
         sequence: 0,
         participant_count: 0,
         remaining_capacity: None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form(v: serde_json::Value) -> EventForm {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn base() -> serde_json::Value {
+        json!({
+            "title": "Workshop",
+            "start": "2030-05-01T10:00:00Z",
+            "end": "2030-05-01T12:00:00Z",
+            "timezone": "Europe/London",
+        })
+    }
+
+    #[test]
+    fn join_mode_and_status_read_as_their_enums() {
+        let mut v = base();
+        v["join_mode"] = json!("restricted");
+        v["status"] = json!("tentative");
+        let (_, _, e) = details_of(form(v), None).unwrap();
+        assert_eq!(e.join_mode, JoinMode::Approval);
+        assert_eq!(e.status, EventStatus::Tentative);
+    }
+
+    #[test]
+    fn an_unknown_join_mode_is_named_as_the_field_at_fault() {
+        let mut v = base();
+        v["join_mode"] = json!("everyone");
+        let err = details_of(form(v), None).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("join_mode"));
+        let mut v = base();
+        v["status"] = json!(3);
+        let err = details_of(form(v), None).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("status"));
+    }
+
+    #[test]
+    fn an_unknown_join_mode_does_not_hide_a_missing_title() {
+        let mut v = base();
+        v.as_object_mut().unwrap().remove("title");
+        v["join_mode"] = json!("everyone");
+        let err = details_of(form(v), None).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("title"));
     }
 }

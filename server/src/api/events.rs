@@ -3,7 +3,7 @@
 //! and invite. Also the iCalendar feeds.
 
 use super::{
-    event_form::{details_of, EventForm},
+    event_form::{details_of, Choice, EventForm},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::check_short,
     lookup::{
@@ -20,7 +20,12 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use copse_entities::{community, event, event_participant::ParticipantStatus, person, post};
+use copse_entities::{
+    community,
+    event::{self, EventStatus},
+    event_participant::ParticipantStatus,
+    person, post,
+};
 use copse_federation::{
     actions::events::{self, EventDetails},
     objects::event::{local_time, zone},
@@ -224,7 +229,7 @@ async fn http_post_cancel(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let form = EventForm {
-        status: Some("cancelled".into()),
+        status: Some(Choice::Known(EventStatus::Cancelled)),
         ..EventForm::default()
     };
     http_patch_event(State(state), auth, ApiPath(id), ApiJson(form)).await
