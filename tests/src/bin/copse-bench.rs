@@ -10,6 +10,13 @@ use copse_tests::bench::{self, measure, Sizes};
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    // Instances log nothing unless asked: `RUST_LOG=warn copse-bench` shows why a run failed.
+    if let Ok(filter) = std::env::var("RUST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let mut args = std::env::args().skip(1);
     let mut sizes = Sizes::full();
     let mut json = None;
