@@ -36,10 +36,10 @@ async fn set_up() -> (TestInstance, FakeServer, copse_entities::community::Model
 /// attempts), and a stored retry of it to `evil`.
 async fn queue_deliveries(a: &TestInstance, fake: &FakeServer) {
     let ctx: &FederationContext = &a.instance().config;
-    let activity = json!({
+    let activity = copse_federation::protocol::WithContext::new(json!({
         "id": ctx.urls.new_activity("Announce"), "type": "Announce",
         "actor": ctx.urls.community("net"), "object": "http://example.localhost/x"
-    });
+    }));
     let inboxes = ["evil", "good"].map(|h| Url::parse(&format!("{}/inbox", fake.base(h))).unwrap());
     let row = queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
         .await

@@ -81,10 +81,10 @@ async fn metrics_are_served_apart_and_follow_the_queues() {
     // Two deliveries queued: one to a live host, one to a host that does not answer.
     let fake = FakeServer::start().await;
     let ctx: &FederationContext = &a.instance().config;
-    let activity = json!({
+    let activity = copse_federation::protocol::WithContext::new(json!({
         "id": ctx.urls.new_activity("Announce"), "type": "Announce",
         "actor": ctx.urls.community("net"), "object": "http://example.localhost/x"
-    });
+    }));
     let inboxes = [
         Url::parse(&format!("{}/inbox", fake.base("live"))).unwrap(),
         Url::parse(&format!("http://{}/inbox", dead_host())).unwrap(),

@@ -37,10 +37,10 @@ async fn enqueue_announce(
     ctx: &FederationContext,
     inboxes: impl IntoIterator<Item = url::Url>,
 ) {
-    let activity = json!({
+    let activity = copse_federation::protocol::WithContext::new(json!({
         "id": ctx.urls.new_activity("Announce"), "type": "Announce",
         "actor": ctx.urls.community("net"), "object": "http://example.localhost/x"
-    });
+    }));
     queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
         .await
         .unwrap();

@@ -370,10 +370,10 @@ async fn a_block_covers_every_spelling_of_the_domain() {
 
     // Deliveries: queued to both spellings and to a good host; only the good host is sent to.
     let ctx: &FederationContext = &a.instance().config;
-    let activity = json!({
+    let activity = copse_federation::protocol::WithContext::new(json!({
         "id": ctx.urls.new_activity("Announce"), "type": "Announce",
         "actor": ctx.urls.community("net"), "object": "http://example.localhost/x"
-    });
+    }));
     let inboxes = [
         format!("http://EVIL.localhost.:{}/inbox", fake.port),
         format!("http://evil.localhost:{}/users/eve/inbox", fake.port),

@@ -61,10 +61,10 @@ async fn deliver_all(ctx: &FederationContext) {
 /// An Announce by the local community `net`, queued to `inboxes`.
 async fn enqueue_to(a: &TestInstance, inboxes: impl IntoIterator<Item = Url>) {
     let ctx: &FederationContext = &a.instance().config;
-    let activity = json!({
+    let activity = copse_federation::protocol::WithContext::new(json!({
         "id": ctx.urls.new_activity("Announce"), "type": "Announce",
         "actor": ctx.urls.community("net"), "object": "http://example.localhost/x"
-    });
+    }));
     queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes)
         .await
         .unwrap();

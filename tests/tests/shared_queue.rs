@@ -74,10 +74,10 @@ async fn two_workers_share_a_fan_out_on_postgresql() {
         .collect();
     let total = inboxes.len();
     let ctx = &a.instance().config;
-    let activity = json!({
+    let activity = copse_federation::protocol::WithContext::new(json!({
         "id": ctx.urls.new_activity("Announce"), "type": "Announce",
         "actor": ctx.urls.community("net"), "object": "http://example.localhost/x"
-    });
+    }));
     queue::enqueue(a.db(), &ctx.urls, &activity, None, true, inboxes.clone())
         .await
         .unwrap();

@@ -89,8 +89,14 @@ pub async fn ban(
             .exec(&txn)
             .await?;
     }
-    let json = serde_json::to_value(WithContext::new(block))?;
-    to_followers(&txn, data, community, json, Some(target)).await?;
+    to_followers(
+        &txn,
+        data,
+        community,
+        &WithContext::new(block),
+        Some(target),
+    )
+    .await?;
     crate::rules::withdrawals::refuse_banned(&txn, data, community, target).await?;
     log(&txn, community, &by.ap_id.0, "ban", &target.ap_id.0, reason).await?;
     commit_and_wake(data, txn).await
@@ -139,8 +145,7 @@ pub async fn unban(
         to: vec![public()],
         cc: vec![community.ap_id.0.clone()],
     };
-    let json = serde_json::to_value(WithContext::new(undo))?;
-    to_followers(&txn, data, community, json, Some(target)).await?;
+    to_followers(&txn, data, community, &WithContext::new(undo), Some(target)).await?;
     log(&txn, community, &by.ap_id.0, "unban", &target.ap_id.0, None).await?;
     commit_and_wake(data, txn).await?;
     Ok(true)

@@ -245,7 +245,7 @@ pub async fn answer_locally(
         let existing = participant(&txn, p.id, who.id).await?;
         let kind = if going { "Join" } else { "Leave" };
         let id = data.urls.new_activity(kind);
-        let activity = serde_json::to_value(WithContext::new(Join {
+        let activity = WithContext::new(Join {
             id: id.clone(),
             kind: kind.into(),
             actor: who.ap_id.0.clone(),
@@ -254,7 +254,7 @@ pub async fn answer_locally(
             cc: Vec::new(),
             published: Some(data.clock.now()),
             participation_message: message.clone(),
-        }))?;
+        });
         let inbox = c.shared_inbox.clone().unwrap_or_else(|| c.inbox.clone()).0;
         enqueue(&txn, &data.urls, &activity, None, false, [inbox]).await?;
         if going {

@@ -44,11 +44,10 @@ pub async fn follow_community(
         )
         .await?;
         membership::choices::apply_listing(&txn, community.id, follower, choices.listed).await?;
-        let json = serde_json::to_value(WithContext::new(follow))?;
         enqueue(
             &txn,
             &data.urls,
-            &json,
+            &WithContext::new(follow),
             None,
             true,
             [community.inbox.0.clone()],
@@ -92,11 +91,10 @@ pub async fn unfollow_community(
             })),
             to: vec![community.ap_id.0.clone()],
         };
-        let json = serde_json::to_value(WithContext::new(undo))?;
         enqueue(
             &txn,
             &data.urls,
-            &json,
+            &WithContext::new(undo),
             None,
             true,
             [community.inbox.0.clone()],

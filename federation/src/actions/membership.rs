@@ -129,11 +129,10 @@ pub async fn invite(
             target: invitee.ap_id.0.clone(),
             to: vec![invitee.ap_id.0.clone()],
         };
-        let json = serde_json::to_value(WithContext::new(inv))?;
         enqueue(
             &txn,
             &data.urls,
-            &json,
+            &WithContext::new(inv),
             None,
             true,
             [invitee.inbox.0.clone()],
@@ -232,8 +231,8 @@ pub async fn set_role(
             &member.ap_id.0,
             community,
             "moderators",
-        )?;
-        to_followers(&txn, data, community, activity, None).await?;
+        );
+        to_followers(&txn, data, community, &WithContext::new(activity), None).await?;
     }
     let detail = serde_json::to_value(role)?
         .as_str()

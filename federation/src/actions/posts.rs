@@ -16,7 +16,7 @@ use crate::store::posts::{
 use crate::{
     objects::public,
     protocol::{ActivityRef, AddRemove, CreateNote, ObjectActivity, Undo, WithContext},
-    queue::enqueue,
+    queue::{enqueue, Outgoing},
     Data, Error,
 };
 use chrono::Utc;
@@ -106,7 +106,7 @@ async fn send_about(
     data: &Data,
     c: &community::Model,
     p: &post::Model,
-    activity: Value,
+    activity: &dyn Outgoing,
 ) -> Result<(), Error> {
     let mut direct: Vec<Url> = if p.topic_id.is_none() && c.local {
         crate::outbox::announce::follower_inboxes(txn, c.id)
@@ -127,9 +127,9 @@ async fn send_about(
             }
         }
     }
-    enqueue(txn, &data.urls, &activity, None, true, direct).await?;
+    enqueue(txn, &data.urls, activity, None, true, direct).await?;
     if c.local {
-        announce(txn, data, c, &activity, None, []).await?;
+        announce(txn, data, c, &activity.to_json()?, None, []).await?;
     }
     Ok(())
 }
@@ -185,8 +185,7 @@ pub async fn edit(
         audience: Some(c.ap_id.0.clone()),
         published: row.updated,
     };
-    let json = serde_json::to_value(WithContext::new(update))?;
-    send_about(&txn, data, &c, &row, json).await?;
+    send_about(&txn, data, &c, &row, &WithContext::new(update)).await?;
     commit_and_wake(data, txn).await?;
     Ok(row)
 }
@@ -212,8 +211,8 @@ fn object_activity(
     c: &community::Model,
     summary: Option<String>,
     content: Option<String>,
-) -> Result<Value, Error> {
-    Ok(serde_json::to_value(WithContext::new(ObjectActivity {
+) -> ObjectActivity {
+    ObjectActivity {
         id: data.urls.new_activity(kind),
         kind: kind.into(),
         actor: actor.clone(),
@@ -225,7 +224,7 @@ fn object_activity(
         cc: vec![c.ap_id.0.clone()],
         audience: Some(c.ap_id.0.clone()),
         published: Some(Utc::now()),
-    }))?)
+    }
 }
 
 /// The author deletes their post: it becomes a tombstone everywhere.
@@ -240,8 +239,8 @@ pub async fn delete(data: &Data, p: &post::Model, author: &person::Model) -> Res
     let c = community_by_row_id(&data.db, p.community_id).await?;
     let txn = crate::context::begin(&data.db).await?;
     tombstone(&txn, p.id).await?;
-    let json = object_activity(data, "Delete", &author.ap_id.0, &p.ap_id.0, &c, None, None)?;
-    send_about(&txn, data, &c, p, json).await?;
+    let delete = object_activity(data, "Delete", &author.ap_id.0, &p.ap_id.0, &c, None, None);
+    send_about(&txn, data, &c, p, &WithContext::new(delete)).await?;
     commit_and_wake(data, txn).await
 }
 
@@ -274,8 +273,26 @@ pub async fn remove(
     // Lemmy reads a `Delete` without `summary` as the author's own deletion (it refuses one of
     // a comment by someone else, and logs no removal), so a removal always carries one.
     let summary = Some(reason.clone().unwrap_or_default());
-    let json = object_activity(data, "Delete", &by.ap_id.0, &p.ap_id.0, &c, summary, None)?;
-    moderation_sent(&txn, data, &c, by, &p.ap_id.0, &json, "remove_post", reason).await?;
+    let delete = WithContext::new(object_activity(
+        data,
+        "Delete",
+        &by.ap_id.0,
+        &p.ap_id.0,
+        &c,
+        summary,
+        None,
+    ));
+    moderation_sent(
+        &txn,
+        data,
+        &c,
+        by,
+        &p.ap_id.0,
+        &delete,
+        "remove_post",
+        reason,
+    )
+    .await?;
     commit_and_wake(data, txn).await
 }
 
@@ -288,12 +305,12 @@ async fn moderation_sent(
     c: &community::Model,
     by: &person::Model,
     target: &Url,
-    activity: &Value,
+    activity: &dyn Outgoing,
     action: &str,
     reason: Option<String>,
 ) -> Result<(), Error> {
     enqueue(txn, &data.urls, activity, None, true, []).await?;
-    announce(txn, data, c, activity, None, []).await?;
+    announce(txn, data, c, &activity.to_json()?, None, []).await?;
     log(txn, c, &by.ap_id.0, action, target, reason).await
 }
 
@@ -316,14 +333,14 @@ pub async fn set_locked(
     })
     .exec(&txn)
     .await?;
-    let lock = object_activity(data, "Lock", &by.ap_id.0, &topic.ap_id.0, &c, None, None)?;
-    let json = if locked {
-        lock
+    let lock = object_activity(data, "Lock", &by.ap_id.0, &topic.ap_id.0, &c, None, None);
+    let activity: Box<dyn Outgoing> = if locked {
+        Box::new(WithContext::new(lock))
     } else {
-        undo_of(data, &by.ap_id.0, &c, lock)?
+        Box::new(WithContext::new(undo_of(data, &by.ap_id.0, &c, lock)?))
     };
     let action = if locked { "lock" } else { "unlock" };
-    moderation_sent(&txn, data, &c, by, &topic.ap_id.0, &json, action, None).await?;
+    moderation_sent(&txn, data, &c, by, &topic.ap_id.0, &*activity, action, None).await?;
     commit_and_wake(data, txn).await
 }
 
@@ -331,19 +348,23 @@ fn undo_of(
     data: &Data,
     actor: &Url,
     c: &community::Model,
-    mut inner: Value,
-) -> Result<Value, Error> {
+    inner: ObjectActivity,
+) -> Result<Undo, Error> {
+    // The undone activity is embedded as it was sent, less its context; `remove` moves the
+    // last field (`published`) into the context's place, and that order is what we have
+    // always sent.
+    let mut inner = serde_json::to_value(WithContext::new(inner))?;
     if let Some(o) = inner.as_object_mut() {
         o.remove("@context");
     }
-    Ok(serde_json::to_value(WithContext::new(Undo {
+    Ok(Undo {
         id: data.urls.new_activity("Undo"),
         kind: "Undo".into(),
         actor: actor.clone(),
         object: inner,
         to: vec![public()],
         cc: vec![c.ap_id.0.clone()],
-    }))?)
+    })
 }
 
 async fn local_topic_community(
@@ -387,7 +408,7 @@ pub async fn set_pinned(
     .exec(&txn)
     .await?;
     let kind = if pinned { "Add" } else { "Remove" };
-    let json = serde_json::to_value(WithContext::new(AddRemove {
+    let add_remove = WithContext::new(AddRemove {
         id: data.urls.new_activity(kind),
         kind: kind.into(),
         actor: by.ap_id.0.clone(),
@@ -396,9 +417,19 @@ pub async fn set_pinned(
         to: vec![public()],
         cc: vec![c.ap_id.0.clone()],
         audience: Some(c.ap_id.0.clone()),
-    }))?;
+    });
     let action = if pinned { "pin" } else { "unpin" };
-    moderation_sent(&txn, data, &c, by, &topic.ap_id.0, &json, action, None).await?;
+    moderation_sent(
+        &txn,
+        data,
+        &c,
+        by,
+        &topic.ap_id.0,
+        &add_remove,
+        action,
+        None,
+    )
+    .await?;
     commit_and_wake(data, txn).await
 }
 
@@ -424,13 +455,12 @@ pub async fn react(
     } else {
         ("EmojiReact", Some(emoji.to_string()))
     };
-    let json = object_activity(data, kind, &person.ap_id.0, &p.ap_id.0, &c, None, content)?;
-    let id: Url = Url::parse(json["id"].as_str().unwrap_or_default())?;
+    let like = object_activity(data, kind, &person.ap_id.0, &p.ap_id.0, &c, None, content);
     let txn = crate::context::begin(&data.db).await?;
-    if !store_reaction(&txn, &id, p.id, person.id, emoji).await? {
+    if !store_reaction(&txn, &like.id, p.id, person.id, emoji).await? {
         return Ok(());
     }
-    send_reaction(&txn, data, &c, json).await?;
+    send_reaction(&txn, data, &c, &WithContext::new(like)).await?;
     commit_and_wake(data, txn).await
 }
 
@@ -438,16 +468,16 @@ async fn send_reaction(
     txn: &impl ConnectionTrait,
     data: &Data,
     c: &community::Model,
-    json: Value,
+    activity: &dyn Outgoing,
 ) -> Result<(), Error> {
     let direct: Vec<Url> = if c.local {
         Vec::new()
     } else {
         vec![c.inbox.0.clone()]
     };
-    enqueue(txn, &data.urls, &json, None, true, direct).await?;
+    enqueue(txn, &data.urls, activity, None, true, direct).await?;
     if c.local {
-        announce(txn, data, c, &json, None, []).await?;
+        announce(txn, data, c, &activity.to_json()?, None, []).await?;
     }
     Ok(())
 }
@@ -480,17 +510,17 @@ pub async fn unreact(
         actor: person.ap_id.0.clone(),
         object: p.ap_id.0.clone(),
     };
-    let json = serde_json::to_value(WithContext::new(Undo {
+    let undo = WithContext::new(Undo {
         id: data.urls.new_activity("Undo"),
         kind: "Undo".into(),
         actor: person.ap_id.0.clone(),
         object: inner,
         to: vec![public()],
         cc: vec![c.ap_id.0.clone()],
-    }))?;
+    });
     let txn = crate::context::begin(&data.db).await?;
     reaction::Entity::delete_by_id(r.id).exec(&txn).await?;
-    send_reaction(&txn, data, &c, json).await?;
+    send_reaction(&txn, data, &c, &undo).await?;
     commit_and_wake(data, txn).await?;
     Ok(true)
 }

@@ -83,8 +83,8 @@ pub async fn announce_to(
 ) -> Result<(), Error> {
     let followers = data.urls.community_part(&community.name, "followers");
     let now = Utc::now();
-    let wrap = |object: Value| -> Result<Value, Error> {
-        Ok(serde_json::to_value(WithContext::new(Announce {
+    let wrap = |object: Value| {
+        WithContext::new(Announce {
             id: data.urls.new_activity("Announce"),
             kind: "Announce".into(),
             actor: community.ap_id.0.clone(),
@@ -92,7 +92,7 @@ pub async fn announce_to(
             to: vec![public()],
             cc: vec![followers.clone()],
             published: Some(now),
-        }))?)
+        })
     };
     let mut inner = activity.clone();
     if let Some(o) = inner.as_object_mut() {
@@ -108,9 +108,9 @@ pub async fn announce_to(
         .filter(|a| !data.urls.is_local(a))
         .map(|a| domain_of(&a));
     let reads = crate::nodeinfo::reads_of(txn, &inboxes).await?;
-    let wrapped = wrap(inner)?;
+    let wrapped = wrap(inner);
     let mut forms = vec![Form {
-        json: &wrapped,
+        activity: &wrapped,
         community_id: Some(community.id),
         public: true,
         inboxes: inboxes
@@ -120,13 +120,13 @@ pub async fn announce_to(
             .cloned()
             .collect(),
     }];
-    let bare = bare.map(wrap).transpose()?;
+    let bare = bare.map(wrap);
     if let Some(bare) = &bare {
         // The bare form follows the FEP-1b12 one to each inbox, in the same batch over the same
         // connection, so that a server reading both (microblog.pub) meets the topic in its
         // thread first.
         forms.push(Form {
-            json: bare,
+            activity: bare,
             community_id: None,
             public: true,
             inboxes,

@@ -15,8 +15,8 @@ use crate::outbox::announce::{announce_to, follower_inboxes};
 use crate::{
     nodeinfo::{reads_of, Reads},
     objects::public,
-    protocol::{CreateEvent, Event, ObjectActivity, WithContext},
-    queue::enqueue,
+    protocol::{CreateEvent, DeleteObject, Event, WithContext},
+    queue::{enqueue, Outgoing},
     Data, Error,
 };
 use copse_entities::{community, person};
@@ -66,26 +66,26 @@ pub async fn send_event(
             .collect(),
     );
     let own = match &change {
-        EventChange::Delete(t) => deletion(data, c, &c.ap_id.0, t.clone())?,
-        _ => change_of(data, c, &c.ap_id.0, &change, object.clone())?,
+        EventChange::Delete(t) => deletion(data, c, &c.ap_id.0, t.clone()),
+        _ => change_of(data, c, &c.ap_id.0, &change, object.clone()),
     };
-    enqueue(txn, &data.urls, &own, None, true, group_inboxes).await?;
+    enqueue(txn, &data.urls, &*own, None, true, group_inboxes).await?;
     let by_person = match &change {
         EventChange::Delete(_) => deletion(
             data,
             c,
             &organizer.ap_id.0,
             Value::String(object.id.to_string()),
-        )?,
+        ),
         _ => {
             let mut held = object.clone();
             held.attributed_to = organizer.ap_id.0.clone();
-            change_of(data, c, &organizer.ap_id.0, &change, held)?
+            change_of(data, c, &organizer.ap_id.0, &change, held)
         }
     };
     // Stored, so that the inner id dereferences.
-    enqueue(txn, &data.urls, &by_person, None, true, []).await?;
-    announce_to(txn, data, c, &by_person, None, person_inboxes).await
+    enqueue(txn, &data.urls, &*by_person, None, true, []).await?;
+    announce_to(txn, data, c, &by_person.to_json()?, None, person_inboxes).await
 }
 
 fn change_of(
@@ -94,12 +94,12 @@ fn change_of(
     actor: &Url,
     change: &EventChange,
     object: Event,
-) -> Result<Value, Error> {
+) -> Box<dyn Outgoing> {
     let kind = match change {
         EventChange::Create => "Create",
         _ => "Update",
     };
-    Ok(serde_json::to_value(WithContext::new(CreateEvent {
+    Box::new(WithContext::new(CreateEvent {
         id: data.urls.new_activity(kind),
         kind: kind.into(),
         actor: actor.clone(),
@@ -108,27 +108,22 @@ fn change_of(
         audience: Some(c.ap_id.0.clone()),
         object,
         published: Some(data.clock.now()),
-    }))?)
+    }))
 }
 
 /// A `Delete` by `actor`. The Group's names the event's tombstone; the organiser's names the
 /// event by id and has no `summary`, which Lemmy would read as a moderator's removal.
-fn deletion(data: &Data, c: &community::Model, actor: &Url, object: Value) -> Result<Value, Error> {
+// Mobilizon and Copse read the Group's deletion with the tombstone embedded.
+fn deletion(data: &Data, c: &community::Model, actor: &Url, object: Value) -> Box<dyn Outgoing> {
     let followers = data.urls.community_part(&c.name, "followers");
-    let mut v = serde_json::to_value(WithContext::new(ObjectActivity {
+    Box::new(WithContext::new(DeleteObject {
         id: data.urls.new_activity("Delete"),
         kind: "Delete".into(),
         actor: actor.clone(),
-        object: Vec::new(),
-        content: None,
-        summary: None,
-        tag: Vec::new(),
+        object,
         to: vec![public()],
         cc: vec![followers],
         audience: Some(c.ap_id.0.clone()),
         published: Some(data.clock.now()),
-    }))?;
-    // Mobilizon and Copse read the Group's deletion with the tombstone embedded.
-    v["object"] = object;
-    Ok(v)
+    }))
 }

@@ -5,7 +5,7 @@ use super::announce::{announce, follower_inboxes};
 use crate::{
     objects::public,
     protocol::{AddRemove, CreateNote, Note, WithContext},
-    queue::{audience::unless_shared, enqueue},
+    queue::{audience::unless_shared, enqueue, Outgoing},
     Data, Error,
 };
 use chrono::Utc;
@@ -116,8 +116,8 @@ pub async fn send_note_in_thread(
         updated: None,
     };
     // Stored under its own id too, so that replies (Mastodon fetches `inReplyTo`) resolve.
-    let note_json = serde_json::to_value(WithContext::new(note.clone()))?;
-    enqueue(txn, &data.urls, &note_json, None, !direct, []).await?;
+    let stored = WithContext::new(note.clone());
+    enqueue(txn, &data.urls, &stored, None, !direct, []).await?;
     let create = CreateNote {
         id: data.urls.new_activity("Create"),
         kind: "Create".into(),
@@ -128,7 +128,7 @@ pub async fn send_note_in_thread(
         audience: None,
         published: Some(Utc::now()),
     };
-    let json = serde_json::to_value(WithContext::new(create))?;
+    let create = WithContext::new(create);
     let inboxes = if direct {
         vec![person.inbox.0.clone()]
     } else {
@@ -137,7 +137,7 @@ pub async fn send_note_in_thread(
         inboxes.extend(followers);
         inboxes
     };
-    enqueue(txn, &data.urls, &json, None, !direct, inboxes).await?;
+    enqueue(txn, &data.urls, &create, None, !direct, inboxes).await?;
     Ok(())
 }
 
@@ -147,32 +147,24 @@ pub async fn to_followers(
     txn: &impl ConnectionTrait,
     data: &Data,
     community: &community::Model,
-    activity: Value,
+    activity: &dyn Outgoing,
     also: Option<&person::Model>,
 ) -> Result<(), Error> {
     let followers = follower_inboxes(txn, community.id).await?;
     let also = also
         .filter(|p| !p.local)
         .and_then(|p| unless_shared(p, &followers));
-    let by_community =
-        activity.get("actor").and_then(Value::as_str) == Some(community.ap_id.as_str());
+    let json = activity.to_json()?;
+    let by_community = json.get("actor").and_then(Value::as_str) == Some(community.ap_id.as_str());
     if by_community {
         let mut inboxes: Vec<Url> = followers.into_iter().collect();
         inboxes.extend(also);
-        enqueue(
-            txn,
-            &data.urls,
-            &activity,
-            Some(community.id),
-            true,
-            inboxes,
-        )
-        .await?;
+        enqueue(txn, &data.urls, activity, Some(community.id), true, inboxes).await?;
         return Ok(());
     }
     // Stored so that its id dereferences.
-    enqueue(txn, &data.urls, &activity, None, true, []).await?;
-    announce(txn, data, community, &activity, None, also).await
+    enqueue(txn, &data.urls, activity, None, true, []).await?;
+    announce(txn, data, community, &json, None, also).await
 }
 
 pub fn add_remove(
@@ -182,8 +174,8 @@ pub fn add_remove(
     object: &Url,
     community: &community::Model,
     collection: &str,
-) -> Result<Value, Error> {
-    Ok(serde_json::to_value(WithContext::new(AddRemove {
+) -> AddRemove {
+    AddRemove {
         id: data.urls.new_activity(kind),
         kind: kind.into(),
         actor: actor.clone(),
@@ -192,5 +184,5 @@ pub fn add_remove(
         to: vec![public()],
         cc: vec![community.ap_id.0.clone()],
         audience: Some(community.ap_id.0.clone()),
-    }))?)
+    }
 }

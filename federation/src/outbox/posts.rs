@@ -4,7 +4,7 @@ use super::announce::announce;
 use crate::{
     objects::note_of,
     protocol::{CreateNote, WithContext},
-    queue::enqueue,
+    queue::{enqueue, Outgoing},
     Data, Error,
 };
 use chrono::Utc;
@@ -35,7 +35,7 @@ pub async fn post_published(
         audience: Some(community.ap_id.0.clone()),
         published: Some(Utc::now()),
     };
-    let create_json = serde_json::to_value(WithContext::new(create))?;
+    let create = WithContext::new(create);
     // Mastodon shows a reply to its user only when the Create itself reaches them.
     let mut direct: Vec<Url> = parent
         .filter(|(_, a)| !a.local)
@@ -45,13 +45,13 @@ pub async fn post_published(
     if !community.local {
         direct.push(community.inbox.0.clone());
     }
-    enqueue(txn, &data.urls, &create_json, None, true, direct).await?;
+    enqueue(txn, &data.urls, &create, None, true, direct).await?;
     if community.local {
         let bare = match parent {
             None => Some(serde_json::to_value(&note)?),
             Some(_) => None,
         };
-        announce(txn, data, community, &create_json, bare, []).await?;
+        announce(txn, data, community, &create.to_json()?, bare, []).await?;
     }
     Ok(())
 }

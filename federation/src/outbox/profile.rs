@@ -7,13 +7,12 @@ use crate::outbox::announce::follower_inboxes;
 use crate::{
     objects::{group_of, person_of, public},
     protocol::{UpdateActor, WithContext},
-    queue::enqueue,
+    queue::{enqueue, Outgoing},
     Data, Error,
 };
 use chrono::Utc;
 use copse_entities::{community, community_follower, community_follower::Role, person};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::Value;
 use std::collections::BTreeSet;
 use url::Url;
 
@@ -60,17 +59,18 @@ pub async fn community_updated(
         published: Some(Utc::now()),
     };
     let inboxes = follower_inboxes(txn, after.id).await?;
-    let own = serde_json::to_value(WithContext::new(update(&after.ap_id.0)))?;
+    let own = WithContext::new(update(&after.ap_id.0));
     enqueue(txn, &data.urls, &own, None, true, inboxes).await?;
     let coordinator = match by {
         Some(p) if p.local => Some(p.clone()),
         _ => first_coordinator(txn, after.id).await?,
     };
     if let Some(p) = coordinator {
-        let by_person = serde_json::to_value(WithContext::new(update(&p.ap_id.0)))?;
+        let by_person = WithContext::new(update(&p.ap_id.0));
         // Stored, so that the id Lemmy may look up dereferences.
         enqueue(txn, &data.urls, &by_person, None, true, []).await?;
-        crate::outbox::announce::announce(txn, data, after, &by_person, None, []).await?;
+        let json = by_person.to_json()?;
+        crate::outbox::announce::announce(txn, data, after, &json, None, []).await?;
     }
     Ok(())
 }
@@ -127,7 +127,14 @@ pub async fn person_updated(
         audience: None,
         published: Some(Utc::now()),
     };
-    let json: Value = serde_json::to_value(WithContext::new(update))?;
-    enqueue(txn, &data.urls, &json, None, true, inboxes).await?;
+    enqueue(
+        txn,
+        &data.urls,
+        &WithContext::new(update),
+        None,
+        true,
+        inboxes,
+    )
+    .await?;
     Ok(())
 }

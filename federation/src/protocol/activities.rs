@@ -381,3 +381,28 @@ pub struct UpdateActor<T> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
 }
+
+/// A `Delete` we send of an object given whole (the Group's deletion of an event embeds its
+/// `Tombstone`) or by id; serialised as an [`ObjectActivity`] without content, summary or tag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeleteObject {
+    /// Activity id.
+    pub id: Url,
+    /// `Delete`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who deletes.
+    pub actor: Url,
+    /// The tombstone, or the id of what is deleted.
+    pub object: Value,
+    /// Primary audience.
+    pub to: Vec<Url>,
+    /// Secondary audience.
+    pub cc: Vec<Url>,
+    /// The group (FEP-1b12).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Url>,
+    /// When it was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub published: Option<DateTime<Utc>>,
+}

@@ -3,10 +3,15 @@
 //! of one thing (both Announce forms of a topic) share their batches: each inbox gets them in
 //! order over one connection.
 
-use crate::{protocol::domain_of, urls::Urls, Error};
+use crate::{
+    protocol::{domain_of, WithContext},
+    urls::Urls,
+    Error,
+};
 use chrono::Utc;
 use copse_entities::{activity, delivery_batch, instance, DbUrl};
 use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use url::Url;
@@ -14,11 +19,24 @@ use url::Url;
 /// Inboxes in one `delivery_batch` row: one claim's worth with the default `claim_batch`.
 pub const TARGETS_PER_BATCH: usize = 256;
 
+/// An activity we send: a protocol struct with our JSON-LD context. Its JSON is made only
+/// here, when it is stored.
+pub trait Outgoing: Send + Sync {
+    /// The activity's JSON as it is stored and sent.
+    fn to_json(&self) -> Result<Value, serde_json::Error>;
+}
+
+impl<T: Serialize + Send + Sync> Outgoing for WithContext<T> {
+    fn to_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+}
+
 /// One activity to send and the inboxes it goes to.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Form<'a> {
-    /// The activity's JSON.
-    pub json: &'a Value,
+    /// The activity.
+    pub activity: &'a dyn Outgoing,
     /// The community it is about, for its outbox.
     pub community_id: Option<i64>,
     /// Whether it is public (shown in outboxes).
@@ -34,13 +52,13 @@ pub struct Form<'a> {
 pub async fn enqueue(
     db: &impl ConnectionTrait,
     urls: &Urls,
-    json: &Value,
+    activity: &dyn Outgoing,
     community_id: Option<i64>,
     public: bool,
     inboxes: impl IntoIterator<Item = Url>,
 ) -> Result<activity::Model, Error> {
     let form = Form {
-        json,
+        activity,
         community_id,
         public,
         inboxes: inboxes.into_iter().collect(),
@@ -129,7 +147,7 @@ async fn store(
     form: &Form<'_>,
     now: chrono::DateTime<Utc>,
 ) -> Result<activity::Model, Error> {
-    let json = form.json;
+    let mut json = form.activity.to_json()?;
     let ap_id: Url = json
         .get("id")
         .and_then(Value::as_str)
@@ -146,10 +164,9 @@ async fn store(
         .and_then(Value::as_str)
         .unwrap_or("Activity")
         .to_string();
-    let post_id = super::about::post_about(db, json).await?;
+    let post_id = super::about::post_about(db, &json).await?;
     // Remote ids are sent as their servers wrote them (see `ids`).
-    let mut restored = json.clone();
-    crate::ids::restore(db, urls, &mut restored).await?;
+    crate::ids::restore(db, urls, &mut json).await?;
     Ok(activity::Entity::insert(activity::ActiveModel {
         id: NotSet,
         ap_id: Set(DbUrl(ap_id)),
@@ -157,7 +174,7 @@ async fn store(
         actor: Set(DbUrl(actor)),
         community_id: Set(form.community_id),
         post_id: Set(post_id),
-        data: Set(restored.to_string()),
+        data: Set(json.to_string()),
         public: Set(form.public),
         published: Set(now),
     })

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseBackend, DatabaseConnection, Statement, Value};
 use std::time::Duration;
 
-pub use enqueue::{enqueue, enqueue_in_order, Form, TARGETS_PER_BATCH};
+pub use enqueue::{enqueue, enqueue_in_order, Form, Outgoing, TARGETS_PER_BATCH};
 pub use outcome::DeliveryOutcome;
 
 /// Placeholder `n` (1-based) in the backend's syntax.

@@ -209,7 +209,7 @@ pub async fn tell(
             Outcome::Refused(_) => "Reject",
             _ => return Ok(()),
         };
-        let answer = serde_json::to_value(WithContext::new(JoinAnswer {
+        let answer = WithContext::new(JoinAnswer {
             id: data.urls.new_activity(kind),
             kind: kind.into(),
             actor: c.ap_id.0.clone(),
@@ -225,7 +225,7 @@ pub async fn tell(
             })),
             to: vec![who.ap_id.0.clone()],
             published: Some(data.clock.now()),
-        }))?;
+        });
         enqueue(txn, &data.urls, &answer, None, false, [who.inbox.0.clone()]).await?;
         return Ok(());
     }

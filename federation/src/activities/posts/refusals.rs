@@ -13,7 +13,7 @@ use crate::{
     nodeinfo::Reads,
     objects::public,
     protocol::{domain_of, Note, ObjectActivity, WithContext},
-    queue::enqueue,
+    queue::{enqueue, Outgoing},
     Data, Error,
 };
 use chrono::Utc;
@@ -105,7 +105,7 @@ async fn removal_to_author(
         );
         return Ok(());
     };
-    let delete = serde_json::to_value(WithContext::new(ObjectActivity {
+    let delete = WithContext::new(ObjectActivity {
         id: data.urls.new_activity("Delete"),
         kind: "Delete".into(),
         actor: moderator.ap_id.0.clone(),
@@ -119,7 +119,7 @@ async fn removal_to_author(
         cc: vec![c.ap_id.0.clone()],
         audience: Some(c.ap_id.0.clone()),
         published: Some(Utc::now()),
-    }))?;
+    });
     // Stored so that its id dereferences; delivered only inside the announce.
     enqueue(txn, &data.urls, &delete, None, true, []).await?;
     let inbox = author
@@ -127,7 +127,15 @@ async fn removal_to_author(
         .clone()
         .unwrap_or_else(|| author.inbox.clone())
         .0;
-    announce_to(txn, data, c, &delete, None, BTreeSet::from([inbox])).await
+    announce_to(
+        txn,
+        data,
+        c,
+        &delete.to_json()?,
+        None,
+        BTreeSet::from([inbox]),
+    )
+    .await
 }
 
 /// Whom a removal is sent in the name of. Lemmy's `verify_mod_action` accepts a moderator it

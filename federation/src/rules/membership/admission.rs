@@ -62,8 +62,16 @@ pub async fn answer_follow(
         object: IdOr::Object(Box::new(follow_of(follow_id, person, community))),
         to: vec![person.ap_id.0.clone()],
     };
-    let json = serde_json::to_value(WithContext::new(answer))?;
-    enqueue(txn, &data.urls, &json, None, true, [person.inbox.0.clone()]).await?;
+    let answer = WithContext::new(answer);
+    enqueue(
+        txn,
+        &data.urls,
+        &answer,
+        None,
+        true,
+        [person.inbox.0.clone()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -94,8 +102,8 @@ pub async fn admit(
         &person.ap_id.0,
         community,
         "members",
-    )?;
-    to_followers(txn, data, community, add, None).await
+    );
+    to_followers(txn, data, community, &WithContext::new(add), None).await
 }
 
 async fn welcome(
@@ -159,8 +167,8 @@ pub async fn remove_member(
             &member.ap_id.0,
             community,
             "members",
-        )?;
-        to_followers(txn, data, community, remove, None).await?;
+        );
+        to_followers(txn, data, community, &WithContext::new(remove), None).await?;
     }
     let action = match (removed_by_other, m.pending) {
         (true, _) => "remove",
