@@ -10,7 +10,7 @@ pub mod fetch;
 pub mod html;
 pub mod http;
 pub mod ids;
-pub mod inbox;
+pub mod intake;
 pub mod limits;
 pub mod metrics;
 pub mod nodeinfo;

@@ -31,7 +31,7 @@ const LAYERS: &[&[&str]] = &[
     // `discoverable` they publish).
     &["objects"],
     &["store"],
-    &["context", "fetch", "inbox", "nodeinfo"],
+    &["context", "fetch", "intake", "nodeinfo"],
     &["queue"],
     &["outbox"],
     &["rules"],

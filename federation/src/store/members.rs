@@ -71,7 +71,7 @@ pub async fn upsert_member(
         published: Set(Utc::now()),
         role: Set(role),
         reason: Set(None),
-        // Listing is each member's choice (see `member_choices`); nobody is listed unasked.
+        // Listing is each member's choice (see `rules::membership::choices`); nobody is listed unasked.
         listed: Set(false),
         rules_agreed_at: Set(None),
         rules_version: Set(None),

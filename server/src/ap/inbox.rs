@@ -7,7 +7,7 @@ use axum::{
     http::{header, HeaderMap, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
-use copse_federation::inbox::{ingest, IncomingRequest, Ingested};
+use copse_federation::intake::{ingest, IncomingRequest, Ingested};
 use serde_json::json;
 
 /// `POST /inbox`, `/actor/inbox`, `/c/{name}/inbox`, `/u/{name}/inbox`: checks the signature and

@@ -144,7 +144,9 @@ async fn find_event(data: &Data, id: i64) -> Result<(post::Model, event::Model),
     Ok((p, e))
 }
 
-async fn local_community(data: &Data, name: &str) -> Result<community::Model, ApiError> {
+/// The community an event is scheduled in: a local name, or a remote handle resolved (the
+/// federation crate refuses to schedule there, with its own message).
+async fn scheduling_community(data: &Data, name: &str) -> Result<community::Model, ApiError> {
     if name.contains('@') {
         return resolve_community(data, name).await;
     }
@@ -160,7 +162,7 @@ async fn http_post_event(
     ApiJson(form): ApiJson<EventForm>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
+    let c = scheduling_community(&data, &name).await?;
     require_moderator(&data, &c, &auth).await?;
     let details = details(&data, &c, form, None).await?;
     let (p, e) = events::create(&data, &c, &auth.person, details).await?;
