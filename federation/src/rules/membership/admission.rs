@@ -177,3 +177,19 @@ pub async fn remove_member(
     };
     log(txn, community, &by.ap_id.0, action, &member.ap_id.0, reason).await
 }
+
+/// Admits someone no coordinator needs to decide on, and logs that they joined (`detail`:
+/// how, e.g. "invited").
+pub async fn join(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    follow_id: &Url,
+    detail: Option<String>,
+) -> Result<JoinOutcome, Error> {
+    admit(txn, data, community, person, follow_id).await?;
+    let who = &person.ap_id.0;
+    log(txn, community, who, "join", who, detail).await?;
+    Ok(JoinOutcome::Joined)
+}

@@ -1,7 +1,7 @@
 //! Remote applicants who must agree to the code of conduct, or say why they want to join: the
 //! note that asks them, and their direct reply, which may admit them.
 
-use super::admission::{admit, JoinOutcome};
+use super::admission::{join, JoinOutcome};
 use super::choices::{applicant_note, has_agreed, record_agreement, rules_version, set_reason};
 use crate::outbox::notes::send_note;
 use crate::store::{members::membership, modlog::log};
@@ -174,6 +174,6 @@ async fn admit_if_free(
             Some("invited".to_string())
         }
     };
-    admit(txn, data, c, person, &m.follow_id.0).await?;
-    log(txn, c, &person.ap_id.0, "join", &person.ap_id.0, detail).await
+    join(txn, data, c, person, &m.follow_id.0, detail).await?;
+    Ok(())
 }

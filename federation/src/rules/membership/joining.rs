@@ -1,7 +1,7 @@
 //! A join request (a remote `Follow`, or a local join) under the community's policy: open,
 //! by approval with a stated reason, or by invitation; refused when banned.
 
-use super::admission::{admit, answer_follow, JoinOutcome};
+use super::admission::{answer_follow, join, JoinOutcome};
 use super::agreement::await_agreement;
 use super::choices::{
     applicant_note, apply_listing, has_agreed, record_agreement, set_reason, JoinChoices,
@@ -79,35 +79,13 @@ async fn decide_join(
         }
     }
     if active_ban(txn, community.id, person.id).await?.is_some() {
-        answer_follow(txn, data, "Reject", follow_id, person, community).await?;
-        log(
-            txn,
-            community,
-            &community.ap_id.0,
-            "refuse",
-            &person.ap_id.0,
-            Some("banned".into()),
-        )
-        .await?;
-        return Ok(JoinOutcome::Refused);
+        return refuse(txn, data, community, person, follow_id, "banned").await;
     }
     match community.membership_policy {
         MembershipPolicy::Open if !agreed => {
             await_agreement(txn, data, community, person, follow_id).await
         }
-        MembershipPolicy::Open => {
-            admit(txn, data, community, person, follow_id).await?;
-            log(
-                txn,
-                community,
-                &person.ap_id.0,
-                "join",
-                &person.ap_id.0,
-                None,
-            )
-            .await?;
-            Ok(JoinOutcome::Joined)
-        }
+        MembershipPolicy::Open => join(txn, data, community, person, follow_id, None).await,
         MembershipPolicy::Invite => {
             let invite = community_invite::Entity::find()
                 .filter(community_invite::Column::CommunityId.eq(community.id))
@@ -123,31 +101,10 @@ async fn decide_join(
                     community_invite::Entity::delete_by_id(inv.id)
                         .exec(txn)
                         .await?;
-                    admit(txn, data, community, person, follow_id).await?;
-                    log(
-                        txn,
-                        community,
-                        &person.ap_id.0,
-                        "join",
-                        &person.ap_id.0,
-                        Some("invited".into()),
-                    )
-                    .await?;
-                    Ok(JoinOutcome::Joined)
+                    let invited = Some("invited".to_string());
+                    join(txn, data, community, person, follow_id, invited).await
                 }
-                None => {
-                    answer_follow(txn, data, "Reject", follow_id, person, community).await?;
-                    log(
-                        txn,
-                        community,
-                        &community.ap_id.0,
-                        "refuse",
-                        &person.ap_id.0,
-                        Some("not invited".into()),
-                    )
-                    .await?;
-                    Ok(JoinOutcome::Refused)
-                }
+                None => refuse(txn, data, community, person, follow_id, "not invited").await,
             }
         }
         MembershipPolicy::Approval => {
@@ -171,4 +128,19 @@ async fn decide_join(
             Ok(JoinOutcome::Pending)
         }
     }
+}
+
+/// Refuses a join request: `Reject{Follow}`, and the community's refusal in the moderation log.
+async fn refuse(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    community: &community::Model,
+    person: &person::Model,
+    follow_id: &Url,
+    why: &str,
+) -> Result<JoinOutcome, Error> {
+    answer_follow(txn, data, "Reject", follow_id, person, community).await?;
+    let (by, who) = (&community.ap_id.0, &person.ap_id.0);
+    log(txn, community, by, "refuse", who, Some(why.into())).await?;
+    Ok(JoinOutcome::Refused)
 }
