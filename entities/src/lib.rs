@@ -1,6 +1,7 @@
 //! Copse database models: plain sea-orm entities, one module per table.
 
 pub mod activity;
+pub mod api_token;
 pub mod community;
 pub mod community_ban;
 pub mod community_follower;
@@ -12,13 +13,17 @@ pub mod event_participant;
 pub mod instance;
 pub mod local_user;
 pub mod moderation_log;
+pub mod notification;
 pub mod person;
 pub mod post;
 pub mod reaction;
 pub mod received_activity;
+pub mod registration_invite;
 pub mod remote_id;
 pub mod report;
+pub mod sign_in_failure;
 pub mod site;
+pub mod web_session;
 
 use sea_orm::DeriveValueType;
 use std::{fmt, str::FromStr};

@@ -1,4 +1,4 @@
-//! An account on this instance: its person actor and its API token.
+//! An account on this instance: its person actor, its password and its command-line token.
 
 use sea_orm::entity::prelude::*;
 
@@ -19,6 +19,40 @@ pub struct Model {
     pub token_hash: String,
     /// When the account was created.
     pub created_at: DateTimeUtc,
+    /// Argon2id hash (PHC string) of the password; `None` for accounts made without one.
+    pub password_hash: Option<String>,
+    /// Whether the account may sign in.
+    pub status: AccountStatus,
+    /// The answer to the instance's sign-up question, for the admin deciding.
+    pub sign_up_answer: Option<String>,
+    /// Where notifications are mailed, if the person gave an address.
+    pub email: Option<String>,
+}
+
+/// Whether an account may sign in.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    /// In use.
+    #[sea_orm(string_value = "active")]
+    Active,
+    /// Signed up on an instance that approves sign-ups; waiting for an admin.
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    /// Stopped by an admin: cannot sign in, tokens refused.
+    #[sea_orm(string_value = "suspended")]
+    Suspended,
 }
 
 /// No relations are navigated from here.

@@ -18,6 +18,7 @@ mod m20261201_000013_instance_software;
 mod m20261201_000014_member_choices;
 mod m20261201_000015_read_indexes;
 mod m20261201_000016_delivery_sequences;
+mod m20261203_000017_web_accounts;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_member_choices::Migration),
             Box::new(m20261201_000015_read_indexes::Migration),
             Box::new(m20261201_000016_delivery_sequences::Migration),
+            Box::new(m20261203_000017_web_accounts::Migration),
         ]
     }
 }

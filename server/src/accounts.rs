@@ -3,6 +3,7 @@
 use crate::error::ApiError;
 use chrono::Utc;
 use copse_entities::{
+    api_token,
     community::{self, MembershipPolicy, PostingPolicy, WelcomeMode},
     community_follower::{self, Role},
     local_user, person, DbUrl,
@@ -67,6 +68,39 @@ pub async fn create_user(
     name: &str,
     admin: bool,
 ) -> Result<(person::Model, String), ApiError> {
+    create_account(
+        data,
+        NewAccount {
+            name,
+            admin,
+            ..NewAccount::default()
+        },
+    )
+    .await
+}
+
+/// What a new account is made of besides its name.
+#[derive(Debug, Default)]
+pub struct NewAccount<'a> {
+    /// Handle.
+    pub name: &'a str,
+    /// Instance administrator.
+    pub admin: bool,
+    /// Argon2 hash of the password, for accounts that sign in from a browser.
+    pub password_hash: Option<String>,
+    /// Waiting for an admin's approval.
+    pub pending: bool,
+    /// The answer to the sign-up question.
+    pub answer: Option<String>,
+}
+
+/// Creates a local account (person, keys, account row) in one transaction and returns it with
+/// its command-line bearer token (shown once).
+pub async fn create_account(
+    data: &Data,
+    new: NewAccount<'_>,
+) -> Result<(person::Model, String), ApiError> {
+    let (name, admin) = (new.name, new.admin);
     check_name("name", name)?;
     let (public, private) = generate_keypair().map_err(ApiError::internal)?;
     let token = new_token()?;
@@ -105,6 +139,14 @@ pub async fn create_user(
         admin: Set(admin),
         token_hash: Set(token_hash(&token)),
         created_at: Set(now),
+        password_hash: Set(new.password_hash),
+        status: Set(if new.pending {
+            local_user::AccountStatus::Pending
+        } else {
+            local_user::AccountStatus::Active
+        }),
+        sign_up_answer: Set(new.answer),
+        email: Set(None),
     })
     .exec(&txn)
     .await?;
@@ -325,11 +367,33 @@ pub async fn user_by_token(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> Result<Option<(local_user::Model, person::Model)>, sea_orm::DbErr> {
-    let Some(user) = local_user::Entity::find()
-        .filter(local_user::Column::TokenHash.eq(token_hash(token)))
+    let hash = token_hash(token);
+    let mut user = local_user::Entity::find()
+        .filter(local_user::Column::TokenHash.eq(hash.as_str()))
         .one(db)
-        .await?
-    else {
+        .await?;
+    if user.is_none() {
+        // A token its owner made and named in their settings.
+        if let Some(t) = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(hash.as_str()))
+            .one(db)
+            .await?
+        {
+            let now = Utc::now();
+            // Marked used at most hourly, so that reading stays a read.
+            if t.last_used_at
+                .is_none_or(|at| now - at > chrono::Duration::hours(1))
+            {
+                let mut row: api_token::ActiveModel = t.clone().into();
+                row.last_used_at = Set(Some(now));
+                api_token::Entity::update(row).exec(db).await?;
+            }
+            user = local_user::Entity::find_by_id(t.local_user_id)
+                .one(db)
+                .await?;
+        }
+    }
+    let Some(user) = user.filter(|u| u.status == local_user::AccountStatus::Active) else {
         return Ok(None);
     };
     let person = person::Entity::find_by_id(user.person_id).one(db).await?;

@@ -234,6 +234,7 @@ pub async fn layer(State(cache): State<ResponseCache>, req: Request, next: Next)
     if cache.ttl.is_zero()
         || req.method() != Method::GET
         || req.headers().contains_key(header::AUTHORIZATION)
+        || crate::web::session::cookie(req.headers(), crate::web::session::SESSION_COOKIE).is_some()
     {
         return next.run(req).await;
     }

@@ -198,6 +198,18 @@ async fn serve(settings: Settings) -> Result<(), String> {
             .unwrap_or_default(),
         if debug { ", federation debug mode" } else { "" }
     );
+    match copse_server::web::account::issue_setup_link(&instance.config).await {
+        // Written without println!, which panics when whoever started us no longer reads.
+        Ok(Some(link)) => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stdout(),
+                "No admin yet: open {link} in a browser to create the first admin account (this link works once)"
+            );
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!("could not make the setup link: {}", e.message),
+    }
     wait_for_shutdown().await;
     instance.stop().await;
     Ok(())

@@ -118,6 +118,7 @@ pub async fn site(db: &DatabaseConnection) -> Result<site::Model, DbErr> {
         public_key_pem: Set(public),
         private_key_pem: Set(private),
         created_at: Set(Utc::now()),
+        ..Default::default()
     };
     // Two processes starting at once: the second insert fails, and both read the winner.
     let _ = site::Entity::insert(row).exec(db).await;

@@ -3,12 +3,8 @@
 use crate::{
     api::lookup::{community_events, topics, Sort},
     error::ApiError,
-    AppState,
 };
-use axum::{
-    extract::State,
-    response::{Html, IntoResponse, Response},
-};
+use axum::response::{Html, IntoResponse, Response};
 use copse_entities::{
     community,
     event::{self, EventStatus, JoinMode},
@@ -33,31 +29,6 @@ fn page(title: &str, body: &str) -> Response {
         escape_html(title)
     ))
     .into_response()
-}
-
-/// The home page: local communities.
-pub async fn http_get_home(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let list = community::Entity::find()
-        .filter(community::Column::Local.eq(true))
-        .order_by_asc(community::Column::Name)
-        .limit(200)
-        .all(&state.db)
-        .await?;
-    let mut body = format!(
-        "<h1>Copse at {}</h1><ul>",
-        escape_html(&state.settings.domain)
-    );
-    for c in list {
-        body.push_str(&format!(
-            "<li><a href=\"{}\">{}</a> — @{}@{}</li>",
-            escape_html(c.ap_id.as_str()),
-            escape_html(&c.title),
-            escape_html(&c.name),
-            escape_html(&state.settings.domain)
-        ));
-    }
-    body.push_str("</ul>");
-    Ok(page("Communities", &body))
 }
 
 /// A community: title, summary, follower count and recent topics, or with `tag` (lower case,

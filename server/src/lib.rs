@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod remote_ids;
 pub mod router;
 pub mod settings;
+pub mod web;
 pub mod wellknown;
 
 use activitypub_federation::config::FederationConfig;

@@ -169,6 +169,26 @@ impl InboxSlots {
     }
 }
 
+/// The client's address as the `[http]` settings say to read it, for handlers that limit per
+/// address (sign-in); `None` for in-process requests that come with no connection.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+/// Middleware that records the client's address in the request for handlers.
+pub async fn client_address(
+    State(slots): State<InboxSlots>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let ip = slots.client(req.headers(), peer);
+    req.extensions_mut().insert(ClientAddress(ip));
+    next.run(req).await
+}
+
 /// Middleware for the inbox routes: at most `inbox_requests_per_client` requests in progress
 /// per client address; beyond that 429 with `Retry-After`.
 pub async fn inbox_slots(State(slots): State<InboxSlots>, req: Request, next: Next) -> Response {

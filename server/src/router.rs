@@ -6,7 +6,7 @@ use crate::{
     ap::{actors, collections, inbox, objects},
     api::{communities, events, listing, membership, posts, profile, reports},
     error::ApiError,
-    html, limits,
+    limits,
     settings::HttpSettings,
     wellknown, AppState,
 };
@@ -27,7 +27,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         http.cache_max_bytes,
     );
     let cached = Router::new()
-        .route("/", get(html::http_get_home))
+        .route("/", get(crate::web::home::http_get_home))
         .route("/.well-known/webfinger", get(wellknown::http_get_webfinger))
         .route(
             "/.well-known/nodeinfo",
@@ -120,8 +120,13 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(reports::router())
         .merge(events::router())
         .merge(profile::router())
+        .merge(crate::web::router())
         .fallback(http_not_found)
         .method_not_allowed_fallback(http_method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            limits::InboxSlots::new(http),
+            limits::client_address,
+        ))
         .layer(middleware::from_fn_with_state(
             body_deadline,
             limits::body_deadline,
@@ -147,7 +152,7 @@ async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'"),
+        HeaderValue::from_static("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

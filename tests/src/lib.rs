@@ -14,6 +14,7 @@ pub mod builders;
 pub mod fake;
 pub mod golden;
 pub mod raw;
+pub mod visitor;
 
 use copse_server::{settings::Settings, Instance};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
