@@ -356,6 +356,49 @@ pub async fn resolve_actor(data: &Data, id: &Url) -> Result<ActorRef, Error> {
 
 /// Resolves `name@domain` (optionally with a leading `@` or `acct:`) through WebFinger.
 pub async fn webfinger(data: &Data, handle: &str) -> Result<ActorRef, Error> {
+    let jrd = webfinger_document(data, handle).await?;
+    let href = jrd
+        .get("links")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|l| {
+            l.get("rel").and_then(Value::as_str) == Some("self")
+                && l.get("type")
+                    .and_then(Value::as_str)
+                    .is_some_and(is_ap_content_type_loose)
+        })
+        .and_then(|l| l.get("href").and_then(Value::as_str))
+        .ok_or(Error::NotFound)?;
+    resolve_actor(data, &Url::parse(href)?).await
+}
+
+/// The "follow from your own server" address for `handle`'s server: its WebFinger
+/// `http://ostatus.org/schema/1.0/subscribe` template (Mastodon, GoToSocial, Pleroma,
+/// Friendica and Misskey publish one) with `{uri}` filled in with `what`.
+pub async fn remote_interaction(data: &Data, handle: &str, what: &str) -> Result<Url, Error> {
+    let jrd = webfinger_document(data, handle).await?;
+    let template = jrd
+        .get("links")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|l| {
+            l.get("rel").and_then(Value::as_str) == Some("http://ostatus.org/schema/1.0/subscribe")
+        })
+        .and_then(|l| l.get("template").and_then(Value::as_str))
+        .filter(|t| t.contains("{uri}"))
+        .ok_or(Error::NotFound)?;
+    let filled: String = url::form_urlencoded::byte_serialize(what.as_bytes()).collect();
+    let url = Url::parse(&template.replace("{uri}", &filled))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::Url(format!("{url} is not a web address")));
+    }
+    Ok(url)
+}
+
+/// The WebFinger document of `name@domain`.
+async fn webfinger_document(data: &Data, handle: &str) -> Result<Value, Error> {
     let handle = handle
         .trim()
         .trim_start_matches("acct:")
@@ -392,21 +435,7 @@ pub async fn webfinger(data: &Data, handle: &str) -> Result<ActorRef, Error> {
     if bytes.len() > MAX_FETCH_BYTES {
         return Err(Error::TooLarge);
     }
-    let jrd: Value = serde_json::from_slice(&bytes)?;
-    let href = jrd
-        .get("links")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .find(|l| {
-            l.get("rel").and_then(Value::as_str) == Some("self")
-                && l.get("type")
-                    .and_then(Value::as_str)
-                    .is_some_and(is_ap_content_type_loose)
-        })
-        .and_then(|l| l.get("href").and_then(Value::as_str))
-        .ok_or(Error::NotFound)?;
-    resolve_actor(data, &Url::parse(href)?).await
+    Ok(serde_json::from_slice(&bytes)?)
 }
 
 /// True for a plain `host` or `host:port`: a DNS name or IP literal, nothing a URL would read

@@ -244,7 +244,7 @@ async fn group_actor_webfinger_and_nodeinfo_answer_like_mastodon_expects() {
         .starts_with("text/html"));
     assert!(html.headers().contains_key("content-security-policy"));
     let text = html.text().await.unwrap();
-    assert!(text.contains("London Networks") && text.contains("0 followers"));
+    assert!(text.contains("London Networks") && text.contains("0 members"));
 
     // The instance actor can sign fetches: it has a username and WebFinger.
     let (_, actor) = a.get_ap(&a.url("/actor")).await;

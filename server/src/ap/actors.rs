@@ -12,7 +12,11 @@ use crate::{
     error::ApiError,
     html, AppState,
 };
-use axum::{extract::State, http::HeaderMap, response::Response};
+use axum::{
+    extract::State,
+    http::HeaderMap,
+    response::{IntoResponse, Response},
+};
 use copse_federation::{
     objects::{group_of, instance_actor, person_of},
     protocol::WithContext,
@@ -35,6 +39,9 @@ pub struct CommunityQuery {
     /// A hashtag, with or without `#`.
     #[serde(default)]
     pub tag: Option<String>,
+    /// Which page of topics, from 1.
+    #[serde(default)]
+    pub page: Option<u64>,
 }
 
 /// `/c/{name}`: the community as a `Group`, or its page.
@@ -52,7 +59,13 @@ pub async fn http_get_community(
         ))));
     }
     let tag = tag_param(q.tag.as_deref())?;
-    html::community_page(&data, &community, tag.as_deref()).await
+    let viewer = crate::web::session::load(&data.db, &headers).await?;
+    let page = q.page.unwrap_or(1);
+    Ok(
+        crate::web::community::page(&data, viewer.as_ref(), &community, tag.as_deref(), page)
+            .await
+            .into_response(),
+    )
 }
 
 /// `/c/{name}/rules`: the code of conduct, as a page.

@@ -8,12 +8,12 @@ use super::{
 use crate::{
     api::{extract::ApiPath, views},
     error::ApiError,
-    html, AppState,
+    AppState,
 };
 use axum::{
     extract::State,
     http::{HeaderMap, StatusCode},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use copse_entities::{activity, community, post, DbUrl};
 use copse_federation::{
@@ -62,7 +62,12 @@ pub async fn http_get_post(
     if !view.community.local && !post.local {
         return Err(ApiError::not_found("post"));
     }
-    html::thread_page(&data, post, &view.community).await
+    let viewer = crate::web::session::load(&data.db, &headers).await?;
+    Ok(
+        crate::web::topic::page(&data, viewer.as_ref(), post, &view.community)
+            .await
+            .into_response(),
+    )
 }
 
 /// A thread's collection (FEP-7888 `context`), so other servers can backfill it (FEP-f228).

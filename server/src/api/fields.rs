@@ -17,6 +17,34 @@ pub fn check_title(title: &str) -> Result<String, ApiError> {
     Ok(title.to_string())
 }
 
+/// A post's markdown: not empty, at most 100,000 bytes.
+pub fn check_body(content: &str) -> Result<(), ApiError> {
+    if content.trim().is_empty() {
+        return Err(ApiError::invalid("content", "content must not be empty"));
+    }
+    if content.len() > 100_000 {
+        return Err(ApiError::invalid(
+            "content",
+            "content must be at most 100000 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// A topic's link: an absolute `http` or `https` URL of at most 2000 bytes.
+pub fn check_link(url: Option<&str>) -> Result<Option<url::Url>, ApiError> {
+    let Some(text) = url.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    match url::Url::parse(text) {
+        Ok(u) if text.len() <= 2000 && matches!(u.scheme(), "http" | "https") => Ok(Some(u)),
+        _ => Err(ApiError::invalid(
+            "url",
+            "an http or https URL of at most 2000 bytes",
+        )),
+    }
+}
+
 /// An http or https address of at most 2,000 bytes, or `None` for an empty one.
 pub fn check_url(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(v) = value

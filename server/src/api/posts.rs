@@ -5,7 +5,7 @@
 
 use super::{
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
-    fields::{check_reason, check_title, ReasonForm},
+    fields::{check_body, check_link, check_reason, check_title, ReasonForm},
     lookup::{community_of, find_post, render_post, require_moderator, resolve_community},
     views::{counts, post_json, Counts},
 };
@@ -108,19 +108,6 @@ pub struct ReactionForm {
     pub emoji: Option<String>,
 }
 
-fn check_body(content: &str) -> Result<(), ApiError> {
-    if content.trim().is_empty() {
-        return Err(ApiError::invalid("content", "content must not be empty"));
-    }
-    if content.len() > 100_000 {
-        return Err(ApiError::invalid(
-            "content",
-            "content must be at most 100000 bytes",
-        ));
-    }
-    Ok(())
-}
-
 /// `POST /api/v1/communities/{name}/posts`: starts a topic.
 pub async fn http_post_topic(
     State(state): State<AppState>,
@@ -140,20 +127,6 @@ pub async fn http_post_topic(
     };
     let url = check_link(form.url.as_deref())?;
     publish_markdown(&data, &c, &auth, None, title, form.content, url).await
-}
-
-/// A topic's link: an absolute `http` or `https` URL of at most 2000 bytes.
-fn check_link(url: Option<&str>) -> Result<Option<url::Url>, ApiError> {
-    let Some(text) = url.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    match url::Url::parse(text) {
-        Ok(u) if text.len() <= 2000 && matches!(u.scheme(), "http" | "https") => Ok(Some(u)),
-        _ => Err(ApiError::invalid(
-            "url",
-            "an http or https URL of at most 2000 bytes",
-        )),
-    }
 }
 
 /// Publishes a topic (no parent) or a reply from its Markdown source and answers 201 with it.

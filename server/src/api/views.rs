@@ -132,6 +132,19 @@ pub struct Counts {
     reactions: HashMap<i64, BTreeMap<String, i64>>,
 }
 
+impl Counts {
+    /// Visible replies in the topic `id`.
+    pub fn replies_of(&self, id: i64) -> i64 {
+        self.replies.get(&id).copied().unwrap_or(0)
+    }
+
+    /// Reactions of every kind to the post `id`.
+    pub fn reactions_of(&self, id: i64) -> i64 {
+        self.reactions.get(&id).map_or(0, |m| m.values().sum())
+    }
+}
+
+/// The counts of `posts`, in two queries whatever their number.
 pub async fn counts(db: &impl ConnectionTrait, posts: &[post::Model]) -> Result<Counts, ApiError> {
     let ids: Vec<i64> = posts.iter().map(|p| p.id).collect();
     let replies: Vec<(Option<i64>, i64)> = post::Entity::find()

@@ -408,6 +408,7 @@ pub async fn http_post_signup(
     if approval {
         return notice(
             &state,
+            None,
             "Request sent",
             "Thank you. An admin will read your request; once it is approved you can sign in.",
             ("/", "Back to the home page"),

@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod chrome;
+pub mod community;
+pub mod compose;
 pub mod error;
 pub mod form;
 pub mod home;
@@ -11,6 +13,8 @@ pub mod notifications;
 pub mod page;
 pub mod passwords;
 pub mod session;
+pub mod time;
+pub mod topic;
 
 use crate::AppState;
 use axum::{
@@ -32,6 +36,27 @@ pub fn router() -> Router<AppState> {
         .route(
             "/signup",
             get(account::http_get_signup).post(account::http_post_signup),
+        )
+        .route("/c/{name}/join", post(community::http_post_join))
+        .route("/c/{name}/leave", post(community::http_post_leave))
+        .route(
+            "/c/{name}/remote-follow",
+            get(community::http_get_remote_follow),
+        )
+        .route(
+            "/c/{name}/new",
+            get(compose::http_get_new_topic).post(compose::http_post_new_topic),
+        )
+        .route("/post/{id}/reply", post(topic::http_post_reply))
+        .route("/post/{id}/like", post(topic::http_post_like))
+        .route("/post/{id}/delete", post(topic::http_post_delete))
+        .route(
+            "/post/{id}/edit",
+            get(topic::http_get_edit).post(topic::http_post_edit),
+        )
+        .route(
+            "/post/{id}/report",
+            get(topic::http_get_report).post(topic::http_post_report),
         )
         .route(
             "/setup/{token}",

@@ -43,11 +43,11 @@ struct NoticePage<'a> {
 /// A short page saying what happened, with one link onward.
 pub async fn notice(
     state: &AppState,
+    viewer: Option<&super::session::SignedIn>,
     heading: &str,
     text: &str,
     (link, link_text): (&str, &str),
 ) -> Result<Response, PageError> {
-    let viewer = None;
     let page = NoticePage {
         chrome: chrome::Chrome::load(&state.to_request_data(), viewer).await?,
         heading,

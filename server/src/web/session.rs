@@ -168,10 +168,13 @@ impl FromRequestParts<AppState> for SignedIn {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         match load(&state.db, &parts.headers).await? {
             Some(s) => Ok(s),
+            // A form posted by someone signed out comes back to the home page: its address
+            // takes no GET.
             None => Err(PageError::SignInFirst {
                 next: parts
                     .uri
                     .path_and_query()
+                    .filter(|_| parts.method == axum::http::Method::GET)
                     .map(|p| p.as_str().to_string())
                     .unwrap_or_else(|| "/".into()),
             }),

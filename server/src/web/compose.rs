@@ -1,0 +1,139 @@
+//! Starting a topic from a community's page.
+
+use super::{
+    chrome::Chrome,
+    error::PageError,
+    form::{FieldErrors, Form},
+    page::html_response,
+    session::SignedIn,
+};
+use crate::{
+    accounts,
+    api::{
+        fields::{check_body, check_link, check_title},
+        lookup::render_post,
+    },
+    error::ApiError,
+    AppState,
+};
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use copse_entities::community;
+use copse_federation::{
+    actions::posts::{self, NewPost},
+    Data,
+};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "post_form.html")]
+struct NewTopicPage<'a> {
+    chrome: Chrome,
+    heading: &'a str,
+    action: String,
+    back: String,
+    title: Option<String>,
+    url: Option<String>,
+    content: String,
+    button: &'a str,
+    errors: FieldErrors,
+}
+
+async fn local(data: &Data, name: &str) -> Result<community::Model, PageError> {
+    accounts::local_community(&data.db, name)
+        .await?
+        .ok_or_else(|| PageError::not_found("community"))
+}
+
+async fn form_page(
+    data: &Data,
+    me: &SignedIn,
+    c: &community::Model,
+    f: NewTopic,
+    errors: FieldErrors,
+) -> Result<Response, PageError> {
+    let heading = format!("New topic in {}", c.title);
+    let page = NewTopicPage {
+        chrome: Chrome::load(data, Some(me)).await?,
+        heading: &heading,
+        action: format!("/c/{}/new", c.name),
+        back: format!("/c/{}", c.name),
+        title: Some(f.title),
+        url: Some(f.url),
+        content: f.content,
+        button: "Publish",
+        errors,
+    };
+    let status = if page.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(html_response(status, page.render()?))
+}
+
+/// `GET /c/{name}/new`.
+pub async fn http_get_new_topic(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    me: SignedIn,
+) -> Result<Response, PageError> {
+    let data = state.to_request_data();
+    let c = local(&data, &name).await?;
+    if let Some(why) =
+        copse_federation::rules::posting::refusal(&data.db, &c, &me.person, None).await?
+    {
+        return Err(PageError::forbidden(why));
+    }
+    form_page(&data, &me, &c, NewTopic::default(), FieldErrors::default()).await
+}
+
+/// The new-topic form.
+#[derive(Deserialize, Default)]
+pub struct NewTopic {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    content: String,
+}
+
+/// `POST /c/{name}/new`: publishes the topic and opens it.
+pub async fn http_post_new_topic(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    me: SignedIn,
+    form: Form<NewTopic>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&form.csrf)?;
+    let data = state.to_request_data();
+    let c = local(&data, &name).await?;
+    let f = form.fields;
+    let published = async {
+        let title = check_title(&f.title)?;
+        let url = check_link(Some(&f.url))?;
+        check_body(&f.content)?;
+        let (html, tags) = render_post(&data, &c, &f.content).await?;
+        let new = NewPost {
+            title,
+            html,
+            tags,
+            source: f.content.clone(),
+            url,
+        };
+        Ok::<_, ApiError>(posts::publish(&data, &c, &me.person, None, new).await?)
+    }
+    .await;
+    match published {
+        Ok(row) => Ok(Redirect::to(&format!("/post/{}", row.id)).into_response()),
+        Err(e) => {
+            let errors = FieldErrors::from_error(e)?;
+            form_page(&data, &me, &c, f, errors).await
+        }
+    }
+}
