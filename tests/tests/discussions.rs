@@ -1,8 +1,8 @@
 //! Discussions across instances, one behaviour per test: topics from Mastodon-style mentions,
-//! replies joining threads, the thread as the API, pages and collections show it, hostile
-//! HTML, and Lemmy's and Friendica's payloads; a Copse follower and microblog-style followers
-//! watch what the community announces. Refusals, edits and moderation are in
-//! `discussions_moderation.rs`.
+//! replies joining threads, the thread as the API, pages and collections show it, and hostile
+//! HTML; a Copse follower and microblog-style followers watch what the community announces.
+//! Refusals, edits and moderation are in `discussions_moderation.rs`, Lemmy's and Friendica's
+//! own payloads in `discussions_replayed.rs`.
 
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,7 +15,7 @@ use copse_tests::{
         T,
     },
     fake::{FakeActor, FakeServer},
-    fixture, wait_for, TestInstance,
+    wait_for, TestInstance,
 };
 use reqwest::Method;
 use sea_orm::EntityTrait;
@@ -412,114 +412,4 @@ async fn hostile_html_never_reaches_storage_or_pages() {
         }
     }
     assert!(p.content.contains("nofollow noopener noreferrer") || !p.content.contains("<a "));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lemmy_and_friendica_payloads_are_handled() {
-    let Some(page) = fixture("fediverse/lemmy/activities/create_or_update/create_page.json") else {
-        eprintln!("../shared is absent: skipping the fixture replay");
-        return;
-    };
-    let a = TestInstance::spawn("alpha").await;
-    let ana = a.create_user("ana").await;
-    let group = community(&a, &ana, "main", json!({ "membership_policy": "open" })).await;
-    let fake = FakeServer::start().await;
-    let alpha = fake.actor("lemmy", "lemmy_alpha");
-    a.follow_as(&fake, &alpha, "lemmy", &group).await;
-    let base = fake.base("lemmy");
-    // Lemmy's ids moved onto the fake server, its community onto ours.
-    let rewrite = |path: &std::path::Path| -> Value {
-        let text = std::fs::read_to_string(path)
-            .unwrap()
-            .replace("http://ds9.lemmy.ml/u/lemmy_alpha", alpha.id.as_str())
-            .replace("http://ds9.lemmy.ml", &base)
-            .replace("https://enterprise.lemmy.ml/c/main", group.as_str())
-            .replace("http://enterprise.lemmy.ml/c/main", group.as_str())
-            .replace("https://enterprise.lemmy.ml/c/tenforward", group.as_str());
-        serde_json::from_str(&text).unwrap()
-    };
-    let inbox = a.url("/inbox");
-    let send = |v: Value| {
-        let (alpha, a, inbox) = (&alpha, &a, &inbox);
-        async move { alpha.deliver(&a.client, inbox, &v).await }
-    };
-    let post_id = format!("{base}/post/1");
-    let comment_id = format!("{base}/comment/1");
-
-    assert_eq!(send(rewrite(&page)).await, 202);
-    wait_for("the Lemmy post", T, || async {
-        stored(&a, &post_id).await.is_some()
-    })
-    .await;
-    let p = stored(&a, &post_id).await.unwrap();
-    assert_eq!(p.title, "test post");
-    assert_eq!(p.source.as_deref(), Some("test body"));
-
-    let comment =
-        fixture("fediverse/lemmy/activities/create_or_update/create_comment.json").unwrap();
-    assert_eq!(send(rewrite(&comment)).await, 202);
-    wait_for("the Lemmy comment", T, || async {
-        stored(&a, &comment_id)
-            .await
-            .is_some_and(|c| c.topic_id == Some(p.id))
-    })
-    .await;
-
-    let like = fixture("fediverse/lemmy/activities/voting/like_note.json").unwrap();
-    assert_eq!(send(rewrite(&like)).await, 202);
-    let c = stored(&a, &comment_id).await.unwrap();
-    wait_for("the Lemmy vote", T, || async {
-        a.api(Method::GET, &format!("/api/v1/posts/{}", p.id), None, None)
-            .await
-            .1["replies"][0]["reaction_count"]
-            == 1
-    })
-    .await;
-    let undo = fixture("fediverse/lemmy/activities/voting/undo_like_note.json").unwrap();
-    assert_eq!(send(rewrite(&undo)).await, 202);
-    wait_for("the Lemmy vote undone", T, || async {
-        a.api(Method::GET, &format!("/api/v1/posts/{}", c.id), None, None)
-            .await
-            .1["replies"][0]["reaction_count"]
-            == 0
-    })
-    .await;
-
-    let delete = fixture("fediverse/lemmy/activities/deletion/delete_page.json").unwrap();
-    assert_eq!(send(rewrite(&delete)).await, 202);
-    wait_for("the Lemmy deletion", T, || async {
-        stored(&a, &post_id).await.is_some_and(|p| p.deleted)
-    })
-    .await;
-
-    // Friendica's Create{Note} addressed to the group is a topic too.
-    if let Some(path) = fixture("fediverse/friendica/activities/create_note.json") {
-        let raw: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let actor = raw["actor"].as_str().unwrap().to_string();
-        let origin = Url::parse(&actor).unwrap();
-        let origin = format!("{}://{}", origin.scheme(), origin.host_str().unwrap());
-        let fr = fake.actor("friendica", "fr");
-        let text = raw
-            .to_string()
-            .replace(&actor, fr.id.as_str())
-            .replace(&origin, &fake.base("friendica"));
-        let mut v: Value = serde_json::from_str(&text).unwrap();
-        v["object"]["audience"] = json!(group);
-        v["object"]["inReplyTo"] = Value::Null;
-        let note_id = v["object"]["id"].as_str().unwrap().to_string();
-        let (s, _) = a
-            .api(
-                Method::PUT,
-                "/api/v1/communities/main/settings",
-                Some(&ana),
-                Some(json!({ "topic_policy": "anyone" })),
-            )
-            .await;
-        assert_eq!(s, 200);
-        assert_eq!(fr.deliver(&a.client, &inbox, &v).await, 202);
-        wait_for("the Friendica topic", T, || async {
-            stored(&a, &note_id).await.is_some()
-        })
-        .await;
-    }
 }

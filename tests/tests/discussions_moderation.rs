@@ -1,5 +1,6 @@
 //! Refusals and moderation of discussions across instances, one behaviour per test: posting
-//! policy, bans and locks refused with a note and never announced; authors' edits and
+//! policy, bans and locks refused with a note and never announced (a local non-member's post
+//! is in `membership.rs`); authors' edits and
 //! deletions and forgeries of them; reactions; reports; pins; removal by facilitators.
 
 // Tests report failures by panicking.
@@ -194,21 +195,6 @@ async fn a_reply_to_a_locked_thread_is_refused_with_a_note() {
     })
     .await;
     p.assert_refused(&late).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_local_non_member_cannot_post() {
-    let p = Policy::new().await;
-    let zed = p.a.create_user("zed").await;
-    let (s, body) =
-        p.a.api(
-            Method::POST,
-            "/api/v1/communities/net/posts",
-            Some(&zed),
-            Some(json!({ "title": "Hi", "content": "hello" })),
-        )
-        .await;
-    assert_eq!(s, 403, "{body}");
 }
 
 /// Alpha's open "net" coordinated by ana, followed by bob on beta and by mia and leo

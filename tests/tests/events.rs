@@ -1,8 +1,8 @@
 //! Events across instances, one behaviour per test: publishing, changing, cancelling and
 //! deleting as a Mastodon-shaped and a Mobilizon-shaped reader and another Copse instance see
-//! it, and which form each kind of server is sent; reminders on a controlled clock; and
-//! Mobilizon's own event from a followed group.
-//! Answers and places are in `events_rsvp.rs`, the iCalendar feeds in `events_calendar.rs`.
+//! it; reminders on a controlled clock; and Mobilizon's own event from a followed group.
+//! Which form each kind of server is sent is in `events_forms.rs`, answers and places in
+//! `events_rsvp.rs`, the iCalendar feeds in `events_calendar.rs`.
 
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,7 +12,7 @@ use copse_entities::{event, event_participant};
 use copse_tests::{
     builders::{
         activities::{activity, public_activity, quiet},
-        communities::{copse_member, fake_follower, network, open_community},
+        communities::{copse_member, fake_follower, network},
         events::{event_row, notes_to, schedule, wait_event, workshop, workshop_with},
         posts::mention,
         T,
@@ -500,105 +500,4 @@ async fn an_older_copy_of_a_moved_mobilizon_event_never_wins() {
         (moved_at, event::EventStatus::Tentative)
     );
     assert_eq!(e.sequence, 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_server_gets_the_event_form_it_reads() {
-    let a = TestInstance::spawn("alpha").await;
-    let ana = a.create_user("ana").await;
-    let net = open_community(&a, &ana, "net").await;
-    let fake = FakeServer::start().await;
-    for (label, software) in [
-        ("lemmy", "lemmy"),
-        ("masto", "mastodon"),
-        ("mobi", "mobilizon"),
-    ] {
-        fake.serve_nodeinfo(label, software);
-        let who = fake.actor(label, "reader");
-        a.follow_as(&fake, &who, label, &net).await;
-    }
-    let created = schedule(
-        &a,
-        &ana,
-        json!({
-            "title": "Launch workshop", "description": "Bring a case.",
-            "start": "2027-06-15T18:00", "end": "2027-06-15T20:00",
-            "timezone": "Europe/London"
-        }),
-    )
-    .await;
-    let id = created["ap_id"].as_str().unwrap().to_string();
-    let ana_id = a.url("/u/ana").to_string();
-    let got = |label: &'static str| fake.shared_inbox(label);
-    // Lemmy: the organiser's Create, announced by the Group, held by a person.
-    wait_for("the announced Create at Lemmy", T, || async {
-        got("lemmy").iter().any(|v| v["object"]["type"] == "Create")
-    })
-    .await;
-    let announce = got("lemmy")
-        .into_iter()
-        .find(|v| v["object"]["type"] == "Create")
-        .unwrap();
-    assert_eq!(announce["actor"], net.as_str());
-    let create = &announce["object"];
-    assert_eq!(create["actor"], ana_id.as_str());
-    assert_eq!(create["object"]["id"], id.as_str());
-    assert_eq!(create["object"]["attributedTo"], ana_id.as_str());
-    assert_eq!(create["object"]["audience"], net.as_str());
-    assert_eq!(create["object"]["type"], "Event");
-    // Mastodon and Mobilizon: the Group's own Create, held by the Group; nothing announced.
-    for label in ["masto", "mobi"] {
-        let is_event = |v: &Value| v["type"] == "Create" && v["object"]["type"] == "Event";
-        wait_for("the Group's Create", T, || async {
-            got(label).iter().any(is_event)
-        })
-        .await;
-        let create = got(label).into_iter().find(is_event).unwrap();
-        assert_eq!(create["actor"], net.as_str());
-        assert_eq!(create["object"]["attributedTo"], net.as_str());
-        assert_eq!(create["object"]["actor"], ana_id.as_str());
-    }
-    assert!(!got("lemmy")
-        .iter()
-        .any(|v| v["type"] == "Create" && v["object"]["type"] == "Event"));
-
-    // Deleted: Lemmy gets the organiser's own deletion (no summary: not a removal).
-    let local_id = created["id"].as_i64().unwrap();
-    let (s, _) = a
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/events/{local_id}"),
-            Some(&ana),
-            None,
-        )
-        .await;
-    assert_eq!(s, 204);
-    wait_for("the announced Delete at Lemmy", T, || async {
-        got("lemmy").iter().any(|v| v["object"]["type"] == "Delete")
-    })
-    .await;
-    let delete = got("lemmy")
-        .into_iter()
-        .find(|v| v["object"]["type"] == "Delete")
-        .unwrap()["object"]
-        .clone();
-    assert_eq!(delete["actor"], ana_id.as_str());
-    assert_eq!(delete["object"], id.as_str());
-    assert!(delete.get("summary").is_none(), "{delete}");
-    wait_for("the Group's Delete at Mastodon", T, || async {
-        got("masto")
-            .iter()
-            .any(|v| v["type"] == "Delete" && v["object"]["id"] == id.as_str())
-    })
-    .await;
-    // Only the Group's forms, never a boost of the event, reached Mastodon and Mobilizon.
-    for label in ["masto", "mobi"] {
-        assert!(
-            !got(label)
-                .iter()
-                .any(|v| v["type"] == "Announce" && v["object"].to_string().contains(&id)),
-            "{label}: {:?}",
-            got(label)
-        );
-    }
 }

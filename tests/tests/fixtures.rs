@@ -90,7 +90,7 @@ fn notes_and_pages_parse_as_posts() {
     if let Some(v) = load("lemmy/objects/page.json") {
         let page: Note = serde_json::from_value(v).unwrap();
         assert_eq!(page.name.as_deref(), Some("Post title"));
-        assert!(page.audience.is_some());
+        assert!(page.audience.group.is_some());
     }
 }
 

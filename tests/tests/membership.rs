@@ -1,6 +1,6 @@
 //! Membership of an open community across instances, one behaviour per test: its profile,
-//! welcomes, roles, the directory, bans and unbans, all federated and recorded. Approval and
-//! invitations are in `membership_admission.rs`.
+//! welcomes, roles, the directory, bans and unbans, all federated and recorded, and that only
+//! members post. Approval and invitations are in `membership_admission.rs`.
 
 // Tests report failures by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -336,4 +336,19 @@ async fn every_decision_is_recorded_and_only_coordinators_read_the_record() {
         .unwrap();
     assert_eq!(ban["reason"], "spam");
     assert_eq!(ban["who"], a.url("/u/ana").as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_non_member_cannot_post() {
+    let (a, _ana) = open_net().await;
+    let zed = a.create_user("zed").await;
+    let (s, body) = a
+        .api(
+            Method::POST,
+            "/api/v1/communities/net/posts",
+            Some(&zed),
+            Some(json!({ "title": "Hi", "content": "hello" })),
+        )
+        .await;
+    assert_eq!(s, 403, "{body}");
 }

@@ -5,8 +5,8 @@ use crate::outbox::notes::to_followers;
 use crate::rules::membership::admission::answer_follow;
 use crate::store::{members::membership, modlog::log};
 use crate::{
-    objects::public,
-    protocol::{Block, Undo, WithContext},
+    objects::{in_community, public},
+    protocol::{Audience, Block, Undo, WithContext},
     queue::commit_and_wake,
     Data, Error,
 };
@@ -39,9 +39,7 @@ pub async fn ban(
         summary: reason.clone(),
         end_time: expires,
         remove_data: Some(remove_content),
-        to: vec![public()],
-        cc: vec![community.ap_id.0.clone()],
-        audience: Some(community.ap_id.0.clone()),
+        audience: in_community(&community.ap_id.0),
     };
     let txn = crate::context::begin(&data.db).await?;
     community_ban::Entity::insert(community_ban::ActiveModel {
@@ -138,12 +136,9 @@ pub async fn unban(
             summary: None,
             end_time: None,
             remove_data: None,
-            to: vec![public()],
-            cc: vec![community.ap_id.0.clone()],
-            audience: Some(community.ap_id.0.clone()),
+            audience: in_community(&community.ap_id.0),
         },
-        to: vec![public()],
-        cc: vec![community.ap_id.0.clone()],
+        audience: Audience::new(vec![public()], vec![community.ap_id.0.clone()]),
     };
     to_followers(&txn, data, community, &WithContext::new(undo), Some(target)).await?;
     log(&txn, community, &by.ap_id.0, "unban", &target.ap_id.0, None).await?;

@@ -14,8 +14,8 @@ use crate::store::posts::{
     parent_ap_id, store_reaction, store_report, tombstone, topic_of, touch_topic,
 };
 use crate::{
-    objects::public,
-    protocol::{ActivityRef, AddRemove, CreateNote, ObjectActivity, Undo, WithContext},
+    objects::{in_community, public},
+    protocol::{ActivityRef, AddRemove, Audience, CreateNote, ObjectActivity, Undo, WithContext},
     queue::{enqueue, Outgoing},
     Data, Error,
 };
@@ -179,10 +179,8 @@ pub async fn edit(
         id: data.urls.new_activity("Update"),
         kind: "Update".into(),
         actor: author.ap_id.0.clone(),
-        to: note.to.clone(),
-        cc: note.cc.clone(),
+        audience: note.audience.clone(),
         object: note,
-        audience: Some(c.ap_id.0.clone()),
         published: row.updated,
     };
     send_about(&txn, data, &c, &row, &WithContext::new(update)).await?;
@@ -220,9 +218,7 @@ fn object_activity(
         content,
         summary,
         tag: Vec::new(),
-        to: vec![public()],
-        cc: vec![c.ap_id.0.clone()],
-        audience: Some(c.ap_id.0.clone()),
+        audience: in_community(&c.ap_id.0),
         published: Some(Utc::now()),
     }
 }
@@ -362,8 +358,7 @@ fn undo_of(
         kind: "Undo".into(),
         actor: actor.clone(),
         object: inner,
-        to: vec![public()],
-        cc: vec![c.ap_id.0.clone()],
+        audience: Audience::new(vec![public()], vec![c.ap_id.0.clone()]),
     })
 }
 
@@ -414,9 +409,7 @@ pub async fn set_pinned(
         actor: by.ap_id.0.clone(),
         object: topic.ap_id.0.clone(),
         target: data.urls.community_part(&c.name, "featured"),
-        to: vec![public()],
-        cc: vec![c.ap_id.0.clone()],
-        audience: Some(c.ap_id.0.clone()),
+        audience: in_community(&c.ap_id.0),
     });
     let action = if pinned { "pin" } else { "unpin" };
     moderation_sent(
@@ -515,8 +508,7 @@ pub async fn unreact(
         kind: "Undo".into(),
         actor: person.ap_id.0.clone(),
         object: inner,
-        to: vec![public()],
-        cc: vec![c.ap_id.0.clone()],
+        audience: Audience::new(vec![public()], vec![c.ap_id.0.clone()]),
     });
     let txn = crate::context::begin(&data.db).await?;
     reaction::Entity::delete_by_id(r.id).exec(&txn).await?;

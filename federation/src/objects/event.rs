@@ -3,7 +3,7 @@
 
 use super::{post::thread_context, public};
 use crate::{
-    protocol::{Event, Place, PostalAddress, Source},
+    protocol::{Audience, Event, Place, PostalAddress, Source},
     Error,
 };
 use chrono::{DateTime, FixedOffset, Utc};
@@ -171,9 +171,8 @@ pub fn event_of(
         kind: "Event".into(),
         attributed_to: c.ap_id.0.clone(),
         actor: Some(organizer.ap_id.0.clone()),
-        to: vec![public(), c.ap_id.0.clone()],
-        cc: vec![followers],
-        audience: Some(c.ap_id.0.clone()),
+        audience: Audience::new(vec![public(), c.ap_id.0.clone()], vec![followers])
+            .in_group(c.ap_id.0.clone()),
         name: p.title.clone(),
         // Mastodon and GoToSocial show `summary` as the content warning and drop `name`, so
         // the content opens with the title, as a topic's does.

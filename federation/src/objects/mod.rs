@@ -11,8 +11,8 @@ pub mod text;
 pub use community::group_of;
 pub use person::{instance_actor, mention, person_of};
 pub use post::{
-    note_of, public, replies_id, replies_of, replies_page, replies_page_id, thread_context,
-    tombstone_of,
+    in_community, note_of, public, replies_id, replies_of, replies_page, replies_page_id,
+    thread_context, tombstone_of,
 };
 
 /// The heading a topic's or an event's `content` opens with: Mastodon and GoToSocial show only

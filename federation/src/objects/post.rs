@@ -1,6 +1,6 @@
 //! A post row as the object we publish.
 
-use crate::protocol::{CollectionPage, IdOr, Note, PagedCollection, Source, PUBLIC};
+use crate::protocol::{Audience, CollectionPage, IdOr, Note, PagedCollection, Source, PUBLIC};
 use copse_entities::{community, person, post};
 use serde_json::{json, Value};
 use url::Url;
@@ -42,9 +42,7 @@ pub fn note_of(
         id: p.ap_id.0.clone(),
         kind: "Note".into(),
         attributed_to: author.ap_id.0.clone(),
-        to: vec![c.ap_id.0.clone(), public()],
-        cc,
-        audience: Some(c.ap_id.0.clone()),
+        audience: Audience::new(vec![c.ap_id.0.clone(), public()], cc).in_group(c.ap_id.0.clone()),
         name,
         content: Some(content),
         media_type: Some("text/html".into()),
@@ -146,6 +144,12 @@ pub fn thread_context(c: &community::Model, topic_id: i64) -> Url {
 pub fn public() -> Url {
     #[allow(clippy::expect_used)]
     Url::parse(PUBLIC).expect("constant URL parses")
+}
+
+/// What happens in a community, addressed as Lemmy addresses it: to the public, cc the
+/// community, which is also the audience (FEP-1b12).
+pub fn in_community(community: &Url) -> Audience {
+    Audience::new(vec![public()], vec![community.clone()]).in_group(community.clone())
 }
 
 fn community_followers(c: &community::Model) -> Url {

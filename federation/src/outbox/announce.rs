@@ -3,7 +3,7 @@
 
 use crate::{
     objects::public,
-    protocol::{domain_of, Announce, WithContext},
+    protocol::{domain_of, Announce, Audience, WithContext},
     queue::{enqueue_in_order, Form},
     Data, Error,
 };
@@ -89,8 +89,7 @@ pub async fn announce_to(
             kind: "Announce".into(),
             actor: community.ap_id.0.clone(),
             object,
-            to: vec![public()],
-            cc: vec![followers.clone()],
+            audience: Audience::new(vec![public()], vec![followers.clone()]),
             published: Some(now),
         })
     };

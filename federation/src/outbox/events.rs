@@ -15,7 +15,7 @@ use crate::outbox::announce::{announce_to, follower_inboxes};
 use crate::{
     nodeinfo::{reads_of, Reads},
     objects::public,
-    protocol::{CreateEvent, DeleteObject, Event, WithContext},
+    protocol::{Audience, CreateEvent, DeleteObject, Event, WithContext},
     queue::{enqueue, Outgoing},
     Data, Error,
 };
@@ -103,9 +103,7 @@ fn change_of(
         id: data.urls.new_activity(kind),
         kind: kind.into(),
         actor: actor.clone(),
-        to: object.to.clone(),
-        cc: object.cc.clone(),
-        audience: Some(c.ap_id.0.clone()),
+        audience: object.audience.clone().in_group(c.ap_id.0.clone()),
         object,
         published: Some(data.clock.now()),
     }))
@@ -121,9 +119,7 @@ fn deletion(data: &Data, c: &community::Model, actor: &Url, object: Value) -> Bo
         kind: "Delete".into(),
         actor: actor.clone(),
         object,
-        to: vec![public()],
-        cc: vec![followers],
-        audience: Some(c.ap_id.0.clone()),
+        audience: Audience::new(vec![public()], vec![followers]).in_group(c.ap_id.0.clone()),
         published: Some(data.clock.now()),
     }))
 }

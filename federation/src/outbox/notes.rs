@@ -3,8 +3,8 @@
 
 use super::announce::{announce, follower_inboxes};
 use crate::{
-    objects::public,
-    protocol::{AddRemove, CreateNote, Note, WithContext},
+    objects::{in_community, public},
+    protocol::{AddRemove, Audience, CreateNote, Note, WithContext},
     queue::{audience::unless_shared, enqueue, Outgoing},
     Data, Error,
 };
@@ -97,9 +97,7 @@ pub async fn send_note_in_thread(
         id: id.clone(),
         kind: "Note".into(),
         attributed_to: community.ap_id.0.clone(),
-        to: to.clone(),
-        cc: cc.clone(),
-        audience: None,
+        audience: Audience::new(to, cc),
         name: None,
         content: Some(format!("<p>{mention_html}</p>{html_body}")),
         media_type: Some("text/html".into()),
@@ -122,10 +120,8 @@ pub async fn send_note_in_thread(
         id: data.urls.new_activity("Create"),
         kind: "Create".into(),
         actor: community.ap_id.0.clone(),
+        audience: note.audience.clone(),
         object: note,
-        to,
-        cc,
-        audience: None,
         published: Some(Utc::now()),
     };
     let create = WithContext::new(create);
@@ -181,8 +177,6 @@ pub fn add_remove(
         actor: actor.clone(),
         object: object.clone(),
         target: data.urls.community_part(&community.name, collection),
-        to: vec![public()],
-        cc: vec![community.ap_id.0.clone()],
-        audience: Some(community.ap_id.0.clone()),
+        audience: in_community(&community.ap_id.0),
     }
 }

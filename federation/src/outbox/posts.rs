@@ -30,9 +30,7 @@ pub async fn post_published(
         kind: "Create".into(),
         actor: author.ap_id.0.clone(),
         object: note.clone(),
-        to: note.to.clone(),
-        cc: note.cc.clone(),
-        audience: Some(community.ap_id.0.clone()),
+        audience: note.audience.clone(),
         published: Some(Utc::now()),
     };
     let create = WithContext::new(create);

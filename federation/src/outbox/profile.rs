@@ -6,7 +6,7 @@
 use crate::outbox::announce::follower_inboxes;
 use crate::{
     objects::{group_of, person_of, public},
-    protocol::{UpdateActor, WithContext},
+    protocol::{Audience, UpdateActor, WithContext},
     queue::{enqueue, Outgoing},
     Data, Error,
 };
@@ -53,9 +53,11 @@ pub async fn community_updated(
         kind: "Update".into(),
         actor: actor.clone(),
         object: group.clone(),
-        to: vec![public()],
-        cc: vec![followers.clone(), after.ap_id.0.clone()],
-        audience: Some(after.ap_id.0.clone()),
+        audience: Audience::new(
+            vec![public()],
+            vec![followers.clone(), after.ap_id.0.clone()],
+        )
+        .in_group(after.ap_id.0.clone()),
         published: Some(Utc::now()),
     };
     let inboxes = follower_inboxes(txn, after.id).await?;
@@ -122,9 +124,7 @@ pub async fn person_updated(
         kind: "Update".into(),
         actor: p.ap_id.0.clone(),
         object: person_of(&data.urls, p),
-        to: vec![public()],
-        cc: Vec::new(),
-        audience: None,
+        audience: Audience::new(vec![public()], Vec::new()),
         published: Some(Utc::now()),
     };
     enqueue(

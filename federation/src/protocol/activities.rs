@@ -1,6 +1,6 @@
 //! Activities, named as the verbs they carry.
 
-use super::{first_id, one_or_many, IdOr, Note};
+use super::{first_id, one_or_many, Audience, IdOr, Note};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,6 +21,8 @@ pub struct Follow {
     #[serde(deserialize_with = "first_id")]
     pub object: Url,
     /// Addressing (Lemmy sends `to`).
+    // Not an `Audience`: a follow carries no `cc` and its `to` only when there is one, and
+    // `Audience` always writes both.
     #[serde(
         default,
         deserialize_with = "one_or_many",
@@ -44,6 +46,7 @@ pub struct AcceptFollow {
     /// The follow accepted (some servers send only its id).
     pub object: IdOr<Follow>,
     /// The follower.
+    // Not an `Audience`, as in `Follow`: no `cc`, and `to` only when there is one.
     #[serde(
         default,
         deserialize_with = "one_or_many",
@@ -66,6 +69,7 @@ pub struct UndoFollow {
     /// The follow undone.
     pub object: IdOr<Follow>,
     /// Addressing.
+    // Not an `Audience`, as in `Follow`: no `cc`, and `to` only when there is one.
     #[serde(
         default,
         deserialize_with = "one_or_many",
@@ -88,15 +92,9 @@ pub struct CreateNote {
     pub actor: Url,
     /// The post.
     pub object: Note,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group (FEP-1b12).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// When it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
@@ -116,12 +114,9 @@ pub struct Announce {
     pub actor: Url,
     /// What is announced: an activity, an object, or the id of either.
     pub object: Value,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
+    /// `to` and `cc`.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// When it was sent: GoToSocial warns without it.
     #[serde(default)]
     pub published: Option<DateTime<Utc>>,
@@ -168,15 +163,9 @@ pub struct Block {
     /// Whether the person's content was removed too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_data: Option<bool>,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group.
+    #[serde(flatten)]
+    pub audience: Audience,
 }
 
 /// `Add` or `Remove` of an object to or from a collection: a moderator to `moderators`, a
@@ -198,15 +187,9 @@ pub struct AddRemove {
     /// The collection.
     #[serde(deserialize_with = "first_id")]
     pub target: Url,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group.
+    #[serde(flatten)]
+    pub audience: Audience,
 }
 
 /// `Invite` of a person to a community (Mobilizon's shape: `object` the group, `target` the
@@ -228,6 +211,8 @@ pub struct Invite {
     #[serde(deserialize_with = "first_id")]
     pub target: Url,
     /// Addressing.
+    // Not an `Audience`: an invitation goes to the invitee alone and carries no `cc`, which
+    // `Audience` would write as an empty list.
     #[serde(default, deserialize_with = "one_or_many")]
     pub to: Vec<Url>,
 }
@@ -245,12 +230,9 @@ pub struct Undo<T = Value> {
     pub actor: Url,
     /// The activity undone.
     pub object: T,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
+    /// `to` and `cc`.
+    #[serde(flatten)]
+    pub audience: Audience,
 }
 
 /// An activity named again inside another (the reaction an `Undo` takes back): its id, type,
@@ -301,19 +283,9 @@ pub struct ObjectActivity {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tag: Vec<Value>,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group (FEP-1b12).
-    #[serde(
-        default,
-        deserialize_with = "super::opt_first_id",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// When it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
@@ -368,15 +340,9 @@ pub struct UpdateActor<T> {
     pub actor: Url,
     /// The actor document as it is now.
     pub object: T,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group, for a community's update (FEP-1b12).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and, for a community's update, the group.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// When it was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
@@ -395,13 +361,9 @@ pub struct DeleteObject {
     pub actor: Url,
     /// The tombstone, or the id of what is deleted.
     pub object: Value,
-    /// Primary audience.
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    pub cc: Vec<Url>,
-    /// The group (FEP-1b12).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// When it was sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,

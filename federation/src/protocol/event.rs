@@ -1,7 +1,7 @@
 //! Events and taking part in them: `Event` as Mobilizon and the FEP-8a8e draft shape it,
 //! `Join`/`Leave`, and `Accept`/`Reject` of a `Join`.
 
-use super::{first_id, one_or_many, opt_first_id, IdOr, Source};
+use super::{first_id, one_or_many, opt_first_id, Audience, IdOr, Source};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -80,19 +80,9 @@ pub struct Event {
         skip_serializing_if = "Option::is_none"
     )]
     pub actor: Option<Url>,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group (FEP-1b12).
-    #[serde(
-        default,
-        deserialize_with = "opt_first_id",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// Title.
     #[serde(default)]
     pub name: String,
@@ -212,19 +202,9 @@ pub struct CreateEvent {
     pub actor: Url,
     /// The event.
     pub object: Event,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group (FEP-1b12).
-    #[serde(
-        default,
-        deserialize_with = "opt_first_id",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// When.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<DateTime<Utc>>,
@@ -245,6 +225,9 @@ pub struct Join {
     /// The event (an id or the embedded event).
     #[serde(deserialize_with = "first_id")]
     pub object: Url,
+    // Not an `Audience`: a join writes `to` and `cc` only when they are not empty (Mobilizon
+    // sends neither on some joins, and we answer in its shape), while `Audience` always writes
+    // both.
     /// Primary audience.
     #[serde(
         default,
@@ -283,6 +266,7 @@ pub struct JoinAnswer {
     #[serde(deserialize_with = "join_ref")]
     pub object: IdOr<Join>,
     /// Primary audience.
+    // Not an `Audience`, as in `Join`: no `cc`, and `to` only when there is one.
     #[serde(
         default,
         deserialize_with = "one_or_many",

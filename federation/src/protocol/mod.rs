@@ -3,11 +3,13 @@
 
 mod activities;
 mod actors;
+mod audience;
 mod event;
 mod objects;
 
 pub use activities::*;
 pub use actors::*;
+pub use audience::*;
 pub use event::*;
 pub use objects::*;
 

@@ -1,6 +1,6 @@
 //! Content objects: the post (`Note` with a `name`), collections, and the source field.
 
-use super::{first_id, one_or_many, IdOr};
+use super::{first_id, Audience, IdOr};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -31,15 +31,9 @@ pub struct Note {
     /// Author.
     #[serde(deserialize_with = "first_id")]
     pub attributed_to: Url,
-    /// Primary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub to: Vec<Url>,
-    /// Secondary audience.
-    #[serde(default, deserialize_with = "one_or_many")]
-    pub cc: Vec<Url>,
-    /// The group it belongs to (FEP-1b12).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<Url>,
+    /// `to`, `cc` and the group it belongs to.
+    #[serde(flatten)]
+    pub audience: Audience,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

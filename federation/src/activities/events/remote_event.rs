@@ -30,8 +30,8 @@ pub async fn verify_event(
     let ev = act.object;
     let holder = [
         Some(&ev.attributed_to),
-        ev.audience.as_ref(),
-        act.audience.as_ref(),
+        ev.audience.group.as_ref(),
+        act.audience.group.as_ref(),
     ];
     let mut community = None;
     for id in holder.into_iter().flatten() {

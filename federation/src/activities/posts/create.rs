@@ -26,7 +26,7 @@ pub async fn verify_create(
 ) -> Result<Verified, Error> {
     verify_authorship(row, &create.actor, &create.object)?;
     let author = signer_person(data, &create.actor).await?;
-    let public = is_public(&[&create.object.to, &create.object.cc, &create.to, &create.cc]);
+    let public = is_public(&[&create.object.audience, &create.audience]);
     let note = create.object;
     if !public {
         return Verified::apply(Direct { note, author });
@@ -42,7 +42,7 @@ pub async fn verify_create(
             }
             (c, Some(parent))
         }
-        None => match addressed_community(&data.db, &note, create.audience.as_ref()).await? {
+        None => match addressed_community(&data.db, &note, create.audience.group.as_ref()).await? {
             Some(c) => (c, None),
             None => return ignore("not addressed to a community here"),
         },

@@ -7,7 +7,7 @@
 use crate::store::posts::post_by_ap_id;
 use crate::{
     fetch::{cached_actor, fetch_json, ActorRef},
-    protocol::{same_origin, Note, PUBLIC},
+    protocol::{same_origin, Audience, Note, PUBLIC},
     Data, Error,
 };
 use copse_entities::{community, post, received_activity};
@@ -27,8 +27,10 @@ pub use update::verify_update;
 /// How far up a reply chain unknown parents are fetched before the reply is given up on.
 pub const MAX_PARENT_DEPTH: usize = 8;
 
-pub(super) fn is_public(urls: &[&Vec<Url>]) -> bool {
-    urls.iter().any(|v| v.iter().any(|u| u.as_str() == PUBLIC))
+pub(super) fn is_public(audiences: &[&Audience]) -> bool {
+    audiences
+        .iter()
+        .any(|a| a.recipients().any(|u| u.as_str() == PUBLIC))
 }
 
 /// The local community an incoming note is addressed to: `audience`, `to`, `cc` or a mention.
@@ -46,9 +48,8 @@ pub(super) async fn addressed_community(
         .collect();
     let candidates = activity_audience
         .into_iter()
-        .chain(note.audience.iter())
-        .chain(note.to.iter())
-        .chain(note.cc.iter())
+        .chain(note.audience.group.iter())
+        .chain(note.audience.recipients())
         .chain(mentions.iter());
     for u in candidates {
         if u.as_str() == PUBLIC {

@@ -11,7 +11,7 @@ use crate::store::modlog::log;
 use crate::{
     html::escape_html,
     nodeinfo::Reads,
-    objects::public,
+    objects::in_community,
     protocol::{domain_of, Note, ObjectActivity, WithContext},
     queue::{enqueue, Outgoing},
     Data, Error,
@@ -115,9 +115,7 @@ async fn removal_to_author(
         // the author's own deletion (which it refuses from anyone else).
         summary: Some(why.to_string()),
         tag: Vec::new(),
-        to: vec![public()],
-        cc: vec![c.ap_id.0.clone()],
-        audience: Some(c.ap_id.0.clone()),
+        audience: in_community(&c.ap_id.0),
         published: Some(Utc::now()),
     });
     // Stored so that its id dereferences; delivered only inside the announce.

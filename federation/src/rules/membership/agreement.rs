@@ -88,15 +88,10 @@ pub async fn take_reply(
     note: &Note,
     author: &person::Model,
 ) -> Result<bool, Error> {
-    if note
-        .to
-        .iter()
-        .chain(note.cc.iter())
-        .any(|u| u.as_str() == PUBLIC)
-    {
+    if note.audience.recipients().any(|u| u.as_str() == PUBLIC) {
         return Ok(false);
     }
-    for addressee in note.to.iter().chain(note.cc.iter()) {
+    for addressee in note.audience.recipients() {
         let Some(ActorRef::Community(c)) = cached_actor(txn, addressee).await? else {
             continue;
         };
