@@ -6,6 +6,7 @@ pub mod account;
 pub mod chrome;
 pub mod community;
 pub mod compose;
+pub mod desk;
 pub mod error;
 pub mod form;
 pub mod home;
@@ -47,6 +48,12 @@ pub fn router() -> Router<AppState> {
             "/c/{name}/new",
             get(compose::http_get_new_topic).post(compose::http_post_new_topic),
         )
+        .route("/c/{name}/desk", get(desk::http_get_desk))
+        .route(
+            "/c/{name}/desk/requests/{person}",
+            post(desk::http_post_request),
+        )
+        .route("/c/{name}/desk/reports/{id}", post(desk::http_post_report))
         .route("/post/{id}/reply", post(topic::http_post_reply))
         .route("/post/{id}/like", post(topic::http_post_like))
         .route("/post/{id}/delete", post(topic::http_post_delete))

@@ -1,0 +1,252 @@
+//! The coordinator's desk: one page per community for its coordinators and facilitators, with
+//! the join requests (and the reasons given) to approve or decline, and the open reports to
+//! resolve or dismiss. Facilitators see the reports; deciding on members is for coordinators.
+
+use super::{
+    chrome::Chrome, error::PageError, form::Form, page::html_response, session::SignedIn,
+    time::When,
+};
+use crate::{accounts, api::fields::check_reason, AppState};
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use copse_entities::{
+    community,
+    community_follower::{self, Role},
+    person, post,
+    report::{self, ReportStatus},
+};
+use copse_federation::{actions, Data};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+
+/// A join request on the desk.
+pub struct Request {
+    person_id: i64,
+    name: String,
+    handle: String,
+    reason: String,
+    agreed: bool,
+    when: When,
+}
+
+/// An open report on the desk.
+pub struct Open {
+    id: i64,
+    about: String,
+    href: String,
+    reason: String,
+    when: When,
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct DeskPage {
+    chrome: Chrome,
+    c: community::Model,
+    coordinator: bool,
+    requests: Vec<Request>,
+    reports: Vec<Open>,
+}
+
+/// The viewer's role, or a 403 for those who do not facilitate or coordinate (admins pass as
+/// coordinators).
+async fn desk_role(data: &Data, c: &community::Model, me: &SignedIn) -> Result<Role, PageError> {
+    if me.user.admin {
+        return Ok(Role::Coordinator);
+    }
+    match copse_federation::store::members::role_of(&data.db, c.id, me.person.id).await? {
+        Some(r) if r >= Role::Facilitator => Ok(r),
+        _ => Err(PageError::forbidden(
+            "the desk is for this community's coordinators and facilitators",
+        )),
+    }
+}
+
+async fn local(data: &Data, name: &str) -> Result<community::Model, PageError> {
+    accounts::local_community(&data.db, name)
+        .await?
+        .ok_or_else(|| PageError::not_found("community"))
+}
+
+/// `GET /c/{name}/desk`.
+pub async fn http_get_desk(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    me: SignedIn,
+) -> Result<Response, PageError> {
+    let data = state.to_request_data();
+    let c = local(&data, &name).await?;
+    let role = desk_role(&data, &c, &me).await?;
+    let now = data.clock.now();
+    let pending = community_follower::Entity::find()
+        .filter(community_follower::Column::CommunityId.eq(c.id))
+        .filter(community_follower::Column::Pending.eq(true))
+        .order_by_asc(community_follower::Column::Id)
+        .limit(200)
+        .all(&data.db)
+        .await?;
+    let open = report::Entity::find()
+        .filter(report::Column::CommunityId.eq(c.id))
+        .filter(report::Column::Status.eq(ReportStatus::Open))
+        .order_by_asc(report::Column::Id)
+        .limit(200)
+        .all(&data.db)
+        .await?;
+    let people = accounts::people_by_id(
+        &data.db,
+        pending
+            .iter()
+            .map(|m| m.person_id)
+            .chain(open.iter().filter_map(|r| r.person_id)),
+    )
+    .await?;
+    let posts: std::collections::HashMap<i64, post::Model> = post::Entity::find()
+        .filter(post::Column::Id.is_in(open.iter().filter_map(|r| r.post_id)))
+        .all(&data.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let who = |p: Option<&person::Model>| {
+        p.map(|p| p.display_name.clone().unwrap_or_else(|| p.name.clone()))
+            .unwrap_or_else(|| "someone".into())
+    };
+    let requests = pending
+        .iter()
+        .map(|m| {
+            let p = people.get(&m.person_id);
+            Request {
+                person_id: m.person_id,
+                name: who(p),
+                handle: p.map(|p| p.ap_id.to_string()).unwrap_or_default(),
+                reason: m.reason.clone().unwrap_or_default(),
+                agreed: !c.require_rules_agreement || m.rules_agreed_at.is_some(),
+                when: When::new(m.published, now),
+            }
+        })
+        .collect();
+    let reports = open
+        .iter()
+        .map(|r| {
+            let (about, href) = match r.post_id.and_then(|id| posts.get(&id)) {
+                Some(p) => (
+                    if p.title.is_empty() {
+                        format!("a reply by {}", who(people.get(&p.author_id)))
+                    } else {
+                        format!("the topic “{}”", p.title)
+                    },
+                    format!("/post/{}#p{}", p.topic_id.unwrap_or(p.id), p.id),
+                ),
+                None => (
+                    who(r.person_id.and_then(|id| people.get(&id))),
+                    r.person_id
+                        .and_then(|id| people.get(&id))
+                        .map(|p| p.ap_id.to_string())
+                        .unwrap_or_default(),
+                ),
+            };
+            Open {
+                id: r.id,
+                about,
+                href,
+                reason: r.reason.clone().unwrap_or_default(),
+                when: When::new(r.created_at, now),
+            }
+        })
+        .collect();
+    let page = DeskPage {
+        chrome: Chrome::load(&data, Some(&me)).await?,
+        c,
+        coordinator: role == Role::Coordinator,
+        requests,
+        reports,
+    };
+    Ok(html_response(StatusCode::OK, page.render()?))
+}
+
+/// A decision on a join request.
+#[derive(Deserialize)]
+pub struct Decision {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// `POST /c/{name}/desk/requests/{person}`: approves or declines.
+pub async fn http_post_request(
+    State(state): State<AppState>,
+    Path((name, person_id)): Path<(String, i64)>,
+    me: SignedIn,
+    form: Form<Decision>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&form.csrf)?;
+    let data = state.to_request_data();
+    let c = local(&data, &name).await?;
+    if desk_role(&data, &c, &me).await? != Role::Coordinator {
+        return Err(PageError::forbidden("only coordinators decide on members"));
+    }
+    let applicant = person::Entity::find_by_id(person_id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| PageError::not_found("request"))?;
+    let message = form.fields.message.trim().to_string();
+    check_reason(&Some(message.clone()))?;
+    match form.fields.decision.as_str() {
+        "approve" => actions::membership::approve(&data, &c, &me.person, &applicant).await?,
+        "decline" => {
+            let msg = (!message.is_empty()).then_some(message.as_str());
+            actions::membership::decline(&data, &c, &me.person, &applicant, msg).await?
+        }
+        _ => {
+            return Err(PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "choose approve or decline",
+            ))
+        }
+    }
+    Ok(Redirect::to(&format!("/c/{name}/desk")).into_response())
+}
+
+/// `POST /c/{name}/desk/reports/{id}`: resolves or dismisses a report.
+pub async fn http_post_report(
+    State(state): State<AppState>,
+    Path((name, id)): Path<(String, i64)>,
+    me: SignedIn,
+    form: Form<Decision>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&form.csrf)?;
+    let data = state.to_request_data();
+    let c = local(&data, &name).await?;
+    desk_role(&data, &c, &me).await?;
+    let r = report::Entity::find_by_id(id)
+        .one(&data.db)
+        .await?
+        .filter(|r| r.community_id == c.id)
+        .ok_or_else(|| PageError::not_found("report"))?;
+    let status = match form.fields.decision.as_str() {
+        "resolve" => ReportStatus::Resolved,
+        "dismiss" => ReportStatus::Dismissed,
+        _ => {
+            return Err(PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "choose resolve or dismiss",
+            ))
+        }
+    };
+    let note = form.fields.message.trim().to_string();
+    check_reason(&Some(note.clone()))?;
+    actions::posts::resolve_report(
+        &data,
+        &r,
+        &me.person,
+        status,
+        (!note.is_empty()).then_some(note),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/c/{name}/desk")).into_response())
+}
