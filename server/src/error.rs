@@ -107,10 +107,17 @@ impl IntoResponse for ApiError {
                 tracing::debug!("{}: {cause}", self.message);
             }
         }
-        (
+        let notice = crate::error_page::ErrorNotice {
+            message: self.message.clone(),
+            field: self.field.clone(),
+        };
+        let mut res = (
             self.status,
             Json(json!({ "error": self.message, "field": self.field })),
         )
-            .into_response()
+            .into_response();
+        // Left for the error page layer, which shows it to browsers instead of the JSON.
+        res.extensions_mut().insert(notice);
+        res
     }
 }

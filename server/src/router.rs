@@ -126,11 +126,12 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             body_deadline,
             limits::body_deadline,
         ))
+        .layer(middleware::from_fn(crate::error_page::layer))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
 }
 
-/// Unknown paths: the API's error shape, like every other refusal.
+/// Unknown paths: the API's error shape, like every other refusal (a page for browsers).
 async fn http_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "no such page or endpoint")
 }

@@ -79,6 +79,22 @@ async fn a_person_reads_an_event_from_its_community() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_address_shows_a_page_that_leads_home() {
+    let Some(browser) = Browser::start("a_wrong_address_shows_a_page_that_leads_home").await else {
+        return;
+    };
+    let a = TestInstance::spawn("alpha").await;
+    let ana = a.create_user("ana").await;
+    open_community(&a, &ana, "net").await;
+    browser.goto(&a.url("/c/nett")).await;
+    browser.wait_for_text("Page not found").await;
+    assert!(browser.text().await.contains("community not found"));
+    browser.click("Go to the home page").await;
+    browser.wait_for_text("The net").await;
+    assert_eq!(browser.url().await.path(), "/");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_field_is_filled_by_its_label() {
     let Some(browser) = Browser::start("a_field_is_filled_by_its_label").await else {
         return;
