@@ -22,10 +22,26 @@ use copse_federation::{
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 fn page(title: &str, body: &str) -> Response {
+    page_with_feeds(title, &[], body)
+}
+
+/// A page whose `<head>` names its Atom feeds, `(title, path)`, for feed readers.
+fn page_with_feeds(title: &str, feeds: &[(String, String)], body: &str) -> Response {
+    let links: String = feeds
+        .iter()
+        .map(|(t, href)| {
+            format!(
+                "<link rel=\"alternate\" type=\"{}\" title=\"{}\" href=\"{}\">",
+                crate::feeds::ATOM,
+                escape_html(t),
+                escape_html(href)
+            )
+        })
+        .collect();
     Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Copse</title>\
+         <title>{} · Copse</title>{links}\
          <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
          article{{border-top:1px solid #ccc;padding:.5rem 0}}.meta{{color:#555;font-size:.9rem}}\
          .d1{{margin-left:2rem}}.d2{{margin-left:4rem}}.d3{{margin-left:6rem}}.d4{{margin-left:8rem}}</style></head>\
@@ -75,13 +91,15 @@ pub async fn community_page(
         copse_entities::community::MembershipPolicy::Invite => "by invitation",
     };
     let mut body = format!(
-        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{} · membership {policy} · <a href=\"{}/rules\">how we work</a></p><div>{}</div>",
+        "<h1>{}</h1><p class=\"meta\">@{}@{} · {} follower{} · membership {policy} · <a href=\"{}/rules\">how we work</a> · <a href=\"{}\">Topics feed (Atom)</a> · <a href=\"{}\">Events feed (Atom)</a></p><div>{}</div>",
         escape_html(&c.title),
         escape_html(&c.name),
         escape_html(&data.settings.domain),
         followers,
         if followers == 1 { "" } else { "s" },
         escape_html(c.ap_id.as_str()),
+        escape_html(&crate::feeds::community_feed_path(c)),
+        escape_html(&crate::feeds::events_feed_path(c)),
         c.summary.as_deref().unwrap_or_default()
     );
     body.push_str(&events_section(data, c).await?);
@@ -110,7 +128,17 @@ pub async fn community_page(
             p.content
         ));
     }
-    Ok(page(&c.title, &body))
+    let feeds = [
+        (
+            format!("{} — topics", c.title),
+            crate::feeds::community_feed_path(c),
+        ),
+        (
+            format!("{} — events", c.title),
+            crate::feeds::events_feed_path(c),
+        ),
+    ];
+    Ok(page_with_feeds(&c.title, &feeds, &body))
 }
 
 /// Download and subscribe links of an iCalendar feed at `path`.
@@ -297,10 +325,12 @@ pub async fn thread_page(
         Some(e) if topic.visible() => event_details(data, &topic, &e),
         _ => String::new(),
     };
+    let feed = crate::feeds::topic_feed_path(&topic);
     let mut body = format!(
-        "<p class=\"meta\"><a href=\"{}\">{}</a></p><h1>{}{}</h1>{}{details}{}",
+        "<p class=\"meta\"><a href=\"{}\">{}</a> · <a href=\"{}\">Replies feed (Atom)</a></p><h1>{}{}</h1>{}{details}{}",
         escape_html(c.ap_id.as_str()),
         escape_html(&c.title),
+        escape_html(&feed),
         escape_html(&topic.title),
         if topic.locked { " 🔒" } else { "" },
         byline(&topic),
@@ -326,5 +356,6 @@ pub async fn thread_page(
             stack.extend(list.iter().rev().map(|x| (*x, depth + 1)));
         }
     }
-    Ok(page(&topic.title, &body))
+    let feeds = [(format!("{} — replies", topic.title), feed)];
+    Ok(page_with_feeds(&topic.title, &feeds, &body))
 }

@@ -11,6 +11,7 @@ pub mod current;
 pub mod db;
 pub mod error;
 pub mod error_page;
+pub mod feeds;
 pub mod html;
 pub mod ical;
 pub mod limits;
