@@ -8,6 +8,16 @@ use axum::{
 };
 use serde_json::json;
 
+/// What an error response said, left on it for the error page layer
+/// (`error_page.rs`), which shows it to browsers instead of the JSON.
+#[derive(Clone, Debug)]
+pub struct ErrorNotice {
+    /// The safe message the JSON carries as `error`.
+    pub message: String,
+    /// The field at fault, if any.
+    pub field: Option<String>,
+}
+
 /// An error answered as `{"error": "...", "field": ...}`.
 #[derive(Debug)]
 pub struct ApiError {
@@ -107,7 +117,7 @@ impl IntoResponse for ApiError {
                 tracing::debug!("{}: {cause}", self.message);
             }
         }
-        let notice = crate::error_page::ErrorNotice {
+        let notice = ErrorNotice {
             message: self.message.clone(),
             field: self.field.clone(),
         };
@@ -116,7 +126,6 @@ impl IntoResponse for ApiError {
             Json(json!({ "error": self.message, "field": self.field })),
         )
             .into_response();
-        // Left for the error page layer, which shows it to browsers instead of the JSON.
         res.extensions_mut().insert(notice);
         res
     }

@@ -1,10 +1,10 @@
 //! Error pages for browsers. Every refusal is an [`ApiError`](crate::error::ApiError), which
-//! answers JSON and leaves an [`ErrorNotice`] on its response; this layer turns that into a short
+//! answers JSON and leaves an [`ErrorNotice`](crate::error::ErrorNotice) on its response; this layer turns that into a short
 //! HTML page when a browser asked for a page (see
 //! [`wants_error_page`](crate::ap::negotiation::wants_error_page)). The API and ActivityPub
 //! clients keep the JSON.
 
-use crate::ap::negotiation::wants_error_page;
+use crate::{ap::negotiation::wants_error_page, error::ErrorNotice};
 use axum::{
     body::Body,
     extract::Request,
@@ -13,15 +13,6 @@ use axum::{
     response::Response,
 };
 use copse_federation::html::escape_html;
-
-/// What an error response said, kept on it for the error page.
-#[derive(Clone, Debug)]
-pub struct ErrorNotice {
-    /// The safe message the JSON carries as `error`.
-    pub message: String,
-    /// The field at fault, if any.
-    pub field: Option<String>,
-}
 
 /// Replaces the JSON of an error with its page when the request came from a browser.
 pub async fn layer(req: Request, next: Next) -> Response {
