@@ -8,6 +8,16 @@ use axum::{
 };
 use serde_json::json;
 
+/// What an error response said, left on it for the error page layer
+/// (`error_page.rs`), which shows it to browsers instead of the JSON.
+#[derive(Clone, Debug)]
+pub struct ErrorNotice {
+    /// The safe message the JSON carries as `error`.
+    pub message: String,
+    /// The field at fault, if any.
+    pub field: Option<String>,
+}
+
 /// An error answered as `{"error": "...", "field": ...}`.
 #[derive(Debug)]
 pub struct ApiError {
@@ -107,10 +117,16 @@ impl IntoResponse for ApiError {
                 tracing::debug!("{}: {cause}", self.message);
             }
         }
-        (
+        let notice = ErrorNotice {
+            message: self.message.clone(),
+            field: self.field.clone(),
+        };
+        let mut res = (
             self.status,
             Json(json!({ "error": self.message, "field": self.field })),
         )
-            .into_response()
+            .into_response();
+        res.extensions_mut().insert(notice);
+        res
     }
 }

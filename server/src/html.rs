@@ -14,10 +14,26 @@ use copse_federation::{
 };
 
 fn page(title: &str, body: &str) -> Response {
+    page_with_feeds(title, &[], body)
+}
+
+/// A page whose `<head>` names its Atom feeds, `(title, path)`, for feed readers.
+fn page_with_feeds(title: &str, feeds: &[(String, String)], body: &str) -> Response {
+    let links: String = feeds
+        .iter()
+        .map(|(t, href)| {
+            format!(
+                "<link rel=\"alternate\" type=\"{}\" title=\"{}\" href=\"{}\">",
+                crate::feeds::ATOM,
+                escape_html(t),
+                escape_html(href)
+            )
+        })
+        .collect();
     Html(format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Copse</title>\
+         <title>{} · Copse</title>{links}\
          <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
          article{{border-top:1px solid #ccc;padding:.5rem 0}}.meta{{color:#555;font-size:.9rem}}\
          .d1{{margin-left:2rem}}.d2{{margin-left:4rem}}.d3{{margin-left:6rem}}.d4{{margin-left:8rem}}</style></head>\

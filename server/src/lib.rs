@@ -10,6 +10,8 @@ pub mod cache;
 pub mod current;
 pub mod db;
 pub mod error;
+pub mod error_page;
+pub mod feeds;
 pub mod html;
 pub mod ical;
 pub mod limits;

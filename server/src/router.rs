@@ -6,7 +6,7 @@ use crate::{
     ap::{actors, collections, inbox, objects},
     api::{communities, events, listing, membership, posts, profile, reports},
     error::ApiError,
-    limits,
+    feeds, limits,
     settings::HttpSettings,
     wellknown, AppState,
 };
@@ -82,6 +82,12 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             "/c/{name}/events.ics",
             get(events::http_get_community_calendar),
         )
+        .route("/c/{name}/feed.atom", get(feeds::http_get_community_feed))
+        .route(
+            "/c/{name}/events.atom",
+            get(feeds::http_get_community_events_feed),
+        )
+        .route("/post/{id}/feed.atom", get(feeds::http_get_topic_feed))
         // Remote ids are restored before a document is cached, so that a cached one is served
         // as it is kept, not parsed and looked up again on every request.
         .route_layer(middleware::from_fn_with_state(
@@ -131,11 +137,12 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             body_deadline,
             limits::body_deadline,
         ))
+        .layer(middleware::from_fn(crate::error_page::layer))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
 }
 
-/// Unknown paths: the API's error shape, like every other refusal.
+/// Unknown paths: the API's error shape, like every other refusal (a page for browsers).
 async fn http_not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "no such page or endpoint")
 }

@@ -10,6 +10,7 @@
 )]
 
 pub mod bench;
+pub mod browser;
 pub mod builders;
 pub mod fake;
 pub mod golden;

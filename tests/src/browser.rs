@@ -1,0 +1,359 @@
+//! A real headless Chromium driven over WebDriver, with a small API that acts as a person
+//! would: go to a page, fill a field by its label, click a button or link by its text, read
+//! what is shown. Each [`Browser`] has its own `chromedriver` on a free loopback port and its
+//! own profile, so tests in one process run side by side. A test that panics leaves
+//! screenshots at 1280 and 390 px wide in `target/browser-screenshots/`.
+//!
+//! Chromium is Debian's `/usr/bin/chromium` (`COPSE_CHROMIUM` overrides), the driver Debian's
+//! `/usr/bin/chromedriver` (`COPSE_CHROMEDRIVER` overrides). When either is missing the tests
+//! say so and pass, unless `COPSE_REQUIRE_BROWSER=1`.
+
+use fantoccini::{elements::Element, Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+use url::Url;
+
+/// What the browser tests print, or fail with, when the browser is not installed.
+pub const MISSING: &str = "notice: chromium and chromium-driver are not installed \
+     (apt-get install chromium chromium-driver): browser tests skipped";
+
+/// The widths screenshots are taken at: a desktop and a phone.
+pub const WIDTHS: [u32; 2] = [1280, 390];
+
+/// How long a step waits for what it looks for to appear.
+const STEP: Duration = Duration::from_secs(15);
+
+/// The window height used at every width.
+const HEIGHT: u32 = 900;
+
+/// A browser for one test; dropping it ends the session and the driver.
+pub struct Browser {
+    client: Option<Client>,
+    driver: Child,
+    test: String,
+    _profile: tempfile::TempDir,
+}
+
+fn program(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(default))
+}
+
+/// The XPath string literal for `s` (XPath 1.0 has no escapes, so quotes are spliced in).
+fn xpath_literal(s: &str) -> String {
+    if !s.contains('"') {
+        format!("\"{s}\"")
+    } else if !s.contains('\'') {
+        format!("'{s}'")
+    } else {
+        let parts: Vec<String> = s.split('"').map(|p| format!("\"{p}\"")).collect();
+        format!("concat({})", parts.join(", '\"', "))
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl Browser {
+    /// Starts Chromium for the test `test` (its name, used for screenshots). Returns `None`,
+    /// after printing [`MISSING`], when Chromium or its driver is not installed; panics with
+    /// that message instead when `COPSE_REQUIRE_BROWSER=1`.
+    ///
+    /// Needs a multi-threaded runtime (`#[tokio::test(flavor = "multi_thread")]`): the
+    /// screenshots and the session's end are taken while dropping.
+    pub async fn start(test: &str) -> Option<Self> {
+        let chromium = program("COPSE_CHROMIUM", "/usr/bin/chromium");
+        let driver = program("COPSE_CHROMEDRIVER", "/usr/bin/chromedriver");
+        if !chromium.is_file() || !driver.is_file() {
+            if std::env::var("COPSE_REQUIRE_BROWSER").as_deref() == Ok("1") {
+                panic!("{MISSING}");
+            }
+            println!("{MISSING}");
+            return None;
+        }
+        assert_eq!(
+            tokio::runtime::Handle::current().runtime_flavor(),
+            tokio::runtime::RuntimeFlavor::MultiThread,
+            "browser tests need #[tokio::test(flavor = \"multi_thread\")]"
+        );
+        let profile = tempfile::tempdir().expect("profile dir");
+        // The port is free when asked, but another process may take it before the driver
+        // binds it: try a few.
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&driver)
+                .arg(format!("--port={port}"))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver");
+            match connect(port, &chromium, profile.path()).await {
+                Some(client) => {
+                    let browser = Self {
+                        client: Some(client),
+                        driver: child,
+                        test: test.to_string(),
+                        _profile: profile,
+                    };
+                    browser.set_width(WIDTHS[0]).await;
+                    return Some(browser);
+                }
+                None => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
+        }
+        panic!("chromedriver did not start a Chromium session");
+    }
+
+    fn client(&self) -> &Client {
+        self.client.as_ref().expect("a session")
+    }
+
+    /// Opens `url` and waits for it to load.
+    pub async fn goto(&self, url: &Url) {
+        self.client()
+            .goto(url.as_str())
+            .await
+            .unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    /// The address the browser shows.
+    pub async fn url(&self) -> Url {
+        self.client().current_url().await.expect("current url")
+    }
+
+    /// The page's title.
+    pub async fn title(&self) -> String {
+        self.client().title().await.expect("title")
+    }
+
+    /// The text of the page, as a person reads it.
+    pub async fn text(&self) -> String {
+        self.client()
+            .find(Locator::Css("body"))
+            .await
+            .expect("a body")
+            .text()
+            .await
+            .expect("body text")
+    }
+
+    /// Waits until the page shows `needle`; panics with the page's text otherwise.
+    pub async fn wait_for_text(&self, needle: &str) {
+        let end = tokio::time::Instant::now() + STEP;
+        loop {
+            let text = match self.client().find(Locator::Css("body")).await {
+                Ok(body) => body.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return;
+            }
+            if tokio::time::Instant::now() > end {
+                panic!("the page never showed {needle:?}; it shows:\n{text}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for an element matching `xpath` that is shown; `what` names it in the panic.
+    async fn find_shown(&self, xpath: &str, what: &str) -> Element {
+        let end = tokio::time::Instant::now() + STEP;
+        loop {
+            if let Ok(list) = self.client().find_all(Locator::XPath(xpath)).await {
+                for e in list {
+                    if e.is_displayed().await.unwrap_or(false) {
+                        return e;
+                    }
+                }
+            }
+            if tokio::time::Instant::now() > end {
+                panic!(
+                    "no {what} on {}; the page shows:\n{}",
+                    self.url().await,
+                    self.text().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The field whose `<label>` reads `label`: the one it names with `for`, or the one inside it.
+    async fn field(&self, label: &str) -> Element {
+        let l = xpath_literal(label);
+        let xpath = format!(
+            "//*[(self::input or self::textarea or self::select) and \
+             (@id = //label[normalize-space() = {l}]/@for \
+             or ancestor::label[normalize-space() = {l} or normalize-space(text()[1]) = {l}])]"
+        );
+        self.find_shown(&xpath, &format!("field labelled {label:?}"))
+            .await
+    }
+
+    /// Types `value` into the field labelled `label`, replacing what was there.
+    pub async fn fill(&self, label: &str, value: &str) {
+        let field = self.field(label).await;
+        field.clear().await.expect("clear the field");
+        field.send_keys(value).await.expect("type into the field");
+    }
+
+    /// What the field labelled `label` holds.
+    pub async fn value(&self, label: &str) -> String {
+        self.field(label)
+            .await
+            .prop("value")
+            .await
+            .expect("field value")
+            .unwrap_or_default()
+    }
+
+    /// Clicks the link or button whose visible text is `text`.
+    pub async fn click(&self, text: &str) {
+        let t = xpath_literal(text);
+        let xpath = format!(
+            "//a[normalize-space() = {t}] | //button[normalize-space() = {t}] \
+             | //input[(@type = 'submit' or @type = 'button') and @value = {t}]"
+        );
+        let e = self
+            .find_shown(&xpath, &format!("link or button {text:?}"))
+            .await;
+        e.click()
+            .await
+            .unwrap_or_else(|err| panic!("click {text:?}: {err}"));
+    }
+
+    /// Sets the window's width (its height stays the same), e.g. 390 for a phone.
+    pub async fn set_width(&self, width: u32) {
+        self.client()
+            .set_window_size(width, HEIGHT)
+            .await
+            .expect("set the window size");
+    }
+
+    /// Where screenshots go: `target/browser-screenshots/`, beside the test binary's `debug/`.
+    pub fn screenshot_dir() -> PathBuf {
+        let exe = std::env::current_exe().unwrap_or_default();
+        // target/debug/deps/<test binary>
+        exe.ancestors()
+            .nth(3)
+            .map(|t| t.join("browser-screenshots"))
+            .unwrap_or_else(|| PathBuf::from("target/browser-screenshots"))
+    }
+
+    /// Saves screenshots of the current page at every width in [`WIDTHS`] and returns their
+    /// paths.
+    pub async fn screenshots(&self) -> Vec<PathBuf> {
+        save_screenshots(self.client(), &self.test).await
+    }
+}
+
+/// Saves screenshots of what `client` shows at every width in [`WIDTHS`], named for `test`.
+async fn save_screenshots(client: &Client, test: &str) -> Vec<PathBuf> {
+    let dir = Browser::screenshot_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    let mut saved = Vec::new();
+    for width in WIDTHS {
+        let path = dir.join(format!("{test}-{width}.png"));
+        if client.set_window_size(width, HEIGHT).await.is_err() {
+            continue;
+        }
+        if let Ok(png) = client.screenshot().await {
+            if std::fs::write(&path, png).is_ok() {
+                saved.push(path);
+            }
+        }
+    }
+    saved
+}
+
+/// Opens a Chromium session through the driver on `port`, waiting for the driver to listen.
+async fn connect(port: u16, chromium: &Path, profile: &Path) -> Option<Client> {
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={},{HEIGHT}", WIDTHS[0]),
+            ],
+        },
+    });
+    let caps = match caps {
+        serde_json::Value::Object(m) => m,
+        _ => unreachable!("an object"),
+    };
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    let address = format!("http://127.0.0.1:{port}");
+    while tokio::time::Instant::now() < end {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return ClientBuilder::native()
+                .capabilities(caps)
+                .connect(&address)
+                .await
+                .map_err(|e| println!("chromedriver on {port}: {e}"))
+                .ok();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    None
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let failed = std::thread::panicking();
+        if let Some(client) = self.client.take() {
+            let handle = tokio::runtime::Handle::try_current()
+                .ok()
+                .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+            if let Some(handle) = handle {
+                let test = self.test.clone();
+                tokio::task::block_in_place(|| {
+                    handle.block_on(async {
+                        if failed {
+                            for p in save_screenshots(&client, &test).await {
+                                eprintln!("screenshot of the failed page: {}", p.display());
+                            }
+                        }
+                        // Ending the session quits Chromium; killing the driver alone would not.
+                        let _ = tokio::time::timeout(Duration::from_secs(10), client.close()).await;
+                    })
+                });
+            }
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xpath_literal;
+
+    #[test]
+    fn quotes_in_a_text_are_kept_in_the_xpath() {
+        assert_eq!(xpath_literal("Go"), "\"Go\"");
+        assert_eq!(xpath_literal("say \"hi\""), "'say \"hi\"'");
+        assert_eq!(
+            xpath_literal("it's \"x\""),
+            "concat(\"it's \", '\"', \"x\", '\"', \"\")"
+        );
+    }
+}
