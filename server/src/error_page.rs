@@ -70,7 +70,7 @@ fn explain(status: StatusCode) -> (&'static str, &'static str) {
 }
 
 /// The page for `status`, saying what happened and linking home.
-fn render(status: StatusCode, notice: &ErrorNotice) -> String {
+pub fn render(status: StatusCode, notice: &ErrorNotice) -> String {
     let (title, sentence) = explain(status);
     let field = notice
         .field

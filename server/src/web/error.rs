@@ -2,7 +2,6 @@
 //! API would give. The cause is logged, never shown.
 
 use crate::error::ApiError;
-use askama::Template;
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
@@ -61,32 +60,13 @@ impl From<askama::Error> for PageError {
     }
 }
 
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    status: u16,
-    heading: &'a str,
-    message: &'a str,
-}
-
-/// A standalone HTML error page (no header: it is also what the router's fallback shows).
-pub fn error_page(status: StatusCode, message: &str) -> Response {
-    let heading = match status {
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::UNAUTHORIZED => "Sign in needed",
-        StatusCode::TOO_MANY_REQUESTS => "Slow down",
-        s if s.is_server_error() => "Something went wrong",
-        _ => "That did not work",
+/// A standalone HTML error page, the same one the router's error layer shows browsers.
+pub fn error_page(status: StatusCode, message: &str, field: Option<String>) -> Response {
+    let notice = crate::error::ErrorNotice {
+        message: message.to_string(),
+        field,
     };
-    let page = ErrorPage {
-        status: status.as_u16(),
-        heading,
-        message,
-    };
-    let body = page
-        .render()
-        .unwrap_or_else(|_| format!("{} {heading}", status.as_u16()));
+    let body = crate::error_page::render(status, &notice);
     let mut res = (status, Html(body)).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -110,7 +90,7 @@ impl IntoResponse for PageError {
                         tracing::debug!("{}: {cause}", e.message);
                     }
                 }
-                error_page(e.status, &e.message)
+                error_page(e.status, &e.message, e.field)
             }
         }
     }
