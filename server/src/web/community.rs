@@ -247,12 +247,6 @@ async fn membership(
         .await?)
 }
 
-async fn local(data: &Data, name: &str) -> Result<community::Model, PageError> {
-    accounts::local_community(&data.db, name)
-        .await?
-        .ok_or_else(|| PageError::not_found("community"))
-}
-
 /// The join form.
 #[derive(Deserialize)]
 pub struct JoinForm {
@@ -273,7 +267,7 @@ pub async fn http_post_join(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     let f = form.fields;
     let reason = f.reason.trim().to_string();
     let mut errors = FieldErrors::default();
@@ -315,7 +309,7 @@ pub async fn http_post_leave(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     actions::membership::leave(&data, &c, &me.person, &me.person, None).await?;
     Ok(Redirect::to(&format!("/c/{name}")).into_response())
 }
@@ -335,7 +329,7 @@ pub async fn http_get_remote_follow(
     Query(q): Query<RemoteFollow>,
 ) -> Result<Response, PageError> {
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     let handle = q.handle.trim();
     if !handle.trim_start_matches('@').contains('@') {
         return Err(PageError::new(

@@ -6,9 +6,9 @@ use super::{
     form::{FieldErrors, Form},
     page::html_response,
     session::SignedIn,
+    topic::PostFormPage,
 };
 use crate::{
-    accounts,
     api::{
         fields::{check_body, check_link, check_title},
         lookup::render_post,
@@ -29,26 +29,6 @@ use copse_federation::{
 };
 use serde::Deserialize;
 
-#[derive(Template)]
-#[template(path = "post_form.html")]
-struct NewTopicPage<'a> {
-    chrome: Chrome,
-    heading: &'a str,
-    action: String,
-    back: String,
-    title: Option<String>,
-    url: Option<String>,
-    content: String,
-    button: &'a str,
-    errors: FieldErrors,
-}
-
-async fn local(data: &Data, name: &str) -> Result<community::Model, PageError> {
-    accounts::local_community(&data.db, name)
-        .await?
-        .ok_or_else(|| PageError::not_found("community"))
-}
-
 async fn form_page(
     data: &Data,
     me: &SignedIn,
@@ -57,7 +37,7 @@ async fn form_page(
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
     let heading = format!("New topic in {}", c.title);
-    let page = NewTopicPage {
+    let page = PostFormPage {
         chrome: Chrome::load(data, Some(me)).await?,
         heading: &heading,
         action: format!("/c/{}/new", c.name),
@@ -83,7 +63,7 @@ pub async fn http_get_new_topic(
     me: SignedIn,
 ) -> Result<Response, PageError> {
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     if let Some(why) =
         copse_federation::rules::posting::refusal(&data.db, &c, &me.person, None).await?
     {
@@ -112,7 +92,7 @@ pub async fn http_post_new_topic(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     let f = form.fields;
     let published = async {
         let title = check_title(&f.title)?;

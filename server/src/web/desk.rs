@@ -66,12 +66,6 @@ async fn desk_role(data: &Data, c: &community::Model, me: &SignedIn) -> Result<R
     }
 }
 
-async fn local(data: &Data, name: &str) -> Result<community::Model, PageError> {
-    accounts::local_community(&data.db, name)
-        .await?
-        .ok_or_else(|| PageError::not_found("community"))
-}
-
 /// `GET /c/{name}/desk`.
 pub async fn http_get_desk(
     State(state): State<AppState>,
@@ -79,7 +73,7 @@ pub async fn http_get_desk(
     me: SignedIn,
 ) -> Result<Response, PageError> {
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     let role = desk_role(&data, &c, &me).await?;
     let now = data.clock.now();
     let pending = community_follower::Entity::find()
@@ -186,7 +180,7 @@ pub async fn http_post_request(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     if desk_role(&data, &c, &me).await? != Role::Coordinator {
         return Err(PageError::forbidden("only coordinators decide on members"));
     }
@@ -221,7 +215,7 @@ pub async fn http_post_report(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = local(&data, &name).await?;
+    let c = crate::api::lookup::local_community(&data, &name).await?;
     desk_role(&data, &c, &me).await?;
     let r = report::Entity::find_by_id(id)
         .one(&data.db)

@@ -1,11 +1,12 @@
 //! Errors on pages: an HTML page that says what happened and what to do, with the status the
 //! API would give. The cause is logged, never shown.
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorNotice};
 use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{Html, IntoResponse, Redirect, Response},
 };
+use copse_federation::html::escape_html;
 
 /// A page-level refusal or failure.
 #[derive(Debug)]
@@ -62,15 +63,71 @@ impl From<askama::Error> for PageError {
 
 /// A standalone HTML error page, the same one the router's error layer shows browsers.
 pub fn error_page(status: StatusCode, message: &str, field: Option<String>) -> Response {
-    let notice = crate::error::ErrorNotice {
+    let notice = ErrorNotice {
         message: message.to_string(),
         field,
     };
-    let body = crate::error_page::render(status, &notice);
+    let body = render(status, &notice);
     let mut res = (status, Html(body)).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res
+}
+
+/// The heading and the sentence that explain a status to a person.
+fn explain(status: StatusCode) -> (&'static str, &'static str) {
+    match status.as_u16() {
+        400 | 422 => (
+            "That request could not be used",
+            "Something in the address or the form needs changing:",
+        ),
+        401 => ("Sign-in needed", "This page needs you to be signed in."),
+        403 => ("Not allowed", "You may not see or do this:"),
+        404 => (
+            "Page not found",
+            "There is nothing at this address. It may have been moved or deleted:",
+        ),
+        405 => (
+            "Not here",
+            "This address does not take that kind of request:",
+        ),
+        410 => ("Gone", "This was here once, and has been deleted:"),
+        413 => ("Too large", "What was sent is larger than allowed:"),
+        429 => (
+            "Slow down",
+            "Too many requests came from you in a short time. Wait a little and try again:",
+        ),
+        503 => (
+            "Try again shortly",
+            "Copse cannot answer right now. Wait a moment and reload the page:",
+        ),
+        500..=599 => (
+            "Something went wrong",
+            "Copse could not show this page. The error has been logged:",
+        ),
+        _ => ("That did not work", "Copse could not show this page:"),
+    }
+}
+
+/// The page for `status`, saying what happened and linking home.
+pub fn render(status: StatusCode, notice: &ErrorNotice) -> String {
+    let (title, sentence) = explain(status);
+    let field = notice
+        .field
+        .as_deref()
+        .map(|f| format!(" (<code>{}</code>)", escape_html(f)))
+        .unwrap_or_default();
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · Copse</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         .meta{{color:#555;font-size:.9rem}}</style></head>\
+         <body><main><h1>{title}</h1><p>{sentence}</p><p><strong>{}</strong>{field}</p>\
+         <p><a href=\"/\">Go to the home page</a></p><p class=\"meta\">Error {}</p></main></body></html>",
+        escape_html(&notice.message),
+        status.as_u16()
+    )
 }
 
 impl IntoResponse for PageError {

@@ -295,18 +295,19 @@ pub async fn http_post_delete(
     Ok(Redirect::to(&format!("/post/{topic}#p{id}")).into_response())
 }
 
+/// The form for writing a post: a new topic (title and link) or an edit.
 #[derive(Template)]
 #[template(path = "post_form.html")]
-struct PostFormPage<'a> {
-    chrome: Chrome,
-    heading: &'a str,
-    action: String,
-    back: String,
-    title: Option<String>,
-    url: Option<String>,
-    content: String,
-    button: &'a str,
-    errors: FieldErrors,
+pub(super) struct PostFormPage<'a> {
+    pub(super) chrome: Chrome,
+    pub(super) heading: &'a str,
+    pub(super) action: String,
+    pub(super) back: String,
+    pub(super) title: Option<String>,
+    pub(super) url: Option<String>,
+    pub(super) content: String,
+    pub(super) button: &'a str,
+    pub(super) errors: FieldErrors,
 }
 
 /// `GET /post/{id}/edit`: the author's edit form.
