@@ -227,11 +227,7 @@ async fn render(
         reason,
         c: c.clone(),
     };
-    let status = if view.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = view.errors.status();
     Ok(html_response(status, view.render()?))
 }
 

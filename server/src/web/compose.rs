@@ -19,7 +19,6 @@ use crate::{
 use askama::Template;
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use copse_entities::community;
@@ -48,11 +47,7 @@ async fn form_page(
         button: "Publish",
         errors,
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page.errors.status();
     Ok(html_response(status, page.render()?))
 }
 

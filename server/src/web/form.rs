@@ -75,6 +75,15 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The status of a form page: 422 when it shows errors, else 200.
+    pub fn status(&self) -> axum::http::StatusCode {
+        if self.is_empty() {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
+
     /// Adds one.
     pub fn push(&mut self, field: &str, message: impl Into<String>) {
         self.0.push((field.to_string(), message.into()));

@@ -21,7 +21,6 @@ use crate::{
 use askama::Template;
 use axum::{
     extract::{Path, State},
-    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use copse_entities::{community, post, reaction};
@@ -181,11 +180,7 @@ async fn render(
         draft,
         errors,
     };
-    let status = if view.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = view.errors.status();
     Ok(html_response(status, view.render()?))
 }
 
@@ -356,11 +351,7 @@ async fn edit_form(
         button: "Save",
         errors,
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page.errors.status();
     Ok(html_response(status, page.render()?))
 }
 
@@ -463,11 +454,7 @@ async fn report_form(
         reason,
         errors,
     };
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = page.errors.status();
     Ok(html_response(status, page.render()?))
 }
 
