@@ -240,6 +240,11 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_left_out_of_text() {
+        assert_eq!(text("a\r\nb\u{7}c\u{1b}d"), "a\\nbcd");
+    }
+
+    #[test]
     fn offsets_print_as_rfc5545_utc_offsets() {
         assert_eq!(offset_text(3600), "+0100");
         assert_eq!(offset_text(-18000), "-0500");
