@@ -60,14 +60,25 @@ pub async fn http_get_webfinger(
     } else {
         return Err(ApiError::not_found("account"));
     };
+    let mut links = vec![
+        json!({ "rel": "self", "type": "application/activity+json", "href": href,
+                "properties": { "https://www.w3.org/ns/activitystreams#type": kind } }),
+        json!({ "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": href }),
+    ];
+    if kind == "Person" {
+        // Where a community's "follow from your own server" box on another server (Mastodon's
+        // remote follow, or Copse's own) sends this person: their page for joining it here.
+        let mut template = urls.base().clone();
+        template.set_path("/authorize_interaction");
+        links.push(json!({
+            "rel": "http://ostatus.org/schema/1.0/subscribe",
+            "template": format!("{template}?uri={{uri}}"),
+        }));
+    }
     let body = json!({
         "subject": format!("acct:{name}@{}", data.settings.domain),
         "aliases": [href],
-        "links": [
-            { "rel": "self", "type": "application/activity+json", "href": href,
-              "properties": { "https://www.w3.org/ns/activitystreams#type": kind } },
-            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": href }
-        ]
+        "links": links,
     });
     Ok((
         [(

@@ -20,6 +20,8 @@ async fn every_benchmark_scenario_completes_on_a_small_load() {
         "read random post",
         "read random Person actor",
         "read outbox page of a random community",
+        "read signed-in community page",
+        "read signed-in topic with 200 replies",
         "growth: topic list",
     ] {
         assert!(

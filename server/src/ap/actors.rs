@@ -52,8 +52,15 @@ pub async fn http_get_community(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    let community = local_community(&data, &name).await?;
-    if wants_activity_json(&headers) {
+    let wants_json = wants_activity_json(&headers);
+    // `/c/name@domain` is a page of this server about a community on another one; it has no
+    // ActivityPub document here.
+    let community = if name.contains('@') && !wants_json {
+        crate::web::paths::named(&data, &name).await?
+    } else {
+        local_community(&data, &name).await?
+    };
+    if wants_json {
         return Ok(activity_json(WithContext::new(group_of(
             &data.urls, &community,
         ))));

@@ -1,7 +1,7 @@
 //! What every page's header shows: the instance, the person signed in, their communities and
 //! their unread notifications, and the token the sign-out form carries.
 
-use super::session::SignedIn;
+use super::{paths::PagePath, session::SignedIn};
 use crate::error::ApiError;
 use copse_entities::{community, community_follower};
 use copse_federation::Data;
@@ -64,7 +64,7 @@ impl Chrome {
                     .await?
                     .into_iter()
                     .map(|c| CommunityLink {
-                        href: c.ap_id.to_string(),
+                        href: c.page_path(),
                         title: c.title,
                     })
                     .collect();

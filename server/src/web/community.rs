@@ -7,6 +7,7 @@ use super::{
     error::PageError,
     form::{FieldErrors, Form},
     page::html_response,
+    paths::{named, page_name},
     session::SignedIn,
     time::When,
 };
@@ -32,6 +33,7 @@ use copse_entities::{
 use copse_federation::{
     actions,
     objects::event::when_in_words,
+    protocol::domain_of,
     rules::membership::{admission::JoinOutcome, choices::JoinChoices},
     Data,
 };
@@ -79,6 +81,7 @@ pub enum Standing {
 struct CommunityPage {
     chrome: Chrome,
     c: community::Model,
+    key: String,
     handle: String,
     members: u64,
     policy: &'static str,
@@ -101,6 +104,14 @@ pub struct PageQuery {
     /// Which page of topics, from 1.
     #[serde(default)]
     pub page: Option<u64>,
+}
+
+fn community_domain(data: &Data, c: &community::Model) -> String {
+    if c.local {
+        data.settings.domain.clone()
+    } else {
+        domain_of(&c.ap_id.0)
+    }
 }
 
 /// The community's page as `viewer` sees it.
@@ -189,7 +200,8 @@ async fn render(
         Some(s) => copse_federation::rules::posting::refusal(&data.db, c, &s.person, None).await?,
         None => None,
     };
-    let base = format!("/c/{}", c.name);
+    let key = page_name(c);
+    let base = format!("/c/{key}");
     let with_page = |n: u64| {
         let mut q = form_urlencoded::Serializer::new(String::new());
         if let Some(t) = tag {
@@ -207,7 +219,8 @@ async fn render(
     };
     let view = CommunityPage {
         chrome: Chrome::load(data, viewer).await?,
-        handle: format!("@{}@{}", c.name, data.settings.domain),
+        handle: format!("@{}@{}", c.name, community_domain(data, c)),
+        key,
         members: accounts::follower_count(&data.db, c.id).await?,
         policy: match c.membership_policy {
             MembershipPolicy::Open => "open to all",
@@ -263,7 +276,7 @@ pub async fn http_post_join(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = crate::api::lookup::local_community(&data, &name).await?;
+    let c = named(&data, &name).await?;
     let f = form.fields;
     let reason = f.reason.trim().to_string();
     let mut errors = FieldErrors::default();
@@ -292,7 +305,7 @@ pub async fn http_post_join(
     };
     match actions::following::follow_community(&data, &me.person, &c, choices).await? {
         JoinOutcome::Refused => Err(PageError::forbidden("this community did not accept you")),
-        _ => Ok(Redirect::to(&format!("/c/{name}")).into_response()),
+        _ => Ok(Redirect::to(&format!("/c/{}", page_name(&c))).into_response()),
     }
 }
 
@@ -305,9 +318,9 @@ pub async fn http_post_leave(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = crate::api::lookup::local_community(&data, &name).await?;
+    let c = named(&data, &name).await?;
     actions::membership::leave(&data, &c, &me.person, &me.person, None).await?;
-    Ok(Redirect::to(&format!("/c/{name}")).into_response())
+    Ok(Redirect::to(&format!("/c/{}", page_name(&c))).into_response())
 }
 
 /// `?handle=` of the "follow from your own server" box.

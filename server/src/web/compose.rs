@@ -5,6 +5,7 @@ use super::{
     error::PageError,
     form::{FieldErrors, Form},
     page::html_response,
+    paths::{named, page_name},
     session::SignedIn,
     topic::PostFormPage,
 };
@@ -39,8 +40,8 @@ async fn form_page(
     let page = PostFormPage {
         chrome: Chrome::load(data, Some(me)).await?,
         heading: &heading,
-        action: format!("/c/{}/new", c.name),
-        back: format!("/c/{}", c.name),
+        action: format!("/c/{}/new", page_name(c)),
+        back: format!("/c/{}", page_name(c)),
         title: Some(f.title),
         url: Some(f.url),
         content: f.content,
@@ -58,7 +59,7 @@ pub async fn http_get_new_topic(
     me: SignedIn,
 ) -> Result<Response, PageError> {
     let data = state.to_request_data();
-    let c = crate::api::lookup::local_community(&data, &name).await?;
+    let c = named(&data, &name).await?;
     if let Some(why) =
         copse_federation::rules::posting::refusal(&data.db, &c, &me.person, None).await?
     {
@@ -87,7 +88,7 @@ pub async fn http_post_new_topic(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    let c = crate::api::lookup::local_community(&data, &name).await?;
+    let c = named(&data, &name).await?;
     let f = form.fields;
     let published = async {
         let title = check_title(&f.title)?;

@@ -10,9 +10,11 @@ pub mod desk;
 pub mod error;
 pub mod form;
 pub mod home;
+pub mod interaction;
 pub mod notifications;
 pub mod page;
 pub mod passwords;
+pub mod paths;
 pub mod session;
 pub mod time;
 pub mod topic;
@@ -37,6 +39,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/signup",
             get(account::http_get_signup).post(account::http_post_signup),
+        )
+        .route(
+            "/authorize_interaction",
+            get(interaction::http_get_authorize_interaction),
         )
         .route("/c/{name}/join", post(community::http_post_join))
         .route("/c/{name}/leave", post(community::http_post_leave))

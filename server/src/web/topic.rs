@@ -7,6 +7,7 @@ use super::{
     error::PageError,
     form::{FieldErrors, Form},
     page::html_response,
+    paths::PagePath,
     session::SignedIn,
     time::When,
 };

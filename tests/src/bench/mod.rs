@@ -9,6 +9,7 @@ pub mod growth;
 pub mod ingest;
 pub mod load;
 pub mod measure;
+pub mod pages;
 pub mod reads;
 pub mod sink;
 pub mod sustained;

@@ -1,7 +1,7 @@
 //! Reads under 64 concurrent connections: WebFinger, the Group actor, an outbox page and the
 //! community's HTML page, each the same document again and again (so mostly the response cache);
 //! then documents that are never the same twice in a row: random posts among many, random actors,
-//! the outbox pages of random communities.
+//! the outbox pages of random communities; and the pages people see signed in (`pages.rs`).
 
 use super::{
     load::{self, Request},
@@ -132,6 +132,9 @@ pub async fn run(
             .latencies(&mut res.latencies),
         );
     }
+    rows.extend(
+        super::pages::run(a, db_name, per_endpoint, communities, &token, axum_ceiling).await,
+    );
     rows
 }
 
