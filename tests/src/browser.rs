@@ -220,11 +220,28 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    /// Clicks the link or button whose visible text is `text`.
+    /// The HTML inside the first element matching the CSS selector `css`, once it is shown.
+    pub async fn html_of(&self, css: &str) -> String {
+        let end = tokio::time::Instant::now() + STEP;
+        loop {
+            if let Ok(e) = self.client().find(Locator::Css(css)).await {
+                if e.is_displayed().await.unwrap_or(false) {
+                    return e.html(true).await.expect("inner HTML");
+                }
+            }
+            if tokio::time::Instant::now() > end {
+                panic!("no {css} shown; the page shows:\n{}", self.text().await);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks the link, button or disclosure (`<summary>`) whose visible text is `text`.
     pub async fn click(&self, text: &str) {
         let t = xpath_literal(text);
         let xpath = format!(
             "//a[normalize-space() = {t}] | //button[normalize-space() = {t}] \
+             | //summary[normalize-space() = {t}] \
              | //input[(@type = 'submit' or @type = 'button') and @value = {t}]"
         );
         let e = self

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod page;
 pub mod passwords;
 pub mod paths;
+pub mod preview;
 pub mod session;
 pub mod time;
 pub mod topic;
@@ -31,6 +32,8 @@ use axum::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/copse.css", get(http_get_stylesheet))
+        .route("/static/copse.js", get(http_get_script))
+        .route("/preview", post(preview::http_post_preview))
         .route(
             "/signin",
             get(account::http_get_signin).post(account::http_post_signin),
@@ -75,6 +78,18 @@ pub fn router() -> Router<AppState> {
             "/setup/{token}",
             get(account::http_get_setup).post(account::http_post_setup),
         )
+}
+
+/// The one script, which only enhances.
+async fn http_get_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("static/copse.js"),
+    )
+        .into_response()
 }
 
 /// The one stylesheet.
