@@ -4,7 +4,7 @@
 
 use crate::{
     ap::{actors, collections, inbox, objects},
-    api::{communities, events, listing, membership, posts, profile, reports},
+    api::{communities, events, listing, membership, posts, profile, reports, tokens},
     error::ApiError,
     feeds, limits,
     settings::HttpSettings,
@@ -126,6 +126,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(reports::router())
         .merge(events::router())
         .merge(profile::router())
+        .merge(tokens::router())
         .merge(crate::web::router())
         .fallback(http_not_found)
         .method_not_allowed_fallback(http_method_not_allowed)
@@ -159,7 +160,7 @@ async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'"),
+        HeaderValue::from_static("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; frame-ancestors 'none'"),
     );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
