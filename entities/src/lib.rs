@@ -12,6 +12,7 @@ pub mod event;
 pub mod event_participant;
 pub mod instance;
 pub mod local_user;
+pub mod media;
 pub mod moderation_log;
 pub mod notification;
 pub mod person;

@@ -19,6 +19,8 @@ pub struct Model {
     pub display_name: Option<String>,
     /// Sanitised HTML bio.
     pub summary: Option<String>,
+    /// The markdown a local person wrote their bio in, for editing it again.
+    pub summary_source: Option<String>,
     /// Avatar image URL, as the person's server publishes it.
     pub avatar: Option<String>,
     /// Personal inbox.

@@ -107,6 +107,11 @@ impl Urls {
         self.join(&format!("/post/{id}"))
     }
 
+    /// An uploaded image, by its file name (`{key}.{ext}`).
+    pub fn media(&self, file: &str) -> Url {
+        self.join(&format!("/media/{file}"))
+    }
+
     /// A new, never reused activity id.
     pub fn new_activity(&self, kind: &str) -> Url {
         self.join(&format!(

@@ -28,6 +28,8 @@ const QUERY_KEYS: &[(&str, &[&str])] = &[
     ("/.well-known/webfinger", &["resource"]),
     ("/c/{name}", &["tag"]),
     ("/c/{name}/outbox", &["page", "before"]),
+    ("/c/{name}/members", &["page"]),
+    ("/u/{name}", &["page"]),
 ];
 
 /// Bytes counted for an entry beyond its key and body (map and queue bookkeeping).

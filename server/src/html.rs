@@ -1,11 +1,11 @@
-//! The pages not yet made from templates (a community's rules, a person) and the event details
+//! The pages not yet made from templates (a community's rules) and the event details
 //! the topic page shows; the rest are in `web`.
 
 use axum::response::{Html, IntoResponse, Response};
 use copse_entities::{
     community,
     event::{self, EventStatus, JoinMode},
-    person, post,
+    post,
 };
 use copse_federation::{
     html::escape_html,
@@ -119,18 +119,4 @@ pub fn rules_page(c: &community::Model) -> Response {
             .unwrap_or_default()
     );
     page(&format!("{} — how we work", c.title), &body)
-}
-
-/// A person's profile.
-pub fn person_page(p: &person::Model) -> Response {
-    let name = p.display_name.as_deref().unwrap_or(&p.name);
-    page(
-        name,
-        &format!(
-            "<h1>{}</h1><p class=\"meta\">@{}</p><div>{}</div>",
-            escape_html(name),
-            escape_html(&p.name),
-            p.summary.as_deref().unwrap_or_default()
-        ),
-    )
 }

@@ -364,6 +364,7 @@ mod tests {
             name: name.into(),
             display_name: None,
             summary: None,
+            summary_source: None,
             avatar: None,
             inbox: u(&format!("{id}/inbox")),
             shared_inbox: None,

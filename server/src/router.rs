@@ -4,7 +4,7 @@
 
 use crate::{
     ap::{actors, collections, inbox, objects},
-    api::{communities, events, listing, membership, posts, profile, reports},
+    api::{communities, events, listing, membership, posts, profile, reports, tokens},
     error::ApiError,
     feeds, limits,
     settings::HttpSettings,
@@ -126,6 +126,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(reports::router())
         .merge(events::router())
         .merge(profile::router())
+        .merge(tokens::router())
         .merge(crate::web::router())
         .fallback(http_not_found)
         .method_not_allowed_fallback(http_method_not_allowed)

@@ -127,6 +127,52 @@ impl<'a> Visitor<'a> {
         self.read(res).await
     }
 
+    /// Posts a `multipart/form-data` form as it is (no token added): text `fields`, and
+    /// `files` as `(field, file name, bytes)`.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "----copse-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, filename, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let res = self
+            .inst
+            .client
+            .post(self.inst.url(path))
+            .header("accept", "text/html")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("cookie", self.cookie_header())
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        self.read(res).await
+    }
+
     /// Opens `page`, then posts `fields` to `action` with the token that page's form carries,
     /// as a person filling the form in would.
     pub async fn submit(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {

@@ -7,6 +7,7 @@ pub mod events;
 pub mod flag;
 pub mod follow;
 pub mod posts;
+pub mod profile_update;
 pub mod reactions;
 pub(crate) mod receive;
 pub mod remote_moderation;

@@ -201,6 +201,9 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Verified,
         ("Lock", _) => remote_moderation::verify_lock(data, row, from(json)?).await,
         ("Add" | "Remove", _) => remote_moderation::verify_featured(data, row, from(json)?).await,
         ("Flag", _) => super::flag::verify_flag(data, row, from(json)?).await,
+        ("Update", "Person" | "Service" | "Application" | "Organization") => {
+            super::profile_update::verify_person_update(data, row, json).await
+        }
         (kind, inner) => ignore(format!("{kind} of {inner} is not handled yet")),
     }
 }

@@ -30,13 +30,26 @@ pub fn person_of(urls: &Urls, p: &person::Model) -> Person {
             public_key_pem: p.public_key_pem.clone(),
         },
         url: Some(p.ap_id.0.clone()),
-        icon: p
-            .avatar
-            .as_ref()
-            .map(|a| serde_json::json!({ "type": "Image", "url": a })),
+        icon: p.avatar.as_deref().map(avatar_image),
         manually_approves_followers: false,
         discoverable: None,
         published: Some(p.published),
+    }
+}
+
+/// An avatar URL as an `Image`; our own uploads end in the extension of their type, which
+/// names the `mediaType` (Mastodon reads the type of an avatar from it before fetching).
+fn avatar_image(url: &str) -> Value {
+    let media_type = match url.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("png") => Some("image/png"),
+        Some("jpg") => Some("image/jpeg"),
+        Some("gif") => Some("image/gif"),
+        Some("webp") => Some("image/webp"),
+        _ => None,
+    };
+    match media_type {
+        Some(t) => json!({ "type": "Image", "mediaType": t, "url": url }),
+        None => json!({ "type": "Image", "url": url }),
     }
 }
 

@@ -28,6 +28,7 @@ mod tests {
             name: "ana".into(),
             display_name: None,
             summary: None,
+            summary_source: None,
             avatar: None,
             inbox: u(inbox),
             shared_inbox: shared.map(u),

@@ -85,10 +85,11 @@ pub async fn http_get_community_rules(
     Ok(html::rules_page(&community))
 }
 
-/// `/u/{name}`: the person as a `Person`, or their page.
+/// `/u/{name}`: the person as a `Person`, or their page (`?page=` pages their posts).
 pub async fn http_get_person(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<crate::web::person::PersonQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
@@ -100,5 +101,10 @@ pub async fn http_get_person(
             &data.urls, &person,
         ))));
     }
-    Ok(html::person_page(&person))
+    let viewer = crate::web::session::load(&data.db, &headers).await?;
+    Ok(
+        crate::web::person::page(&data, viewer.as_ref(), &person, q.page.unwrap_or(1))
+            .await
+            .into_response(),
+    )
 }

@@ -17,7 +17,7 @@ use crate::{
 };
 use axum::{
     extract::{Path, Query, State},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use copse_entities::{activity, community_follower, community_follower::Role, person, post, DbUrl};
 use copse_federation::{
@@ -229,13 +229,25 @@ pub async fn http_get_community_moderators(
     })))
 }
 
-/// `/c/{name}/members`: the total, and the members who chose to be listed.
+/// `/c/{name}/members`: the total, and the members who chose to be listed; browsers get the
+/// member directory page (`?page=` pages it).
 pub async fn http_get_community_members(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<crate::web::person::PersonQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let community = local_community(&data, &name).await?;
+    if !super::negotiation::wants_activity_json(&headers) {
+        let viewer = crate::web::session::load(&data.db, &headers).await?;
+        let page = q.page.unwrap_or(1);
+        return Ok(
+            crate::web::directory::page(&data, viewer.as_ref(), &community, page)
+                .await
+                .into_response(),
+        );
+    }
     let (total, items) = member_ids(&data, community.id, false).await?;
     Ok(activity_json(WithContext::new(OrderedCollection {
         id: data.urls.community_part(&name, "members"),

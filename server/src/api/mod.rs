@@ -3,6 +3,7 @@
 //! Handler files (one per resource) never import each other: what they share lives in
 //! `extract`, `lookup`, `fields` and `views`.
 
+pub mod avatar;
 pub mod communities;
 pub mod event_form;
 pub mod events;
@@ -14,4 +15,5 @@ pub mod membership;
 pub mod posts;
 pub mod profile;
 pub mod reports;
+pub mod tokens;
 pub mod views;

@@ -7,16 +7,21 @@ pub mod chrome;
 pub mod community;
 pub mod compose;
 pub mod desk;
+pub mod directory;
 pub mod error;
 pub mod form;
 pub mod home;
 pub mod interaction;
+pub mod media;
+pub mod multipart;
 pub mod notifications;
 pub mod page;
 pub mod passwords;
 pub mod paths;
+pub mod person;
 pub mod preview;
 pub mod session;
+pub mod settings;
 pub mod time;
 pub mod topic;
 
@@ -74,6 +79,20 @@ pub fn router() -> Router<AppState> {
             "/post/{id}/report",
             get(topic::http_get_report).post(topic::http_post_report),
         )
+        .route(
+            "/settings",
+            get(settings::http_get_settings).post(settings::http_post_settings),
+        )
+        .route(
+            "/settings/tokens",
+            get(settings::http_get_tokens).post(settings::http_post_token),
+        )
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(settings::http_post_revoke),
+        )
+        .route("/people/{handle}", get(person::http_get_remote_person))
+        .route("/media/{file}", get(media::http_get_media))
         .route(
             "/setup/{token}",
             get(account::http_get_setup).post(account::http_post_setup),

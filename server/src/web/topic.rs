@@ -117,7 +117,7 @@ async fn render(
             .map(|a| {
                 (
                     a.display_name.clone().unwrap_or_else(|| a.name.clone()),
-                    a.ap_id.to_string(),
+                    super::person::person_href(a),
                 )
             })
             .unwrap_or_else(|| ("someone".into(), String::new()));
