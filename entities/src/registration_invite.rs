@@ -18,10 +18,16 @@ pub struct Model {
     pub note: Option<String>,
     /// When it was made.
     pub created_at: DateTimeUtc,
-    /// When it stops working.
-    pub expires_at: DateTimeUtc,
-    /// When it was used (each link makes one account).
+    /// When it stops working; `None` for never.
+    pub expires_at: Option<DateTimeUtc>,
+    /// How many accounts it may make; `None` for any number.
+    pub max_uses: Option<i32>,
+    /// How many accounts it has made.
+    pub uses: i32,
+    /// When it was last used.
     pub used_at: Option<DateTimeUtc>,
+    /// When an admin revoked it.
+    pub revoked_at: Option<DateTimeUtc>,
 }
 
 /// No relations are navigated from here.

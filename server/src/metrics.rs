@@ -78,21 +78,50 @@ fn label(key: &str, value: &str) -> String {
     format!("{key}=\"{value}\"")
 }
 
+/// The queues at one moment, read from the database: what `/metrics` exposes and the admin's
+/// queue page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backlog {
+    /// Deliveries still to make, those in batches not yet attempted included.
+    pub outbox: i64,
+    /// Received activities not yet applied.
+    pub inbox: i64,
+    /// When the oldest waiting delivery was queued.
+    pub oldest_outbox: Option<DateTime<Utc>>,
+    /// When the oldest waiting received activity arrived.
+    pub oldest_inbox: Option<DateTime<Utc>>,
+    /// Deliveries given up and kept.
+    pub failed_outbox: i64,
+    /// Received activities that could not be applied.
+    pub failed_inbox: i64,
+}
+
+/// The queues' depths, oldest items and failures at `now`.
+pub async fn backlog(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Backlog, DbErr> {
+    let q = Queries::new(db.get_database_backend());
+    Ok(Backlog {
+        outbox: q.count(db, &q.pending_deliveries, now).await? + q.batch_targets(db).await?,
+        inbox: q.count(db, &q.pending_inbox, now).await?,
+        oldest_outbox: earliest(
+            q.time(db, &q.oldest_delivery, now).await?,
+            q.time(db, &q.oldest_batch, now).await?,
+        ),
+        oldest_inbox: q.time(db, &q.oldest_inbox, now).await?,
+        failed_outbox: q.count(db, &q.failed_deliveries, now).await?,
+        failed_inbox: q.count(db, &q.failed_inbox, now).await?,
+    })
+}
+
 /// The whole exposition: database figures at this moment, then this process's counters.
 pub async fn render(state: &AppState) -> Result<String, DbErr> {
     let db = &state.db;
     let now = Utc::now();
     let q = Queries::new(db.get_database_backend());
-    let outbox_depth = q.count(db, &q.pending_deliveries, now).await? + q.batch_targets(db).await?;
-    let inbox_depth = q.count(db, &q.pending_inbox, now).await?;
+    let b = backlog(db, now).await?;
     let age = |t: Option<DateTime<Utc>>| {
         t.map(|t| (now - t).num_milliseconds().max(0) as f64 / 1000.0)
             .unwrap_or(0.0)
     };
-    let oldest_outbox = earliest(
-        q.time(db, &q.oldest_delivery, now).await?,
-        q.time(db, &q.oldest_batch, now).await?,
-    );
     let due_outbox = earliest(
         q.time(db, &q.due_delivery, now).await?,
         q.time(db, &q.due_batch, now).await?,
@@ -110,8 +139,8 @@ pub async fn render(state: &AppState) -> Result<String, DbErr> {
             help: "Items waiting: deliveries still to make (outbox), received activities not yet applied (inbox).",
             kind: "gauge",
             samples: vec![
-                (label("queue", "outbox"), outbox_depth as f64),
-                (label("queue", "inbox"), inbox_depth as f64),
+                (label("queue", "outbox"), b.outbox as f64),
+                (label("queue", "inbox"), b.inbox as f64),
             ],
         },
         Family {
@@ -119,11 +148,8 @@ pub async fn render(state: &AppState) -> Result<String, DbErr> {
             help: "Age of the oldest waiting item, retries included; 0 when the queue is empty.",
             kind: "gauge",
             samples: vec![
-                (label("queue", "outbox"), age(oldest_outbox)),
-                (
-                    label("queue", "inbox"),
-                    age(q.time(db, &q.oldest_inbox, now).await?),
-                ),
+                (label("queue", "outbox"), age(b.oldest_outbox)),
+                (label("queue", "inbox"), age(b.oldest_inbox)),
             ],
         },
         Family {
@@ -143,14 +169,8 @@ pub async fn render(state: &AppState) -> Result<String, DbErr> {
             help: "Items given up and kept: failed deliveries, activities that could not be applied.",
             kind: "gauge",
             samples: vec![
-                (
-                    label("queue", "outbox"),
-                    q.count(db, &q.failed_deliveries, now).await? as f64,
-                ),
-                (
-                    label("queue", "inbox"),
-                    q.count(db, &q.failed_inbox, now).await? as f64,
-                ),
+                (label("queue", "outbox"), b.failed_outbox as f64),
+                (label("queue", "inbox"), b.failed_inbox as f64),
             ],
         },
         Family {

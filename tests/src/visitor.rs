@@ -214,3 +214,23 @@ pub async fn account_with_password(inst: &TestInstance, name: &str, password: &s
     .expect("create account");
     token
 }
+
+/// Creates an instance admin's account that signs in with `password`; returns its
+/// command-line token.
+pub async fn admin_with_password(inst: &TestInstance, name: &str, password: &str) -> String {
+    let hash = copse_server::web::passwords::hash(password)
+        .await
+        .expect("hash");
+    let (_, token) = copse_server::accounts::create_account(
+        &inst.data(),
+        copse_server::accounts::NewAccount {
+            name,
+            admin: true,
+            password_hash: Some(hash),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("create admin account");
+    token
+}

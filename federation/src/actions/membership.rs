@@ -249,3 +249,30 @@ pub async fn set_role(
     .await?;
     commit_and_wake(data, txn).await
 }
+
+/// An instance admin hands a local community to a local person: they join if they had not (a
+/// pending request is accepted), and become a coordinator. Coordinators already there stay.
+pub async fn hand_over(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    to: &person::Model,
+) -> Result<(), Error> {
+    if !to.local || !community.local {
+        return Err(Error::Forbidden(
+            "a community here is handed over to an account here".into(),
+        ));
+    }
+    let m = membership(&data.db, community.id, to.id).await?;
+    if m.as_ref().is_none_or(|m| m.pending) {
+        let follow_id = match &m {
+            Some(m) => m.follow_id.0.clone(),
+            None => data.urls.new_activity("Follow"),
+        };
+        let txn = crate::context::begin(&data.db).await?;
+        admit(&txn, data, community, to, &follow_id).await?;
+        log(&txn, community, &by.ap_id.0, "approve", &to.ap_id.0, None).await?;
+        commit_and_wake(data, txn).await?;
+    }
+    set_role(data, community, by, to, Role::Coordinator).await
+}

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     accounts::{self, NewAccount},
+    admin::invites::{self, Refusal},
     error::ApiError,
     limits::ClientAddress,
     AppState,
@@ -21,7 +22,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Extension,
 };
-use chrono::Utc;
 use copse_entities::{
     local_user::{self, AccountStatus},
     person, registration_invite,
@@ -236,36 +236,32 @@ pub struct InviteQuery {
     invite: String,
 }
 
+/// An invitation code brought to sign-up: `None` when none was, else the invitation or why it
+/// cannot be used.
+type Brought = Option<Result<registration_invite::Model, Refusal>>;
+
 /// What sign-up allows for this visitor: the site's policy, and an invitation if they bring one.
-async fn policy(
-    state: &AppState,
-    invite: &str,
-) -> Result<(site::Model, Option<registration_invite::Model>), ApiError> {
+async fn policy(state: &AppState, invite: &str) -> Result<(site::Model, Brought), ApiError> {
     let site = crate::db::site(&state.db).await?;
-    let invite = if invite.is_empty() {
+    let invite = if invite.trim().is_empty() {
         None
     } else {
-        registration_invite::Entity::find()
-            .filter(registration_invite::Column::TokenHash.eq(accounts::token_hash(invite)))
-            .filter(registration_invite::Column::UsedAt.is_null())
-            .filter(registration_invite::Column::ExpiresAt.gt(Utc::now()))
-            .one(&state.db)
-            .await?
+        Some(invites::check(&state.db, invite).await?)
     };
     Ok((site, invite))
 }
 
-fn closed_text(site: &site::Model, invite: &str, has_invite: bool) -> Option<&'static str> {
-    match site.registration {
-        _ if has_invite => None,
-        _ if !invite.is_empty() => Some(
-            "This invitation link has expired or has been used. Ask whoever sent it for a new one.",
-        ),
-        Registration::Open | Registration::Approval => None,
-        Registration::Invite => Some(
+/// Why sign-up is closed to this visitor, if it is. An invitation opens it under every policy
+/// but `closed`.
+fn closed_text(site: &site::Model, invite: &Brought) -> Option<&'static str> {
+    match (site.registration, invite) {
+        (Registration::Closed, _) => Some("This instance is not taking new accounts."),
+        (_, Some(Ok(_))) => None,
+        (_, Some(Err(refusal))) => Some(refusal.message()),
+        (Registration::Open | Registration::Approval, None) => None,
+        (Registration::Invite, None) => Some(
             "Accounts here are by invitation: ask an admin or a member for an invitation link.",
         ),
-        Registration::Closed => Some("This instance is not taking new accounts."),
     }
 }
 
@@ -277,6 +273,7 @@ pub async fn http_get_signup(
 ) -> Result<Response, PageError> {
     let (site, invite) = policy(&state, &q.invite).await?;
     let (csrf, set) = session::signed_out_csrf(&state, &headers)?;
+    let closed = closed_text(&site, &invite);
     let approval = site.registration == Registration::Approval && invite.is_none();
     let page = SignUpPage {
         chrome: Chrome::load(&state.to_request_data(), None).await?,
@@ -293,7 +290,7 @@ pub async fn http_get_signup(
         action: "/signup",
         csrf: &csrf,
         invite: &q.invite,
-        closed: closed_text(&site, &q.invite, invite.is_some()),
+        closed,
         approval,
         question: approval.then(|| question(&site)),
         name: "",
@@ -336,9 +333,10 @@ pub async fn http_post_signup(
     session::check_signed_out_csrf(&headers, &form.csrf)?;
     let f = &form.fields;
     let (site, invite) = policy(&state, &f.invite).await?;
-    if let Some(text) = closed_text(&site, &f.invite, invite.is_some()) {
+    if let Some(text) = closed_text(&site, &invite) {
         return Err(PageError::forbidden(text));
     }
+    let invite = invite.and_then(Result::ok);
     let approval = site.registration == Registration::Approval && invite.is_none();
     let name = f.name.trim().to_lowercase();
     let answer = f.answer.trim();
@@ -352,9 +350,18 @@ pub async fn http_post_signup(
             return Err(ApiError::invalid("answer", "at most 2000 characters"));
         }
         let hash = passwords::hash(&f.password).await?;
-        let data = state.to_request_data();
-        accounts::create_account(
-            &data,
+        // The use is taken before the account is made, so two sign-ups at once cannot share
+        // an invitation's last use; it is given back if the account cannot be made.
+        if let Some(i) = &invite {
+            if !invites::claim(&state.db, i.id).await? {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    Refusal::UsedUp.message(),
+                ));
+            }
+        }
+        let made = accounts::create_account(
+            &state.to_request_data(),
             NewAccount {
                 name: &name,
                 admin: false,
@@ -363,7 +370,11 @@ pub async fn http_post_signup(
                 answer: approval.then(|| answer.to_string()),
             },
         )
-        .await
+        .await;
+        if let (Err(_), Some(i)) = (&made, &invite) {
+            invites::give_back(&state.db, i.id).await?;
+        }
+        made
     }
     .await;
     let person = match checked {
@@ -398,13 +409,6 @@ pub async fn http_post_signup(
             ));
         }
     };
-    if let Some(i) = invite {
-        let mut row: registration_invite::ActiveModel = i.into();
-        row.used_at = Set(Some(Utc::now()));
-        registration_invite::Entity::update(row)
-            .exec(&state.db)
-            .await?;
-    }
     if approval {
         return notice(
             &state,

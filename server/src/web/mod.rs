@@ -3,6 +3,7 @@
 //! every form works without JavaScript and carries a CSRF token.
 
 pub mod account;
+pub mod admin;
 pub mod chrome;
 pub mod community;
 pub mod compose;
@@ -79,6 +80,42 @@ pub fn router() -> Router<AppState> {
             "/post/{id}/report",
             get(topic::http_get_report).post(topic::http_post_report),
         )
+        .route("/admin", get(admin::http_get_admin))
+        .route("/admin/accounts", get(admin::accounts::http_get_accounts))
+        .route(
+            "/admin/accounts/{name}",
+            post(admin::accounts::http_post_account),
+        )
+        .route(
+            "/admin/registration",
+            get(admin::accounts::http_get_registration)
+                .post(admin::accounts::http_post_registration),
+        )
+        .route(
+            "/admin/invites",
+            get(admin::accounts::http_get_invites).post(admin::accounts::http_post_invite),
+        )
+        .route(
+            "/admin/invites/{id}/revoke",
+            post(admin::accounts::http_post_revoke_invite),
+        )
+        .route(
+            "/admin/communities",
+            get(admin::instance::http_get_communities).post(admin::instance::http_post_community),
+        )
+        .route(
+            "/admin/communities/{name}/hand-over",
+            post(admin::instance::http_post_hand_over),
+        )
+        .route(
+            "/admin/domains",
+            get(admin::instance::http_get_domains).post(admin::instance::http_post_block),
+        )
+        .route(
+            "/admin/domains/unblock",
+            post(admin::instance::http_post_unblock),
+        )
+        .route("/admin/queue", get(admin::instance::http_get_queue))
         .route(
             "/settings",
             get(settings::http_get_settings).post(settings::http_post_settings),

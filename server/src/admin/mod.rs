@@ -2,11 +2,18 @@
 //! lists of accounts and communities, and domain blocks. A block takes effect at once in every
 //! process on the database: the inbox refuses the domain, nothing is fetched from it, its
 //! queued deliveries are given up, and activities it sent that are not yet applied are dropped.
+//! The admin pages call the same functions, and those in the submodules: accounts (approve,
+//! suspend), registration (policy, invitation links) and queue health.
+
+pub mod health;
+pub mod invites;
+pub mod people;
 
 use crate::accounts;
 use copse_entities::{
     community::{self, MembershipPolicy},
-    community_follower, delivery, instance, local_user, person,
+    community_follower::{self, Role},
+    delivery, instance, local_user, person,
     received_activity::{self, InboxStatus},
     DbUrl,
 };
@@ -28,6 +35,16 @@ pub enum AdminError {
     /// A value that cannot be used.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<AdminError> for crate::error::ApiError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Db(e) => e.into(),
+            AdminError::NotFound(m) => Self::new(axum::http::StatusCode::NOT_FOUND, m),
+            AdminError::Invalid(m) => Self::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, m),
+        }
+    }
 }
 
 /// Gives a local account a new API token and returns it; the old one stops working at once.
@@ -59,6 +76,10 @@ pub struct UserRow {
     pub id: DbUrl,
     /// Instance administrator.
     pub admin: bool,
+    /// Whether it may sign in.
+    pub status: local_user::AccountStatus,
+    /// The answer to the sign-up question, when it asked for approval.
+    pub answer: Option<String>,
     /// When it was created.
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
@@ -75,6 +96,8 @@ pub async fn users(db: &impl ConnectionTrait) -> Result<Vec<UserRow>, AdminError
                 name: p.name.clone(),
                 id: p.ap_id.clone(),
                 admin: u.admin,
+                status: u.status,
+                answer: u.sign_up_answer,
                 created_at: u.created_at,
             })
         })
@@ -96,6 +119,8 @@ pub struct CommunityRow {
     pub members: u64,
     /// How people join.
     pub policy: MembershipPolicy,
+    /// Names of its coordinators.
+    pub coordinators: Vec<String>,
 }
 
 /// Every local community, by name.
@@ -112,12 +137,28 @@ pub async fn communities(db: &impl ConnectionTrait) -> Result<Vec<CommunityRow>,
             .filter(community_follower::Column::Pending.eq(false))
             .count(db)
             .await?;
+        let coordinator_ids: Vec<i64> = community_follower::Entity::find()
+            .filter(community_follower::Column::CommunityId.eq(c.id))
+            .filter(community_follower::Column::Pending.eq(false))
+            .filter(community_follower::Column::Role.eq(Role::Coordinator))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| m.person_id)
+            .collect();
+        let mut coordinators: Vec<String> = accounts::people_by_id(db, coordinator_ids)
+            .await?
+            .into_values()
+            .map(|p| p.name)
+            .collect();
+        coordinators.sort();
         rows.push(CommunityRow {
             name: c.name,
             title: c.title,
             id: c.ap_id,
             members,
             policy: c.membership_policy,
+            coordinators,
         });
     }
     Ok(rows)
