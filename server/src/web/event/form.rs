@@ -6,13 +6,13 @@ use crate::{
     api::{
         event_form::{Choice, EventForm, PlaceForm},
         events::{find_event, reschedule, schedule},
-        extract::AuthUser,
         lookup::{community_of, local_community, require_moderator},
     },
     error::ApiError,
     web::{
         account::Empty,
         chrome::Chrome,
+        desk::{as_auth, on_form},
         error::PageError,
         form::{FieldErrors, Form},
         page::html_response,
@@ -158,21 +158,6 @@ struct EventFormPage<'a> {
     cancel: Option<i64>,
 }
 
-fn auth_of(me: &SignedIn) -> AuthUser {
-    AuthUser {
-        user: me.user.clone(),
-        person: me.person.clone(),
-    }
-}
-
-/// A refusal of the person is an error page; the rest is shown on the form.
-fn on_form(e: ApiError) -> Result<FieldErrors, PageError> {
-    if e.field.is_none() && matches!(e.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
-        return Err(PageError::Shown(e));
-    }
-    FieldErrors::from_error(e)
-}
-
 async fn show(
     data: &Data,
     me: &SignedIn,
@@ -197,7 +182,7 @@ async fn show(
 /// The community, if the viewer may schedule events in it (a 403 page otherwise).
 async fn organising(data: &Data, me: &SignedIn, name: &str) -> Result<community::Model, PageError> {
     let c = local_community(data, name).await?;
-    require_moderator(data, &c, &auth_of(me)).await?;
+    require_moderator(data, &c, &as_auth(me)).await?;
     Ok(c)
 }
 
@@ -236,7 +221,7 @@ pub async fn http_post_new_event(
     let data = state.to_request_data();
     let c = organising(&data, &me, &name).await?;
     let f = form.fields;
-    let made = async { schedule(&data, &auth_of(&me), &c, f.form(None)?).await }.await;
+    let made = async { schedule(&data, &as_auth(&me), &c, f.form(None)?).await }.await;
     match made {
         Ok((p, _)) => Ok(Redirect::to(&format!("/post/{}", p.id)).into_response()),
         Err(e) => {
@@ -260,7 +245,7 @@ async fn changing(
 ) -> Result<(post::Model, event::Model), PageError> {
     let (p, e) = find_event(data, id).await?;
     let c = community_of(data, &p).await?;
-    require_moderator(data, &c, &auth_of(me)).await?;
+    require_moderator(data, &c, &as_auth(me)).await?;
     if !p.local || !p.visible() {
         return Err(PageError::forbidden(
             "only events scheduled here can be changed here",
@@ -301,7 +286,7 @@ pub async fn http_post_edit_event(
     let data = state.to_request_data();
     let (_, e) = changing(&data, &me, id).await?;
     let f = form.fields;
-    let changed = async { reschedule(&data, &auth_of(&me), id, f.form(Some(&e))?).await }.await;
+    let changed = async { reschedule(&data, &as_auth(&me), id, f.form(Some(&e))?).await }.await;
     match changed {
         Ok(_) => Ok(Redirect::to(&format!("/post/{id}")).into_response()),
         Err(e) => {
@@ -349,6 +334,6 @@ pub async fn http_post_cancel_event(
         status: Some(Choice::Known(EventStatus::Cancelled)),
         ..EventForm::default()
     };
-    reschedule(&data, &auth_of(&me), id, cancel).await?;
+    reschedule(&data, &as_auth(&me), id, cancel).await?;
     Ok(Redirect::to(&format!("/post/{id}")).into_response())
 }
