@@ -53,6 +53,17 @@ fn calendar_links(data: &Data, path: &str) -> String {
     )
 }
 
+/// Places in words: "3 of 20 places left", "full — join the waiting list", or "5 going" when
+/// there is no limit.
+pub fn places_in_words(e: &event::Model) -> String {
+    match (e.capacity, e.remaining()) {
+        (_, Some(0)) => "full — join the waiting list".to_string(),
+        (Some(cap), Some(left)) => format!("{left} of {cap} places left"),
+        (None, Some(left)) => format!("{left} places left"),
+        (_, None) => format!("{} going", e.participant_count),
+    }
+}
+
 /// The details of an event, above its comments.
 pub fn event_details(data: &Data, p: &post::Model, e: &event::Model) -> String {
     let mut html = String::from("<section class=\"event\"><dl>");
@@ -78,11 +89,7 @@ pub fn event_details(data: &Data, p: &post::Model, e: &event::Model) -> String {
             ),
         );
     }
-    let places = match e.remaining() {
-        Some(left) => format!("{} going, {left} places left", e.participant_count),
-        None => format!("{} going", e.participant_count),
-    };
-    row("Participants", escape_html(&places));
+    row("Places", escape_html(&places_in_words(e)));
     if let (JoinMode::External, Some(u)) = (e.join_mode, &e.external_url) {
         row(
             "Register",

@@ -276,3 +276,37 @@ pub async fn hand_over(
     }
     set_role(data, community, by, to, Role::Coordinator).await
 }
+
+/// A coordinator takes back an invitation not yet taken up (row `id` of this community). The
+/// invitee was told by `Invite` and a note; nothing is sent now, since no peer acts on
+/// `Undo{Invite}` and following the community without the invitation is simply refused.
+/// False when there was no such invitation.
+pub async fn revoke_invite(
+    data: &Data,
+    community: &community::Model,
+    by: &person::Model,
+    id: i64,
+) -> Result<bool, Error> {
+    let Some(inv) = community_invite::Entity::find_by_id(id)
+        .filter(community_invite::Column::CommunityId.eq(community.id))
+        .one(&data.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let txn = crate::context::begin(&data.db).await?;
+    community_invite::Entity::delete_by_id(inv.id)
+        .exec(&txn)
+        .await?;
+    log(
+        &txn,
+        community,
+        &by.ap_id.0,
+        "revoke_invite",
+        &inv.invitee.0,
+        None,
+    )
+    .await?;
+    commit_and_wake(data, txn).await?;
+    Ok(true)
+}

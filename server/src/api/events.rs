@@ -136,7 +136,8 @@ async fn event_json(data: &Data, p: &post::Model, e: &event::Model) -> Result<Va
     }))
 }
 
-async fn find_event(data: &Data, id: i64) -> Result<(post::Model, event::Model), ApiError> {
+/// The event of post `id`, or a 404 naming `post` or `event`.
+pub async fn find_event(data: &Data, id: i64) -> Result<(post::Model, event::Model), ApiError> {
     let p = find_post(data, id).await?;
     let e = copse_federation::store::events::event_of_post(&data.db, p.id)
         .await?
@@ -163,10 +164,36 @@ async fn http_post_event(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = scheduling_community(&data, &name).await?;
-    require_moderator(&data, &c, &auth).await?;
-    let details = details(&data, &c, form, None).await?;
-    let (p, e) = events::create(&data, &c, &auth.person, details).await?;
+    let (p, e) = schedule(&data, &auth, &c, form).await?;
     Ok((StatusCode::CREATED, Json(event_json(&data, &p, &e).await?)).into_response())
+}
+
+/// A facilitator or coordinator of `c` schedules an event from the form, checked (errors name
+/// the field at fault); federated.
+pub async fn schedule(
+    data: &Data,
+    auth: &AuthUser,
+    c: &community::Model,
+    form: EventForm,
+) -> Result<(post::Model, event::Model), ApiError> {
+    require_moderator(data, c, auth).await?;
+    let details = details(data, c, form, None).await?;
+    Ok(events::create(data, c, &auth.person, details).await?)
+}
+
+/// A facilitator or coordinator changes (or, with `status: cancelled`, cancels) the event of
+/// post `id`; absent fields keep their value.
+pub async fn reschedule(
+    data: &Data,
+    auth: &AuthUser,
+    id: i64,
+    form: EventForm,
+) -> Result<(post::Model, event::Model), ApiError> {
+    let (p, e) = find_event(data, id).await?;
+    let c = community_of(data, &p).await?;
+    require_moderator(data, &c, auth).await?;
+    let details = details(data, &c, form, Some((&p, &e))).await?;
+    Ok(events::change(data, &p, &auth.person, details).await?)
 }
 
 /// Query of the events list.
@@ -217,11 +244,7 @@ async fn http_patch_event(
     ApiJson(form): ApiJson<EventForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let (p, e) = find_event(&data, id).await?;
-    let c = community_of(&data, &p).await?;
-    require_moderator(&data, &c, &auth).await?;
-    let details = details(&data, &c, form, Some((&p, &e))).await?;
-    let (p, e) = events::change(&data, &p, &auth.person, details).await?;
+    let (p, e) = reschedule(&data, &auth, id, form).await?;
     Ok(Json(event_json(&data, &p, &e).await?))
 }
 
@@ -276,10 +299,22 @@ async fn http_post_rsvp(
     ApiJson(form): ApiJson<RsvpForm>,
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
-    let (p, _) = find_event(&data, id).await?;
-    let message = check_short("message", form.message, 1000)?;
-    let outcome = events::answer_locally(&data, &p, &auth.person, form.going, message).await?;
+    let outcome = rsvp(&data, &auth.person, id, form.going, form.message).await?;
     Ok(Json(outcome_json(&outcome)))
+}
+
+/// A local person answers the event of post `id`: going (with an optional note of at most
+/// 1000 characters for the organisers) or not.
+pub async fn rsvp(
+    data: &Data,
+    who: &person::Model,
+    id: i64,
+    going: bool,
+    message: Option<String>,
+) -> Result<Outcome, ApiError> {
+    let (p, _) = find_event(data, id).await?;
+    let message = check_short("message", message, 1000)?;
+    Ok(events::answer_locally(data, &p, who, going, message).await?)
 }
 
 async fn http_get_participants(

@@ -2,8 +2,12 @@
 //! and the decision log. Coordinators run the community; facilitators moderate.
 
 use super::{
+    commands::{
+        ban, bans_of, change_role, decision_log, invite, lift_ban, members_of, pending_invites,
+        person_by_id, remove_member, require, revoke_invite, update_settings,
+    },
     extract::{ApiJson, ApiPath, AuthUser},
-    lookup::{local_community, resolve_handle},
+    lookup::local_community,
 };
 use crate::{accounts, error::ApiError, AppState};
 use axum::{
@@ -13,17 +17,8 @@ use axum::{
     routing::{get, post, put},
     Json, Router,
 };
-use chrono::{DateTime, Utc};
-use copse_entities::{
-    community, community_ban, community_follower, community_follower::Role, moderation_log, person,
-};
-use copse_federation::{
-    actions::{bans, membership},
-    fetch,
-    rules::membership::choices as member_choices,
-    Data,
-};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use copse_entities::{community_follower::Role, person};
+use copse_federation::{actions::membership, rules::membership::choices as member_choices};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -46,7 +41,14 @@ pub fn router() -> Router<AppState> {
             "/api/v1/communities/{name}/requests/{person}/decline",
             post(http_post_decline),
         )
-        .route("/api/v1/communities/{name}/invites", post(http_post_invite))
+        .route(
+            "/api/v1/communities/{name}/invites",
+            post(http_post_invite).get(http_get_invites),
+        )
+        .route(
+            "/api/v1/communities/{name}/invites/{id}",
+            axum::routing::delete(http_delete_invite),
+        )
         .route("/api/v1/communities/{name}/members", get(http_get_members))
         .route(
             "/api/v1/communities/{name}/membership",
@@ -71,40 +73,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/communities/{name}/log", get(http_get_log))
 }
 
-/// Requires at least `min` in the community (instance admins pass).
-async fn require(
-    data: &Data,
-    c: &community::Model,
-    auth: &AuthUser,
-    min: Role,
-    what: &str,
-) -> Result<(), ApiError> {
-    if auth.user.admin {
-        return Ok(());
-    }
-    match copse_federation::store::members::role_of(&data.db, c.id, auth.person.id).await? {
-        Some(r) if r >= min => Ok(()),
-        _ => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!(
-                "only {} may {what}",
-                if min == Role::Coordinator {
-                    "coordinators"
-                } else {
-                    "facilitators and coordinators"
-                }
-            ),
-        )),
-    }
-}
-
-async fn person_by_id(data: &Data, id: i64) -> Result<person::Model, ApiError> {
-    person::Entity::find_by_id(id)
-        .one(&data.db)
-        .await?
-        .ok_or_else(|| ApiError::not_found("person"))
-}
-
 fn person_json(p: &person::Model) -> Value {
     json!({
         "local_id": p.id,
@@ -126,8 +94,7 @@ async fn http_put_settings(
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    require(&data, &c, &auth, Role::Coordinator, "change settings").await?;
-    let updated = accounts::update_community(&data, &c, form, Some(&auth.person)).await?;
+    let updated = update_settings(&data, &auth, &c, form).await?;
     Ok(Json(json!({
         "id": updated.ap_id,
         "title": updated.title,
@@ -144,25 +111,6 @@ async fn http_put_settings(
         "require_rules_agreement": updated.require_rules_agreement,
         "rules_version": member_choices::rules_version(&updated),
     })))
-}
-
-async fn members_of(
-    data: &Data,
-    c: &community::Model,
-    pending: bool,
-) -> Result<Vec<(community_follower::Model, person::Model)>, ApiError> {
-    let rows = community_follower::Entity::find()
-        .filter(community_follower::Column::CommunityId.eq(c.id))
-        .filter(community_follower::Column::Pending.eq(pending))
-        .order_by_asc(community_follower::Column::Id)
-        .limit(1000)
-        .all(&data.db)
-        .await?;
-    let mut people = accounts::people_by_id(&data.db, rows.iter().map(|m| m.person_id)).await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|m| people.remove(&m.person_id).map(|p| (m, p)))
-        .collect())
 }
 
 async fn http_get_requests(
@@ -237,16 +185,6 @@ pub struct InviteForm {
     pub handle: String,
 }
 
-async fn resolve_person(data: &Data, handle: &str, field: &str) -> Result<person::Model, ApiError> {
-    match resolve_handle(data, handle, field).await? {
-        fetch::ActorRef::Person(p) => Ok(p),
-        fetch::ActorRef::Community(_) => Err(ApiError::invalid(
-            field,
-            "that handle is a community, not a person",
-        )),
-    }
-}
-
 async fn http_post_invite(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -255,14 +193,38 @@ async fn http_post_invite(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    require(&data, &c, &auth, Role::Coordinator, "invite").await?;
-    let invitee = resolve_person(&data, &form.handle, "handle").await?;
-    membership::invite(&data, &c, &auth.person, &invitee).await?;
+    let invitee = invite(&data, &auth, &c, &form.handle).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "invitee": invitee.ap_id })),
     )
         .into_response())
+}
+
+async fn http_get_invites(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    let data = state.to_request_data();
+    let c = local_community(&data, &name).await?;
+    let items: Vec<Value> = pending_invites(&data, &auth, &c)
+        .await?
+        .into_iter()
+        .map(|i| json!({ "id": i.id, "invitee": i.invitee, "invited": i.created_at }))
+        .collect();
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn http_delete_invite(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiPath((name, id)): ApiPath<(String, i64)>,
+) -> Result<StatusCode, ApiError> {
+    let data = state.to_request_data();
+    let c = local_community(&data, &name).await?;
+    revoke_invite(&data, &auth, &c, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn http_get_members(
@@ -328,15 +290,8 @@ async fn http_delete_member(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    let member = person_by_id(&data, person).await?;
-    if member.id != auth.person.id {
-        require(&data, &c, &auth, Role::Coordinator, "remove members").await?;
-    }
-    if membership::leave(&data, &c, &auth.person, &member, None).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::not_found("member"))
-    }
+    remove_member(&data, &auth, &c, person).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Body of a role change.
@@ -355,33 +310,11 @@ async fn http_put_role(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    require(&data, &c, &auth, Role::Coordinator, "change roles").await?;
-    let member = person_by_id(&data, person).await?;
-    membership::set_role(&data, &c, &auth.person, &member, form.role)
-        .await
-        .map_err(|e| match e {
-            copse_federation::Error::NotFound => ApiError::not_found("member"),
-            e => e.into(),
-        })?;
+    change_role(&data, &auth, &c, person, form.role).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Body of a ban.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BanForm {
-    /// Whom: `name@domain`, or a local user's name.
-    pub handle: String,
-    /// Why.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// When the ban ends (RFC 3339); never when absent.
-    #[serde(default)]
-    pub expires_at: Option<DateTime<Utc>>,
-    /// Also remove their posts in the community.
-    #[serde(default)]
-    pub remove_content: bool,
-}
+pub use super::commands::BanForm;
 
 async fn http_post_ban(
     State(state): State<AppState>,
@@ -391,38 +324,7 @@ async fn http_post_ban(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    require(&data, &c, &auth, Role::Facilitator, "ban").await?;
-    if form.expires_at.is_some_and(|t| t <= Utc::now()) {
-        return Err(ApiError::invalid("expires_at", "must be in the future"));
-    }
-    if form.reason.as_ref().is_some_and(|r| r.len() > 2000) {
-        return Err(ApiError::invalid("reason", "at most 2000 bytes"));
-    }
-    let target = resolve_person(&data, &form.handle, "handle").await?;
-    if target.id == auth.person.id {
-        return Err(ApiError::invalid("handle", "you cannot ban yourself"));
-    }
-    if !auth.user.admin {
-        let mine =
-            copse_federation::store::members::role_of(&data.db, c.id, auth.person.id).await?;
-        let theirs = copse_federation::store::members::role_of(&data.db, c.id, target.id).await?;
-        if theirs.is_some_and(|t| Some(t) >= mine) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "you cannot ban someone whose role is not below yours",
-            ));
-        }
-    }
-    bans::ban(
-        &data,
-        &c,
-        &auth.person,
-        &target,
-        form.reason,
-        form.expires_at,
-        form.remove_content,
-    )
-    .await?;
+    let target = ban(&data, &auth, &c, form).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "banned": target.ap_id, "local_id": target.id })),
@@ -437,18 +339,10 @@ async fn http_get_bans(
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    require(&data, &c, &auth, Role::Facilitator, "see bans").await?;
-    let bans = community_ban::Entity::find()
-        .filter(community_ban::Column::CommunityId.eq(c.id))
-        .all(&data.db)
-        .await?;
-    let people = accounts::people_by_id(&data.db, bans.iter().map(|b| b.person_id)).await?;
-    let items: Vec<Value> = bans
+    let items: Vec<Value> = bans_of(&data, &auth, &c)
+        .await?
         .iter()
-        .filter_map(|b| {
-            let p = people.get(&b.person_id)?;
-            Some(json!({ "person": person_json(p), "reason": b.reason, "expires_at": b.expires_at, "since": b.created_at }))
-        })
+        .map(|(b, p)| json!({ "person": person_json(p), "reason": b.reason, "expires_at": b.expires_at, "since": b.created_at }))
         .collect();
     Ok(Json(json!({ "items": items })))
 }
@@ -460,13 +354,8 @@ async fn http_delete_ban(
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    require(&data, &c, &auth, Role::Facilitator, "lift bans").await?;
-    let target = person_by_id(&data, person).await?;
-    if bans::unban(&data, &c, &auth.person, &target).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::not_found("ban"))
-    }
+    lift_ban(&data, &auth, &c, person).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn http_get_log(
@@ -476,12 +365,7 @@ async fn http_get_log(
 ) -> Result<Json<Value>, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    require(&data, &c, &auth, Role::Coordinator, "read the decision log").await?;
-    let items: Vec<Value> = moderation_log::Entity::find()
-        .filter(moderation_log::Column::CommunityId.eq(c.id))
-        .order_by_desc(moderation_log::Column::Id)
-        .limit(500)
-        .all(&data.db)
+    let items: Vec<Value> = decision_log(&data, &auth, &c, 0, 500)
         .await?
         .into_iter()
         .map(|l| json!({ "who": l.moderator, "action": l.action, "target": l.target, "reason": l.reason, "when": l.created_at }))

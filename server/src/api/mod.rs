@@ -1,9 +1,11 @@
 //! The REST API under `/api/v1`: JSON in and out, `Authorization: Bearer TOKEN`. Handlers
 //! change the database and hand events to the federation crate; they never build ActivityPub.
 //! Handler files (one per resource) never import each other: what they share lives in
-//! `extract`, `lookup`, `fields` and `views`.
+//! `extract`, `lookup`, `fields` and `views`; the checked commands that pages call too are in
+//! `commands` (and the event ones in `events`).
 
 pub mod avatar;
+pub mod commands;
 pub mod communities;
 pub mod event_form;
 pub mod events;

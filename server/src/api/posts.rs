@@ -4,9 +4,10 @@
 //! `reports`.
 
 use super::{
+    commands::{moderate_post, Moderation},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
-    fields::{check_body, check_link, check_reason, check_title, ReasonForm},
-    lookup::{community_of, find_post, render_post, require_moderator, resolve_community},
+    fields::{check_body, check_link, check_title, ReasonForm},
+    lookup::{community_of, find_post, render_post, resolve_community},
     views::{counts, post_json, Counts},
 };
 use crate::{accounts, error::ApiError, AppState};
@@ -240,11 +241,7 @@ async fn http_post_remove(
     ApiJson(form): ApiJson<ReasonForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
-    let p = find_post(&data, id).await?;
-    let c = community_of(&data, &p).await?;
-    require_moderator(&data, &c, &auth).await?;
-    check_reason(&form.reason)?;
-    posts::remove(&data, &p, &auth.person, form.reason).await?;
+    moderate_post(&data, &auth, id, Moderation::Remove(form.reason)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -255,10 +252,7 @@ async fn http_put_lock(
     ApiJson(form): ApiJson<LockForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
-    let p = find_post(&data, id).await?;
-    let c = community_of(&data, &p).await?;
-    require_moderator(&data, &c, &auth).await?;
-    posts::set_locked(&data, &p, &auth.person, form.locked).await?;
+    moderate_post(&data, &auth, id, Moderation::Lock(form.locked)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -269,10 +263,7 @@ async fn http_put_pin(
     ApiJson(form): ApiJson<PinForm>,
 ) -> Result<StatusCode, ApiError> {
     let data = state.to_request_data();
-    let p = find_post(&data, id).await?;
-    let c = community_of(&data, &p).await?;
-    require_moderator(&data, &c, &auth).await?;
-    posts::set_pinned(&data, &p, &auth.person, form.pinned).await?;
+    moderate_post(&data, &auth, id, Moderation::Pin(form.pinned)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

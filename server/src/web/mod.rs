@@ -10,6 +10,7 @@ pub mod compose;
 pub mod desk;
 pub mod directory;
 pub mod error;
+pub mod event;
 pub mod form;
 pub mod home;
 pub mod interaction;
@@ -69,6 +70,57 @@ pub fn router() -> Router<AppState> {
             post(desk::http_post_request),
         )
         .route("/c/{name}/desk/reports/{id}", post(desk::http_post_report))
+        .route(
+            "/c/{name}/desk/members",
+            get(desk::members::http_get_members),
+        )
+        .route(
+            "/c/{name}/desk/members/{person}/role",
+            post(desk::members::http_post_role),
+        )
+        .route(
+            "/c/{name}/desk/members/{person}/remove",
+            post(desk::members::http_post_remove),
+        )
+        .route(
+            "/c/{name}/desk/invites",
+            post(desk::members::http_post_invite),
+        )
+        .route(
+            "/c/{name}/desk/invites/{id}/revoke",
+            post(desk::members::http_post_revoke),
+        )
+        .route(
+            "/c/{name}/desk/bans",
+            get(desk::bans::http_get_bans).post(desk::bans::http_post_ban),
+        )
+        .route(
+            "/c/{name}/desk/bans/{person}/lift",
+            post(desk::bans::http_post_lift),
+        )
+        .route("/c/{name}/desk/topics", get(desk::topics::http_get_topics))
+        .route("/c/{name}/desk/log", get(desk::log::http_get_log))
+        .route(
+            "/c/{name}/desk/settings",
+            get(desk::settings::http_get_settings).post(desk::settings::http_post_settings),
+        )
+        .route(
+            "/c/{name}/events/new",
+            get(event::form::http_get_new_event).post(event::form::http_post_new_event),
+        )
+        .route(
+            "/post/{id}/event/edit",
+            get(event::form::http_get_edit_event).post(event::form::http_post_edit_event),
+        )
+        .route(
+            "/post/{id}/event/cancel",
+            get(event::form::http_get_cancel_event).post(event::form::http_post_cancel_event),
+        )
+        .route("/post/{id}/rsvp", post(event::http_post_rsvp))
+        .route(
+            "/post/{id}/moderate",
+            post(desk::topics::http_post_moderate),
+        )
         .route("/post/{id}/reply", post(topic::http_post_reply))
         .route("/post/{id}/like", post(topic::http_post_like))
         .route("/post/{id}/delete", post(topic::http_post_delete))

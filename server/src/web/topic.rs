@@ -56,7 +56,10 @@ struct TopicPage {
     c: community::Model,
     title: String,
     locked: bool,
+    pinned: bool,
     details: String,
+    event: Option<super::event::EventPanel>,
+    moderator: bool,
     posts: Vec<PostRow>,
     signed_in: bool,
     reply_refusal: Option<String>,
@@ -158,9 +161,20 @@ async fn render(
             stack.extend(list.iter().rev().map(|x| (*x, depth + 1)));
         }
     }
-    let details = match copse_federation::store::events::event_of_post(&data.db, topic.id).await? {
-        Some(e) if topic.visible() => crate::html::event_details(data, &topic, &e),
-        _ => String::new(),
+    let (details, event) =
+        match copse_federation::store::events::event_of_post(&data.db, topic.id).await? {
+            Some(e) if topic.visible() => (
+                crate::html::event_details(data, &topic, &e),
+                Some(super::event::panel(data, viewer, &topic, &e, c).await?),
+            ),
+            _ => (String::new(), None),
+        };
+    let moderator = match viewer {
+        Some(s) => {
+            s.user.admin
+                || copse_federation::rules::posting::moderates(&data.db, c, &s.person).await?
+        }
+        None => false,
     };
     let reply_refusal = match viewer {
         Some(s) => {
@@ -173,7 +187,10 @@ async fn render(
         c: c.clone(),
         title: topic.title.clone(),
         locked: topic.locked,
+        pinned: topic.pinned,
         details,
+        event,
+        moderator,
         posts,
         signed_in: viewer.is_some(),
         reply_refusal,

@@ -1,12 +1,29 @@
 //! The coordinator's desk: one page per community for its coordinators and facilitators, with
 //! the join requests (and the reasons given) to approve or decline, and the open reports to
 //! resolve or dismiss. Facilitators see the reports; deciding on members is for coordinators.
+//! Its other pages are the members and invitations, the bans, the locked and pinned topics,
+//! the decision log and the settings; each calls the API's own checked commands.
+
+pub mod bans;
+pub mod log;
+pub mod members;
+pub mod settings;
+pub mod topics;
 
 use super::{
-    chrome::Chrome, error::PageError, form::Form, page::html_response, session::SignedIn,
+    chrome::Chrome,
+    error::PageError,
+    form::{FieldErrors, Form},
+    page::html_response,
+    session::SignedIn,
     time::When,
 };
-use crate::{accounts, api::fields::check_reason, AppState};
+use crate::{
+    accounts,
+    api::{extract::AuthUser, fields::check_reason},
+    error::ApiError,
+    AppState,
+};
 use askama::Template;
 use axum::{
     extract::{Path, State},
@@ -52,9 +69,41 @@ struct DeskPage {
     reports: Vec<Open>,
 }
 
+/// The viewer as the API's commands take them.
+pub(in crate::web) fn as_auth(me: &SignedIn) -> AuthUser {
+    AuthUser {
+        user: me.user.clone(),
+        person: me.person.clone(),
+    }
+}
+
+/// A command's refusal on a desk form: one that names a field is shown beside it (422); a
+/// refusal of the person (403) or of what they point at (404) is an error page.
+pub(in crate::web) fn on_form(e: ApiError) -> Result<FieldErrors, PageError> {
+    if e.field.is_none() && matches!(e.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
+        return Err(PageError::Shown(e));
+    }
+    FieldErrors::from_error(e)
+}
+
+/// Only coordinators (and admins) pass; a 403 naming `what` otherwise.
+pub(super) fn coordinators_only(role: Role, what: &str) -> Result<(), PageError> {
+    if role == Role::Coordinator {
+        Ok(())
+    } else {
+        Err(PageError::forbidden(format!(
+            "only coordinators may {what}"
+        )))
+    }
+}
+
 /// The viewer's role, or a 403 for those who do not facilitate or coordinate (admins pass as
 /// coordinators).
-async fn desk_role(data: &Data, c: &community::Model, me: &SignedIn) -> Result<Role, PageError> {
+pub(super) async fn desk_role(
+    data: &Data,
+    c: &community::Model,
+    me: &SignedIn,
+) -> Result<Role, PageError> {
     if me.user.admin {
         return Ok(Role::Coordinator);
     }

@@ -1,0 +1,197 @@
+//! The desk's settings form: everything `PUT /api/v1/communities/{name}/settings` (and
+//! `community update`) changes, checked by the same function, errors beside their fields.
+
+use super::{as_auth, coordinators_only, desk_role, on_form};
+use crate::{
+    accounts::CommunitySettings,
+    api::{commands, lookup::local_community},
+    error::ApiError,
+    web::{
+        chrome::Chrome, error::PageError, form::FieldErrors, form::Form, page::html_response,
+        session::SignedIn,
+    },
+    AppState,
+};
+use askama::Template;
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use copse_entities::community;
+use copse_federation::Data;
+use serde::{de::DeserializeOwned, Deserialize};
+
+/// The settings form, as shown and as sent. The long texts are Markdown; what is stored is
+/// their sanitised HTML, which Markdown keeps as it is, so the form shows that.
+#[derive(Deserialize, Default)]
+pub struct SettingsFields {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    rules: String,
+    #[serde(default)]
+    decision_making: String,
+    #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    membership_policy: String,
+    #[serde(default)]
+    welcome_template: String,
+    #[serde(default)]
+    welcome_mode: String,
+    #[serde(default)]
+    topic_policy: String,
+    #[serde(default)]
+    reply_policy: String,
+    #[serde(default)]
+    require_rules_agreement: String,
+}
+
+/// A closed-set value by its API word.
+fn word<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+impl SettingsFields {
+    fn of(c: &community::Model) -> Self {
+        Self {
+            title: c.title.clone(),
+            summary: c.summary.clone().unwrap_or_default(),
+            purpose: c.purpose.clone().unwrap_or_default(),
+            rules: c.rules.clone().unwrap_or_default(),
+            decision_making: c.decision_making.clone().unwrap_or_default(),
+            languages: c.languages.clone().unwrap_or_default(),
+            membership_policy: word(&c.membership_policy),
+            welcome_template: c.welcome_template.clone().unwrap_or_default(),
+            welcome_mode: word(&c.welcome_mode),
+            topic_policy: word(&c.topic_policy),
+            reply_policy: word(&c.reply_policy),
+            require_rules_agreement: c.require_rules_agreement.to_string(),
+        }
+    }
+
+    /// The settings as the API takes them; every field is sent, so every one is set.
+    fn settings(&self) -> Result<CommunitySettings, ApiError> {
+        fn choice<T: DeserializeOwned>(
+            field: &str,
+            v: &str,
+            words: &str,
+        ) -> Result<Option<T>, ApiError> {
+            serde_json::from_value(serde_json::Value::String(v.trim().to_string()))
+                .map(Some)
+                .map_err(|_| ApiError::invalid(field, format!("{field} must be {words}")))
+        }
+        let agree = match self.require_rules_agreement.as_str() {
+            "true" => true,
+            "false" => false,
+            _ => {
+                return Err(ApiError::invalid(
+                    "require_rules_agreement",
+                    "require_rules_agreement must be true or false",
+                ))
+            }
+        };
+        let posting = "anyone, members or coordinators";
+        Ok(CommunitySettings {
+            title: Some(self.title.clone()),
+            summary: Some(self.summary.clone()),
+            purpose: Some(self.purpose.clone()),
+            rules: Some(self.rules.clone()),
+            decision_making: Some(self.decision_making.clone()),
+            languages: Some(self.languages.clone()),
+            membership_policy: choice(
+                "membership_policy",
+                &self.membership_policy,
+                "open, approval or invite",
+            )?,
+            welcome_template: Some(self.welcome_template.clone()),
+            welcome_mode: choice("welcome_mode", &self.welcome_mode, "public, direct or off")?,
+            topic_policy: choice("topic_policy", &self.topic_policy, posting)?,
+            reply_policy: choice("reply_policy", &self.reply_policy, posting)?,
+            require_rules_agreement: Some(agree),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "desk_settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    c: community::Model,
+    f: SettingsFields,
+    errors: FieldErrors,
+    saved: bool,
+}
+
+async fn render(
+    data: &Data,
+    me: &SignedIn,
+    c: community::Model,
+    f: SettingsFields,
+    errors: FieldErrors,
+    saved: bool,
+) -> Result<Response, PageError> {
+    let page = SettingsPage {
+        chrome: Chrome::load(data, Some(me)).await?,
+        c,
+        f,
+        errors,
+        saved,
+    };
+    let status = page.errors.status();
+    Ok(html_response(status, page.render()?))
+}
+
+/// `?saved=1` after a change.
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+/// `GET /c/{name}/desk/settings`.
+pub async fn http_get_settings(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
+    me: SignedIn,
+) -> Result<Response, PageError> {
+    let data = state.to_request_data();
+    let c = local_community(&data, &name).await?;
+    coordinators_only(desk_role(&data, &c, &me).await?, "change settings")?;
+    let f = SettingsFields::of(&c);
+    render(&data, &me, c, f, FieldErrors::default(), q.saved.is_some()).await
+}
+
+/// `POST /c/{name}/desk/settings`.
+pub async fn http_post_settings(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    me: SignedIn,
+    form: Form<SettingsFields>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&form.csrf)?;
+    let data = state.to_request_data();
+    let c = local_community(&data, &name).await?;
+    coordinators_only(desk_role(&data, &c, &me).await?, "change settings")?;
+    let f = form.fields;
+    let saved = async {
+        let s = f.settings()?;
+        commands::update_settings(&data, &as_auth(&me), &c, s).await
+    }
+    .await;
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/c/{name}/desk/settings?saved=1")).into_response()),
+        Err(e) => {
+            let errors = on_form(e)?;
+            render(&data, &me, c, f, errors, false).await
+        }
+    }
+}
