@@ -65,6 +65,12 @@ pub fn router() -> Router<AppState> {
             "/post/{id}/report",
             get(topic::http_get_report).post(topic::http_post_report),
         )
+        .route("/notifications", get(notifications::http_get_notifications))
+        .route("/notifications/read", post(notifications::http_post_read))
+        .route(
+            "/settings/notifications",
+            get(notifications::http_get_settings).post(notifications::http_post_settings),
+        )
         .route(
             "/setup/{token}",
             get(account::http_get_setup).post(account::http_post_setup),
