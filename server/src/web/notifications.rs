@@ -12,7 +12,7 @@ use super::{
     session::SignedIn,
     time::When,
 };
-use crate::{error::ApiError, mail::is_address, AppState};
+use crate::{mail::is_address, AppState};
 use askama::Template;
 use axum::{
     extract::{Query, State},
@@ -25,22 +25,12 @@ use copse_entities::{
 };
 use copse_federation::Data;
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Deserialize;
 
 /// Notifications on one page.
 const PER_PAGE: u64 = 30;
-
-/// How many notifications the person has not read.
-pub async fn unread_count(data: &Data, s: &SignedIn) -> Result<u64, ApiError> {
-    Ok(notification::Entity::find()
-        .filter(notification::Column::PersonId.eq(s.person.id))
-        .filter(notification::Column::ReadAt.is_null())
-        .count(&data.db)
-        .await?)
-}
 
 /// One notification on the page.
 pub struct Item {
