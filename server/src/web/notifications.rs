@@ -23,7 +23,6 @@ use copse_entities::{
     local_user::{self, EmailChoice},
     notification,
 };
-use copse_federation::Data;
 use sea_orm::{
     sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
