@@ -27,6 +27,36 @@ pub struct Model {
     pub sign_up_answer: Option<String>,
     /// Where notifications are mailed, if the person gave an address.
     pub email: Option<String>,
+    /// Which notifications are mailed to `email`.
+    pub email_notifications: EmailChoice,
+}
+
+/// Which notifications a person is sent by email.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    EnumIter,
+    DeriveActiveEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+#[serde(rename_all = "lowercase")]
+pub enum EmailChoice {
+    /// One mail for each notification.
+    #[sea_orm(string_value = "each")]
+    Each,
+    /// One mail a day with the day's notifications.
+    #[sea_orm(string_value = "digest")]
+    Digest,
+    /// No mail.
+    #[default]
+    #[sea_orm(string_value = "none")]
+    None,
 }
 
 /// Whether an account may sign in.

@@ -27,8 +27,12 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// When the person read it.
     pub read_at: Option<DateTimeUtc>,
-    /// When it was sent by email (alone or in a digest).
+    /// When it was sent by email (alone or in a digest), or passed over because the person
+    /// wanted no mail when it happened.
     pub mailed_at: Option<DateTimeUtc>,
+    /// What makes it the same notification when its cause arrives again (a replayed activity):
+    /// unique per person.
+    pub dedupe_key: String,
 }
 
 /// What a notification is about.

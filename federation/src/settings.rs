@@ -36,6 +36,8 @@ pub struct FederationSettings {
     /// A PEM file of certificate authorities trusted besides the system's, for peers behind a
     /// private CA.
     pub extra_roots_file: Option<std::path::PathBuf>,
+    /// Notification mail is sent from this instance (the pages offer the choice of it).
+    pub mail: bool,
 }
 
 impl FederationSettings {
@@ -57,6 +59,7 @@ impl FederationSettings {
             request_timeout: Duration::from_secs(10),
             reminder_lead: Duration::from_secs(24 * 3600),
             extra_roots_file: None,
+            mail: false,
         }
     }
 }

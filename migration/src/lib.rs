@@ -19,6 +19,7 @@ mod m20261201_000014_member_choices;
 mod m20261201_000015_read_indexes;
 mod m20261201_000016_delivery_sequences;
 mod m20261203_000017_web_accounts;
+mod m20261203_000018_notification_email;
 mod m20261203_000019_profiles;
 mod m20261203_000021_admin;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000015_read_indexes::Migration),
             Box::new(m20261201_000016_delivery_sequences::Migration),
             Box::new(m20261203_000017_web_accounts::Migration),
+            Box::new(m20261203_000018_notification_email::Migration),
             Box::new(m20261203_000019_profiles::Migration),
             Box::new(m20261203_000021_admin::Migration),
         ]

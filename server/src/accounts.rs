@@ -147,6 +147,7 @@ pub async fn create_account(
         }),
         sign_up_answer: Set(new.answer),
         email: Set(None),
+        email_notifications: Set(local_user::EmailChoice::None),
     })
     .exec(&txn)
     .await?;

@@ -15,6 +15,7 @@ pub mod feeds;
 pub mod html;
 pub mod ical;
 pub mod limits;
+pub mod mail;
 pub mod markdown;
 pub mod metrics;
 pub mod remote_ids;
@@ -125,7 +126,8 @@ pub async fn start(settings: Settings, listener: TcpListener) -> Result<Instance
     })
 }
 
-/// Spawns the delivery and inbox workers the settings ask for.
+/// Spawns the delivery and inbox workers the settings ask for, and the reminders and the mailer
+/// with the inbox workers.
 pub fn spawn_workers(tasks: &mut JoinSet<()>, config: &AppState, settings: &Settings) {
     for _ in 0..settings.federation.delivery_workers {
         tasks.spawn(queue::delivery::run_worker((**config).clone()));
@@ -140,6 +142,10 @@ pub fn spawn_workers(tasks: &mut JoinSet<()>, config: &AppState, settings: &Sett
         tasks.spawn(copse_federation::actions::events::run_reminders(
             config.clone(),
         ));
+        // One mailer per process that works the queues, so a mail is sent once.
+        if settings.mail.enabled() {
+            tasks.spawn(mail::run_mailer(config.clone(), settings.mail.clone()));
+        }
     }
 }
 

@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use std::{net::SocketAddr, path::Path, time::Duration};
 
+mod mail;
+pub use mail::{MailSettings, TlsMode};
+
 /// The whole configuration. `config/defaults.toml` lists every key with its default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -25,6 +28,8 @@ pub struct Settings {
     pub events: EventSettings,
     /// The Prometheus endpoint.
     pub metrics: MetricsSettings,
+    /// Notification mail.
+    pub mail: MailSettings,
 }
 
 /// `[metrics]`
@@ -141,6 +146,7 @@ impl Default for Settings {
             federation: FederationSection::default(),
             events: EventSettings::default(),
             metrics: MetricsSettings::default(),
+            mail: MailSettings::default(),
         }
     }
 }
@@ -398,6 +404,9 @@ impl Settings {
                 "must be empty or a header name like x-forwarded-for",
             );
         }
+        if let Err((key, message)) = self.mail.validate() {
+            return bad(key, message);
+        }
         Ok(())
     }
 
@@ -417,6 +426,7 @@ impl Settings {
         s.poll_interval = Duration::from_millis(f.poll_interval_ms);
         s.request_timeout = Duration::from_secs(f.request_timeout_seconds);
         s.reminder_lead = Duration::from_secs(self.events.reminder_lead_minutes * 60);
+        s.mail = self.mail.enabled();
         s.extra_roots_file =
             (!f.extra_roots_file.is_empty()).then(|| std::path::PathBuf::from(&f.extra_roots_file));
         s

@@ -15,6 +15,7 @@ pub mod builders;
 pub mod fake;
 pub mod golden;
 pub mod raw;
+pub mod smtp;
 pub mod visitor;
 
 use copse_server::{settings::Settings, Instance};

@@ -166,7 +166,9 @@ pub async fn change(
             .exec(&txn)
             .await?;
     }
-    if e.status == EventStatus::Cancelled && old.status != EventStatus::Cancelled {
+    let cancelled = e.status == EventStatus::Cancelled && old.status != EventStatus::Cancelled;
+    crate::store::notifications::event_changed(&txn, &p, &e, cancelled, Some(by.id), now).await?;
+    if cancelled {
         crate::store::modlog::log(&txn, &c, &by.ap_id.0, "cancel_event", &p.ap_id.0, None).await?;
         let html = format!("<p>{} has been cancelled.</p>", escape_html(&p.title));
         for (_, who) in participants(
@@ -428,7 +430,11 @@ pub async fn send_due_reminders(data: &Data) -> Result<usize, Error> {
                 .await?
                 .rows_affected
                 == 1;
-            if claimed && !who.local {
+            if claimed && who.local {
+                let starts = when_in_words(e.starts_at, e.ends_at, &e.timezone);
+                crate::store::notifications::event_reminder(&txn, &p, &e, who.id, &starts, now)
+                    .await?;
+            } else if claimed {
                 let mut html = format!(
                     "<p>Reminder: <a href=\"{}\">{}</a> starts {}.</p>",
                     escape_html(p.ap_id.as_str()),

@@ -10,6 +10,7 @@ use crate::rules::membership::{
 use crate::store::{
     members::{coordinators, membership},
     modlog::log,
+    notifications::join_decided,
 };
 use crate::{
     html::escape_html,
@@ -47,6 +48,15 @@ pub async fn approve(
     }
     let txn = crate::context::begin(&data.db).await?;
     admit(&txn, data, community, applicant, &m.follow_id.0).await?;
+    join_decided(
+        &txn,
+        community,
+        applicant.id,
+        &m.follow_id.0,
+        true,
+        Some(by.id),
+    )
+    .await?;
     log(
         &txn,
         community,
@@ -76,6 +86,15 @@ pub async fn decline(
         .exec(&txn)
         .await?;
     answer_follow(&txn, data, "Reject", &m.follow_id.0, applicant, community).await?;
+    join_decided(
+        &txn,
+        community,
+        applicant.id,
+        &m.follow_id.0,
+        false,
+        Some(by.id),
+    )
+    .await?;
     if let Some(msg) = message.filter(|m| !m.trim().is_empty()) {
         if !applicant.local {
             let body = format!("<p>{}</p>", escape_html(msg));

@@ -585,6 +585,8 @@ pub async fn resolve_report(
         _ => "resolve_report",
     };
     log(&txn, &c, &by.ap_id.0, action, &target, note).await?;
+    let dismissed = status == ReportStatus::Dismissed;
+    crate::store::notifications::report_resolved(&txn, r, &c, by.id, dismissed).await?;
     txn.commit().await?;
     Ok(())
 }

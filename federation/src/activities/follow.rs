@@ -197,6 +197,14 @@ impl Receive for FollowAnswer {
         let Some(f) = answered_follow(txn, &a.actor, &a.object).await? else {
             return Ok(Applied::Done);
         };
+        if let Some(c) = community::Entity::find_by_id(f.community_id)
+            .one(txn)
+            .await?
+        {
+            let (follow, yes) = (&f.follow_id.0, self.accepted);
+            crate::store::notifications::join_decided(txn, &c, f.person_id, follow, yes, None)
+                .await?;
+        }
         if self.accepted {
             community_follower::Entity::update(community_follower::ActiveModel {
                 id: Set(f.id),

@@ -4,4 +4,5 @@ pub mod events;
 pub mod lookup;
 pub mod members;
 pub mod modlog;
+pub mod notifications;
 pub mod posts;

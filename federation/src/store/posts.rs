@@ -36,7 +36,8 @@ pub async fn topic_of(db: &impl ConnectionTrait, p: &post::Model) -> Result<post
     }
 }
 
-/// Stores a post; a reply also moves its topic to the top of the "active" order.
+/// Stores a post; a reply also moves its topic to the top of the "active" order. The people
+/// it answers or mentions are notified.
 pub async fn store_post(
     txn: &impl ConnectionTrait,
     community_id: i64,
@@ -73,6 +74,7 @@ pub async fn store_post(
     if let Some(p) = parent {
         touch_topic(txn, p.thread_id()).await?;
     }
+    super::notifications::new_post(txn, &row).await?;
     Ok(row)
 }
 
@@ -196,7 +198,7 @@ pub struct LocalPost {
 }
 
 /// Inserts a post written here (a topic, a reply or an event) and gives it its URL, which is
-/// known only after the insert.
+/// known only after the insert. The people it answers or mentions are notified.
 pub async fn insert_local_post(
     txn: &impl ConnectionTrait,
     urls: &crate::urls::Urls,
@@ -237,5 +239,6 @@ pub async fn insert_local_post(
     })
     .exec(txn)
     .await?;
+    super::notifications::new_post(txn, &row).await?;
     Ok(row)
 }

@@ -3,9 +3,18 @@
 
 use super::{paths::PagePath, session::SignedIn};
 use crate::error::ApiError;
-use copse_entities::{community, community_follower};
+use copse_entities::{community, community_follower, notification};
 use copse_federation::Data;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// How many notifications the person has not read (the page is web/notifications.rs).
+pub async fn unread_count(data: &Data, s: &SignedIn) -> Result<u64, ApiError> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::PersonId.eq(s.person.id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(&data.db)
+        .await?)
+}
 
 /// A community in the header's list.
 #[derive(Clone, Debug)]
@@ -76,7 +85,7 @@ impl Chrome {
                         .clone()
                         .unwrap_or_else(|| s.person.name.clone()),
                     communities,
-                    unread: super::notifications::unread_count(data, s).await?,
+                    unread: unread_count(data, s).await?,
                     admin: s.user.admin,
                     csrf: s.session.csrf_token.clone(),
                 })

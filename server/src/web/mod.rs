@@ -182,6 +182,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/people/{handle}", get(person::http_get_remote_person))
         .route("/media/{file}", get(media::http_get_media))
+        .route("/notifications", get(notifications::http_get_notifications))
+        .route("/notifications/read", post(notifications::http_post_read))
+        .route(
+            "/settings/notifications",
+            get(notifications::http_get_settings).post(notifications::http_post_settings),
+        )
         .route(
             "/setup/{token}",
             get(account::http_get_setup).post(account::http_post_setup),

@@ -1,16 +1,261 @@
-//! The notifications page and the count in the header.
+//! The notifications page, the count in the header, and each person's choice of mail.
+//!
+//! Opening the page marks nothing read: the unread ones are shown as new until the person
+//! presses "Mark all read", which marks those up to the newest the page showed (one that
+//! arrived after the page was drawn stays new).
 
-use super::session::SignedIn;
-use crate::error::ApiError;
-use copse_entities::notification;
-use copse_federation::Data;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use super::{
+    chrome::Chrome,
+    error::PageError,
+    form::{FieldErrors, Form},
+    page::html_response,
+    session::SignedIn,
+    time::When,
+};
+use crate::{mail::is_address, AppState};
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use copse_entities::{
+    local_user::{self, EmailChoice},
+    notification,
+};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde::Deserialize;
 
-/// How many notifications the person has not read.
-pub async fn unread_count(data: &Data, s: &SignedIn) -> Result<u64, ApiError> {
-    Ok(notification::Entity::find()
-        .filter(notification::Column::PersonId.eq(s.person.id))
+/// Notifications on one page.
+const PER_PAGE: u64 = 30;
+
+/// One notification on the page.
+pub struct Item {
+    text: String,
+    href: String,
+    unread: bool,
+    when: When,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    chrome: Chrome,
+    items: Vec<Item>,
+    newest: i64,
+    unread: u64,
+    page: u64,
+    more: bool,
+}
+
+/// `?page=` on the notifications page.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: Option<u64>,
+}
+
+/// `GET /notifications`: the person's notifications, newest first, thirty to a page.
+pub async fn http_get_notifications(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+    me: SignedIn,
+) -> Result<Response, PageError> {
+    let data = state.to_request_data();
+    let page = q.page.unwrap_or(1).clamp(1, 10_000);
+    let rows = notification::Entity::find()
+        .filter(notification::Column::PersonId.eq(me.person.id))
+        .order_by_desc(notification::Column::Id)
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE + 1)
+        .all(&data.db)
+        .await?;
+    let more = rows.len() as u64 > PER_PAGE;
+    let now = data.clock.now();
+    let newest = notification::Entity::find()
+        .select_only()
+        .column(notification::Column::Id)
+        .filter(notification::Column::PersonId.eq(me.person.id))
+        .order_by_desc(notification::Column::Id)
+        .into_tuple::<i64>()
+        .one(&data.db)
+        .await?
+        .unwrap_or(0);
+    let items = rows
+        .into_iter()
+        .take(PER_PAGE as usize)
+        .map(|n| Item {
+            text: n.text,
+            href: n.link,
+            unread: n.read_at.is_none(),
+            when: When::new(n.created_at, now),
+        })
+        .collect();
+    let chrome = Chrome::load(&data, Some(&me)).await?;
+    let unread = chrome.me.as_ref().map(|m| m.unread).unwrap_or(0);
+    let page = NotificationsPage {
+        chrome,
+        items,
+        newest,
+        unread,
+        page,
+        more,
+    };
+    Ok(html_response(StatusCode::OK, page.render()?))
+}
+
+/// The "Mark all read" form.
+#[derive(Deserialize)]
+pub struct MarkRead {
+    /// The newest notification the page showed.
+    #[serde(default)]
+    up_to: i64,
+}
+
+/// `POST /notifications/read`: marks read every notification up to the newest one shown.
+pub async fn http_post_read(
+    State(state): State<AppState>,
+    me: SignedIn,
+    form: Form<MarkRead>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&form.csrf)?;
+    let data = state.to_request_data();
+    notification::Entity::update_many()
+        .col_expr(
+            notification::Column::ReadAt,
+            Expr::value(Some(data.clock.now())),
+        )
+        .filter(notification::Column::PersonId.eq(me.person.id))
         .filter(notification::Column::ReadAt.is_null())
-        .count(&data.db)
-        .await?)
+        .filter(notification::Column::Id.lte(form.fields.up_to))
+        .exec(&data.db)
+        .await?;
+    Ok(Redirect::to("/notifications").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "settings_notifications.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    email: String,
+    choice: &'static str,
+    mail_on: bool,
+    saved: bool,
+    errors: FieldErrors,
+}
+
+fn choice_word(c: EmailChoice) -> &'static str {
+    match c {
+        EmailChoice::Each => "each",
+        EmailChoice::Digest => "digest",
+        EmailChoice::None => "none",
+    }
+}
+
+/// `?saved=1` after a change.
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: Option<u8>,
+}
+
+/// `GET /settings/notifications`: the address and the choice of mail.
+pub async fn http_get_settings(
+    State(state): State<AppState>,
+    Query(q): Query<SavedQuery>,
+    me: SignedIn,
+) -> Result<Response, PageError> {
+    let data = state.to_request_data();
+    let page = SettingsPage {
+        chrome: Chrome::load(&data, Some(&me)).await?,
+        email: me.user.email.clone().unwrap_or_default(),
+        choice: choice_word(me.user.email_notifications),
+        mail_on: state.settings.mail,
+        saved: q.saved.is_some(),
+        errors: FieldErrors::default(),
+    };
+    Ok(html_response(StatusCode::OK, page.render()?))
+}
+
+/// The settings form.
+#[derive(Deserialize)]
+pub struct MailChoice {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    choice: String,
+}
+
+/// The address and choice as given, or the errors to show next to the fields.
+pub fn check_mail_choice(
+    email: &str,
+    choice: &str,
+) -> Result<(Option<String>, EmailChoice), FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let email = email.trim();
+    if !email.is_empty() && !is_address(email) {
+        errors.push("email", "this is not an email address");
+    }
+    let choice = match choice {
+        "each" => EmailChoice::Each,
+        "digest" => EmailChoice::Digest,
+        "none" | "" => EmailChoice::None,
+        _ => {
+            errors.push(
+                "choice",
+                "choose each notification, a daily digest, or none",
+            );
+            EmailChoice::None
+        }
+    };
+    if email.is_empty() && choice != EmailChoice::None {
+        errors.push("email", "give an email address to be sent mail");
+    }
+    if errors.is_empty() {
+        Ok(((!email.is_empty()).then(|| email.to_string()), choice))
+    } else {
+        Err(errors)
+    }
+}
+
+/// `POST /settings/notifications`: saves the address and the choice.
+pub async fn http_post_settings(
+    State(state): State<AppState>,
+    me: SignedIn,
+    form: Form<MailChoice>,
+) -> Result<Response, PageError> {
+    me.check_csrf(&form.csrf)?;
+    let data = state.to_request_data();
+    let f = form.fields;
+    match check_mail_choice(&f.email, &f.choice) {
+        Ok((email, choice)) => {
+            local_user::Entity::update(local_user::ActiveModel {
+                id: Set(me.user.id),
+                email: Set(email),
+                email_notifications: Set(choice),
+                ..Default::default()
+            })
+            .exec(&data.db)
+            .await?;
+            Ok(Redirect::to("/settings/notifications?saved=1").into_response())
+        }
+        Err(errors) => {
+            let choice = match f.choice.as_str() {
+                "each" => "each",
+                "digest" => "digest",
+                _ => "none",
+            };
+            let page = SettingsPage {
+                chrome: Chrome::load(&data, Some(&me)).await?,
+                email: f.email,
+                choice,
+                mail_on: state.settings.mail,
+                saved: false,
+                errors,
+            };
+            Ok(html_response(page.errors.status(), page.render()?))
+        }
+    }
 }

@@ -112,6 +112,7 @@ impl Receive for RemoteEvent {
         );
         let tags = crate::objects::text::tags_of(&ev.tag);
         let version = ev.updated.or(ev.published);
+        let shown_title = title.clone();
         let p = match post_by_ap_id(txn, &ev.id).await? {
             Some(existing) if existing.community_id != c.id => {
                 return Err(Error::Forbidden(
@@ -168,6 +169,17 @@ impl Receive for RemoteEvent {
         match event_of_post(txn, p.id).await? {
             Some(old) => {
                 fields.sequence = old.sequence + 1;
+                let cancelled = fields.status == event::EventStatus::Cancelled
+                    && old.status != event::EventStatus::Cancelled;
+                let now = data.clock.now();
+                let shown = post::Model {
+                    title: shown_title,
+                    ..p.clone()
+                };
+                crate::store::notifications::event_changed(
+                    txn, &shown, &fields, cancelled, None, now,
+                )
+                .await?;
                 event::Entity::update(event::ActiveModel::from(fields).reset_all())
                     .exec(txn)
                     .await?;

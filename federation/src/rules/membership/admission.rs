@@ -79,8 +79,8 @@ pub async fn answer_follow(
 pub const DEFAULT_WELCOME: &str =
     "Welcome to {title}, {name}! Please read our code of conduct: {rules}";
 
-/// Makes someone a member: stores the row, answers their follow, welcomes them and announces
-/// `Add` to the members collection.
+/// Makes someone a member: stores the row, answers their follow, welcomes them (a note, and a
+/// notification for people from here) and announces `Add` to the members collection.
 pub async fn admit(
     txn: &impl ConnectionTrait,
     data: &Data,
@@ -95,6 +95,7 @@ pub async fn admit(
     upsert_member(txn, community.id, person.id, follow_id, false, role).await?;
     answer_follow(txn, data, "Accept", follow_id, person, community).await?;
     welcome(txn, data, community, person).await?;
+    crate::store::notifications::welcome(txn, community, person.id, follow_id).await?;
     let add = add_remove(
         data,
         "Add",

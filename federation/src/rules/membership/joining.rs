@@ -110,6 +110,7 @@ async fn decide_join(
         MembershipPolicy::Approval => {
             let first_time = membership(txn, community.id, person.id).await?.is_none();
             upsert_member(txn, community.id, person.id, follow_id, true, Role::Member).await?;
+            crate::store::notifications::join_request(txn, community, person, follow_id).await?;
             if let Some(r) = reason {
                 set_reason(txn, community.id, person.id, &r).await?;
             } else if first_time && !person.local {
