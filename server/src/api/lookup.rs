@@ -1,12 +1,12 @@
 //! The API's lookups: communities and people by name or handle (local, known here, or fetched
-//! by WebFinger), a post and its community, the check that the caller moderates it, and the
-//! people a post mentions, a community's topics and events. Each answers a 404 naming what was
+//! by WebFinger), a post and its community, the checks that the caller moderates it or holds a
+//! role in it, and the people a post mentions, a community's topics and events. Each answers a 404 naming what was
 //! not found.
 
 use super::extract::AuthUser;
 use crate::{accounts, error::ApiError, ical, markdown};
 use axum::http::StatusCode;
-use copse_entities::{community, event, person, post};
+use copse_entities::{community, community_follower::Role, event, person, post};
 use copse_federation::{fetch, Data};
 use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LikeExpr},
@@ -305,6 +305,57 @@ pub async fn community_events(
         .filter_map(|e| posts.get(&e.post_id).cloned().map(|p| (p, e)))
         .filter(|(p, _)| p.visible())
         .collect())
+}
+
+/// Requires at least `min` in the community (instance admins pass); `what` ends the refusal,
+/// "only coordinators may {what}".
+pub async fn require_role(
+    data: &Data,
+    c: &community::Model,
+    auth: &AuthUser,
+    min: Role,
+    what: &str,
+) -> Result<(), ApiError> {
+    if auth.user.admin {
+        return Ok(());
+    }
+    match copse_federation::store::members::role_of(&data.db, c.id, auth.person.id).await? {
+        Some(r) if r >= min => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "only {} may {what}",
+                if min == Role::Coordinator {
+                    "coordinators"
+                } else {
+                    "facilitators and coordinators"
+                }
+            ),
+        )),
+    }
+}
+
+/// A person by row id, or a 404 naming `person`.
+pub async fn person_by_id(data: &Data, id: i64) -> Result<person::Model, ApiError> {
+    person::Entity::find_by_id(id)
+        .one(&data.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))
+}
+
+/// Resolves a handle to a person (remote ones by WebFinger); errors name `field`.
+pub async fn resolve_person(
+    data: &Data,
+    handle: &str,
+    field: &str,
+) -> Result<person::Model, ApiError> {
+    match resolve_handle(data, handle, field).await? {
+        fetch::ActorRef::Person(p) => Ok(p),
+        fetch::ActorRef::Community(_) => Err(ApiError::invalid(
+            field,
+            "that handle is a community, not a person",
+        )),
+    }
 }
 
 #[cfg(test)]

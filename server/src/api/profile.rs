@@ -1,12 +1,19 @@
 //! A local person's own profile: `PUT /api/v1/me` changes the display name and bio, which
 //! federate as `Update{Person}`.
 
-use super::extract::{ApiJson, AuthUser};
-use crate::{error::ApiError, markdown::render_markdown, AppState};
+use super::{
+    community_views::ProfileView,
+    extract::{ApiJson, AuthUser},
+};
+use crate::{
+    error::{ApiError, ErrorBody},
+    markdown::render_markdown,
+    AppState,
+};
 use axum::{extract::State, routing::put, Json, Router};
 use copse_federation::actions::profile;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// The profile routes.
 pub fn router() -> Router<AppState> {
@@ -14,7 +21,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Request body of `PUT /api/v1/me`; a field left out keeps its value, an empty one clears it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileForm {
     /// The name shown instead of the handle, at most 100 characters.
@@ -25,11 +32,18 @@ pub struct ProfileForm {
     pub summary: Option<String>,
 }
 
+/// Changes the signed-in person's display name and bio.
+#[utoipa::path(put, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
+    request_body = ProfileForm,
+    responses(
+        (status = 200, description = "The profile as it now stands", body = ProfileView),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_put_me(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(form): ApiJson<ProfileForm>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProfileView>, ApiError> {
     let data = state.to_request_data();
     let p = &auth.person;
     let display_name = match form.display_name {
@@ -55,11 +69,11 @@ async fn http_put_me(
         Some(s) => Some(render_markdown(&s)),
     };
     let row = profile::update_profile(&data, p, display_name, summary).await?;
-    Ok(Json(json!({
-        "name": row.name,
-        "id": row.ap_id,
-        "display_name": row.display_name,
-        "summary": row.summary,
-        "admin": auth.user.admin,
-    })))
+    Ok(Json(ProfileView {
+        name: row.name,
+        id: row.ap_id,
+        display_name: row.display_name,
+        summary: row.summary,
+        admin: auth.user.admin,
+    }))
 }
