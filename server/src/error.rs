@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde_json::json;
+use serde::Serialize;
 
 /// What an error response said, left on it for the error page layer
 /// (`error_page.rs`), which shows it to browsers instead of the JSON.
@@ -15,6 +15,15 @@ pub struct ErrorNotice {
     /// The safe message the JSON carries as `error`.
     pub message: String,
     /// The field at fault, if any.
+    pub field: Option<String>,
+}
+
+/// The body of every error answer, as the OpenAPI document names it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A message safe to show.
+    pub error: String,
+    /// The request field or parameter at fault, if any.
     pub field: Option<String>,
 }
 
@@ -123,7 +132,10 @@ impl IntoResponse for ApiError {
         };
         let mut res = (
             self.status,
-            Json(json!({ "error": self.message, "field": self.field })),
+            Json(ErrorBody {
+                error: self.message,
+                field: self.field,
+            }),
         )
             .into_response();
         res.extensions_mut().insert(notice);

@@ -127,6 +127,11 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(events::router())
         .merge(profile::router())
         .merge(tokens::router())
+        .route(
+            "/api/v1/openapi.json",
+            get(crate::api::openapi::http_get_openapi)
+                .with_state(crate::api::openapi::OpenApiJson::build()),
+        )
         .merge(crate::web::router())
         .fallback(http_not_found)
         .method_not_allowed_fallback(http_method_not_allowed)

@@ -20,9 +20,10 @@ use copse_federation::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 /// Body of a ban.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BanForm {
     /// Whom: `name@domain`, or a local user's name.

@@ -2,9 +2,11 @@
 //! `/api/v1/follows`.
 
 use super::{
+    community_views::{CommunityView, FollowView, MeView},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     lookup::{local_community, resolve_community},
 };
+use crate::error::ErrorBody;
 use crate::{accounts, accounts::follower_count, error::ApiError, AppState};
 use axum::{
     extract::State,
@@ -21,7 +23,7 @@ use copse_federation::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 /// The routes of the account, communities and follows.
 pub fn router() -> Router<AppState> {
@@ -35,16 +37,19 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn http_get_me(auth: AuthUser) -> Json<Value> {
-    Json(json!({
-        "name": auth.person.name,
-        "id": auth.person.ap_id,
-        "admin": auth.user.admin,
-    }))
+/// The signed-in account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
+    responses((status = 200, description = "The account", body = MeView)))]
+async fn http_get_me(auth: AuthUser) -> Json<MeView> {
+    Json(MeView {
+        name: auth.person.name,
+        id: auth.person.ap_id,
+        admin: auth.user.admin,
+    })
 }
 
 /// Request body of `POST /api/v1/communities`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CommunityForm {
     /// Handle.
@@ -56,6 +61,14 @@ pub struct CommunityForm {
     pub summary: Option<String>,
 }
 
+/// Creates a community; its creator becomes its coordinator.
+#[utoipa::path(post, path = "/api/v1/communities", tag = "communities",
+    security(("bearer" = [])), request_body = CommunityForm,
+    responses(
+        (status = 201, description = "The new community", body = CommunityView),
+        (status = 409, description = "The name is taken", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_community(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -72,44 +85,52 @@ async fn http_post_community(
         },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(community_json(&data, &c).await?)).into_response())
+    Ok((StatusCode::CREATED, Json(community_view(&data, &c).await?)).into_response())
 }
 
-async fn community_json(data: &Data, c: &community::Model) -> Result<Value, ApiError> {
+async fn community_view(data: &Data, c: &community::Model) -> Result<CommunityView, ApiError> {
     let posts = post::Entity::find()
         .filter(post::Column::CommunityId.eq(c.id))
         .filter(post::Column::TopicId.is_null())
         .count(&data.db)
         .await?;
-    Ok(json!({
-        "id": c.ap_id,
-        "name": c.name,
-        "handle": format!("{}@{}", c.name, data.settings.domain),
-        "title": c.title,
-        "summary": c.summary,
-        "followers": follower_count(&data.db, c.id).await?,
-        "topics": posts,
-        "membership_policy": c.membership_policy,
-        "topic_policy": c.topic_policy,
-        "reply_policy": c.reply_policy,
-        "manually_approves_followers": c.manually_approves_followers,
-        "require_rules_agreement": c.require_rules_agreement,
-        "rules_version": rules_version(c),
-        "published": c.published,
-    }))
+    Ok(CommunityView {
+        id: c.ap_id.clone(),
+        name: c.name.clone(),
+        handle: format!("{}@{}", c.name, data.settings.domain),
+        title: c.title.clone(),
+        summary: c.summary.clone(),
+        followers: follower_count(&data.db, c.id).await?,
+        topics: posts,
+        membership_policy: c.membership_policy,
+        topic_policy: c.topic_policy,
+        reply_policy: c.reply_policy,
+        manually_approves_followers: c.manually_approves_followers,
+        require_rules_agreement: c.require_rules_agreement,
+        rules_version: rules_version(c),
+        published: c.published,
+    })
 }
 
+/// A community of this server.
+#[utoipa::path(get, path = "/api/v1/communities/{name}", tag = "communities",
+    params(("name" = String, Path, description = "Community name")),
+    responses(
+        (status = 200, description = "The community", body = CommunityView),
+        (status = 404, description = "No such community", body = ErrorBody),
+    ))]
 async fn http_get_community(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CommunityView>, ApiError> {
     let data = state.to_request_data();
     let c = local_community(&data, &name).await?;
-    Ok(Json(community_json(&data, &c).await?))
+    Ok(Json(community_view(&data, &c).await?))
 }
 
-/// Request body of `POST /api/v1/follows`.
-#[derive(Debug, Deserialize)]
+/// Request body of `POST /api/v1/follows` (and query of `DELETE`, which reads `community`).
+#[derive(Debug, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct FollowForm {
     /// `name@domain` of a community, here or elsewhere.
@@ -125,6 +146,15 @@ pub struct FollowForm {
     pub agree_to_rules: Option<bool>,
 }
 
+/// Follows (joins) a community, here or elsewhere.
+#[utoipa::path(post, path = "/api/v1/follows", tag = "communities",
+    security(("bearer" = [])), request_body = FollowForm,
+    responses(
+        (status = 202, description = "Joined or waiting", body = FollowView),
+        (status = 403, description = "The community did not accept you", body = ErrorBody),
+        (status = 404, description = "No such community", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_follow(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -160,11 +190,22 @@ async fn http_post_follow(
     };
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({ "community": c.ap_id, "pending": outcome == JoinOutcome::Pending, "status": status })),
+        Json(FollowView {
+            community: c.ap_id,
+            pending: outcome == JoinOutcome::Pending,
+            status: status.to_string(),
+        }),
     )
         .into_response())
 }
 
+/// Unfollows (leaves) a community.
+#[utoipa::path(delete, path = "/api/v1/follows", tag = "communities",
+    security(("bearer" = [])), params(FollowForm),
+    responses(
+        (status = 204, description = "Left"),
+        (status = 404, description = "No such community or follow", body = ErrorBody),
+    ))]
 async fn http_delete_follow(
     State(state): State<AppState>,
     auth: AuthUser,

@@ -21,7 +21,7 @@ where
 }
 
 /// Where an event happens.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceForm {
     /// Name of the venue.
@@ -52,7 +52,7 @@ pub struct PlaceForm {
 
 /// Body of `POST /api/v1/communities/{name}/events` and `PATCH /api/v1/events/{id}`. On
 /// PATCH, absent fields keep their value and `null` clears an optional one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventForm {
     /// Title.
@@ -72,27 +72,35 @@ pub struct EventForm {
     pub timezone: Option<String>,
     /// The venue.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<PlaceForm>)]
     pub place: Option<Option<PlaceForm>>,
     /// Link to join online (http or https).
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub online_url: Option<Option<String>>,
     /// Places; `null` or 0 for no limit.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
     pub capacity: Option<Option<i64>>,
     /// `free`, `approval` (or Mobilizon's `restricted`), `invite` or `external`.
     #[serde(default)]
+    #[schema(schema_with = super::schema::join_mode)]
     pub join_mode: Option<Choice<JoinMode>>,
     /// Where to register when `join_mode` is `external`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub external_url: Option<Option<String>>,
     /// `tentative`, `confirmed` or `cancelled`.
     #[serde(default)]
+    #[schema(schema_with = super::schema::event_status)]
     pub status: Option<Choice<EventStatus>>,
     /// Category, e.g. `MEETING` or `WORKSHOP`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
     /// Language tag of the description, e.g. `en` or `cy`.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub language: Option<Option<String>>,
 }
 

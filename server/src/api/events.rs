@@ -4,15 +4,20 @@
 
 use super::{
     event_form::{details_of, Choice, EventForm},
+    event_views::{EventList, EventView, OutcomeView, ParticipantList, ParticipantView, PlaceView},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::check_short,
     lookup::{
         community_events, community_of, community_to_read, find_post, known_person, render_post,
         require_moderator, resolve_community,
     },
-    views::author_json,
+    views::author_view,
 };
-use crate::{accounts, error::ApiError, ical, AppState};
+use crate::{
+    accounts,
+    error::{ApiError, ErrorBody},
+    ical, AppState,
+};
 use axum::{
     extract::State,
     http::{header, StatusCode},
@@ -34,7 +39,7 @@ use copse_federation::{
 };
 use sea_orm::EntityTrait;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
 /// The event routes.
 pub fn router() -> Router<AppState> {
@@ -85,8 +90,8 @@ async fn details(
     })
 }
 
-/// The JSON of an event.
-async fn event_json(data: &Data, p: &post::Model, e: &event::Model) -> Result<Value, ApiError> {
+/// The API's view of an event.
+async fn event_view(data: &Data, p: &post::Model, e: &event::Model) -> Result<EventView, ApiError> {
     let organizer = person::Entity::find_by_id(p.author_id)
         .one(&data.db)
         .await?;
@@ -94,46 +99,44 @@ async fn event_json(data: &Data, p: &post::Model, e: &event::Model) -> Result<Va
     let waiting =
         copse_federation::store::events::count_with(&data.db, p.id, ParticipantStatus::Waiting)
             .await?;
-    let place = e.has_place().then(|| {
-        json!({
-            "name": e.place_name,
-            "street_address": e.street_address,
-            "locality": e.locality,
-            "postcode": e.postcode,
-            "region": e.region,
-            "country": e.country,
-            "latitude": e.latitude,
-            "longitude": e.longitude,
-        })
+    let place = e.has_place().then(|| PlaceView {
+        name: e.place_name.clone(),
+        street_address: e.street_address.clone(),
+        locality: e.locality.clone(),
+        postcode: e.postcode.clone(),
+        region: e.region.clone(),
+        country: e.country.clone(),
+        latitude: e.latitude,
+        longitude: e.longitude,
     });
-    Ok(json!({
-        "id": p.id,
-        "ap_id": p.ap_id,
-        "title": p.title,
-        "description": p.content,
-        "source": p.source,
-        "start": local_time(e.starts_at, &tz).to_rfc3339(),
-        "end": local_time(e.ends_at, &tz).to_rfc3339(),
-        "timezone": e.timezone,
-        "place": place,
-        "online_url": e.online_url,
-        "capacity": e.capacity,
-        "join_mode": e.join_mode,
-        "external_url": e.external_url,
-        "status": e.status,
-        "category": e.category,
-        "language": e.language,
-        "sequence": e.sequence,
-        "participant_count": e.participant_count,
-        "remaining": e.remaining(),
-        "waiting_count": waiting,
-        "local": p.local,
-        "deleted": p.deleted,
-        "organizer": organizer.as_ref().map(author_json),
-        "published": p.published,
-        "updated": p.updated,
-        "ical": format!("{}/event.ics", p.ap_id),
-    }))
+    Ok(EventView {
+        id: p.id,
+        ap_id: p.ap_id.clone(),
+        title: p.title.clone(),
+        description: p.content.clone(),
+        source: p.source.clone(),
+        start: local_time(e.starts_at, &tz).to_rfc3339(),
+        end: local_time(e.ends_at, &tz).to_rfc3339(),
+        timezone: e.timezone.clone(),
+        place,
+        online_url: e.online_url.clone(),
+        capacity: e.capacity,
+        join_mode: e.join_mode,
+        external_url: e.external_url.clone(),
+        status: e.status,
+        category: e.category.clone(),
+        language: e.language.clone(),
+        sequence: e.sequence,
+        participant_count: e.participant_count,
+        remaining: e.remaining(),
+        waiting_count: waiting,
+        local: p.local,
+        deleted: p.deleted,
+        organizer: organizer.as_ref().map(author_view),
+        published: p.published,
+        updated: p.updated,
+        ical: format!("{}/event.ics", p.ap_id),
+    })
 }
 
 /// The event of post `id`, or a 404 naming `post` or `event`.
@@ -156,6 +159,16 @@ async fn scheduling_community(data: &Data, name: &str) -> Result<community::Mode
         .ok_or_else(|| ApiError::not_found("community"))
 }
 
+/// Schedules an event (facilitators and coordinators).
+#[utoipa::path(post, path = "/api/v1/communities/{name}/events", tag = "events",
+    security(("bearer" = [])), request_body = EventForm,
+    params(("name" = String, Path, description = "Community name")),
+    responses(
+        (status = 201, description = "The new event", body = EventView),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such community", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_event(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -165,7 +178,7 @@ async fn http_post_event(
     let data = state.to_request_data();
     let c = scheduling_community(&data, &name).await?;
     let (p, e) = schedule(&data, &auth, &c, form).await?;
-    Ok((StatusCode::CREATED, Json(event_json(&data, &p, &e).await?)).into_response())
+    Ok((StatusCode::CREATED, Json(event_view(&data, &p, &e).await?)).into_response())
 }
 
 /// A facilitator or coordinator of `c` schedules an event from the form, checked (errors name
@@ -197,22 +210,33 @@ pub async fn reschedule(
 }
 
 /// Query of the events list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Past events, newest first, instead of upcoming ones.
     #[serde(default)]
     pub past: Option<bool>,
     /// `page` and `limit`.
     #[serde(flatten)]
+    #[param(ignore)]
     pub paging: PageQuery,
 }
 
+/// A community's events: upcoming ones soonest first, or past ones newest first.
+#[utoipa::path(get, path = "/api/v1/communities/{name}/events", tag = "events",
+    security((), ("bearer" = [])),
+    params(("name" = String, Path, description = "Community name, or `name@domain`"), EventsQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of events", body = EventList),
+        (status = 404, description = "No such community", body = ErrorBody),
+        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+    ))]
 async fn http_get_events(
     State(state): State<AppState>,
     reader: Option<AuthUser>,
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<EventsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventList>, ApiError> {
     let data = state.to_request_data();
     let (page, limit) = q.paging.checked()?;
     let c = community_to_read(&data, &name, reader.as_ref()).await?;
@@ -220,39 +244,66 @@ async fn http_get_events(
     let list = community_events(&data, &c, q.past.unwrap_or(false), offset, limit).await?;
     let mut items = Vec::with_capacity(list.len());
     for (p, e) in &list {
-        items.push(event_json(&data, p, e).await?);
+        items.push(event_view(&data, p, e).await?);
     }
-    Ok(Json(json!({ "items": items, "page": page })))
+    Ok(Json(EventList { items, page }))
 }
 
+/// An event.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+    params(("id" = i64, Path, description = "Row id of the event's post")),
+    responses(
+        (status = 200, description = "The event", body = EventView),
+        (status = 404, description = "No such event", body = ErrorBody),
+    ))]
 async fn http_get_event(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventView>, ApiError> {
     let data = state.to_request_data();
     let (p, e) = find_event(&data, id).await?;
     if p.removed {
         return Err(ApiError::not_found("event"));
     }
-    Ok(Json(event_json(&data, &p, &e).await?))
+    Ok(Json(event_view(&data, &p, &e).await?))
 }
 
+/// Changes an event (facilitators and coordinators): absent fields keep their value, `null`
+/// clears an optional one.
+#[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "events",
+    security(("bearer" = [])), request_body = EventForm,
+    params(("id" = i64, Path, description = "Row id of the event's post")),
+    responses(
+        (status = 200, description = "The event as it now stands", body = EventView),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_patch_event(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<EventForm>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventView>, ApiError> {
     let data = state.to_request_data();
     let (p, e) = reschedule(&data, &auth, id, form).await?;
-    Ok(Json(event_json(&data, &p, &e).await?))
+    Ok(Json(event_view(&data, &p, &e).await?))
 }
 
+/// Cancels an event (facilitators and coordinators).
+#[utoipa::path(post, path = "/api/v1/events/{id}/cancel", tag = "events",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Row id of the event's post")),
+    responses(
+        (status = 200, description = "The cancelled event", body = EventView),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+    ))]
 async fn http_post_cancel(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EventView>, ApiError> {
     let form = EventForm {
         status: Some(Choice::Known(EventStatus::Cancelled)),
         ..EventForm::default()
@@ -260,6 +311,15 @@ async fn http_post_cancel(
     http_patch_event(State(state), auth, ApiPath(id), ApiJson(form)).await
 }
 
+/// Deletes an event (facilitators and coordinators).
+#[utoipa::path(delete, path = "/api/v1/events/{id}", tag = "events",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Row id of the event's post")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+    ))]
 async fn http_delete_event(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -274,7 +334,7 @@ async fn http_delete_event(
 }
 
 /// Body of `POST /api/v1/events/{id}/rsvp`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RsvpForm {
     /// True to take part, false to withdraw.
@@ -284,23 +344,26 @@ pub struct RsvpForm {
     pub message: Option<String>,
 }
 
-fn outcome_json(o: &Outcome) -> Value {
-    match o {
-        Outcome::Waiting(n) => json!({ "status": o.status(), "position": n }),
-        Outcome::Refused(why) => json!({ "status": o.status(), "reason": why }),
-        _ => json!({ "status": o.status() }),
-    }
-}
-
+/// Answers an event: going or not.
+#[utoipa::path(post, path = "/api/v1/events/{id}/rsvp", tag = "events",
+    security(("bearer" = [])), request_body = RsvpForm,
+    params(("id" = i64, Path, description = "Row id of the event's post")),
+    responses(
+        (status = 200, description = "Where the answer left you", body = OutcomeView),
+        (status = 403, description = "Not allowed to answer", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+        (status = 409, description = "The event is over, cancelled or deleted", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_rsvp(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<RsvpForm>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OutcomeView>, ApiError> {
     let data = state.to_request_data();
     let outcome = rsvp(&data, &auth.person, id, form.going, form.message).await?;
-    Ok(Json(outcome_json(&outcome)))
+    Ok(Json(OutcomeView::from(&outcome)))
 }
 
 /// A local person answers the event of post `id`: going (with an optional note of at most
@@ -317,11 +380,20 @@ pub async fn rsvp(
     Ok(events::answer_locally(data, &p, who, going, message).await?)
 }
 
+/// Who answered an event or was invited (facilitators and coordinators).
+#[utoipa::path(get, path = "/api/v1/events/{id}/participants", tag = "events",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Row id of the event's post")),
+    responses(
+        (status = 200, description = "The participants", body = ParticipantList),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such event", body = ErrorBody),
+    ))]
 async fn http_get_participants(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ParticipantList>, ApiError> {
     let data = state.to_request_data();
     let (p, e) = find_event(&data, id).await?;
     let c = community_of(&data, &p).await?;
@@ -334,7 +406,7 @@ async fn http_get_participants(
         ParticipantStatus::Rejected,
     ];
     let rows = copse_federation::store::events::participants(&data.db, p.id, &all).await?;
-    let items: Vec<Value> = rows
+    let items: Vec<ParticipantView> = rows
         .iter()
         .map(|(r, who)| {
             let host = who.ap_id.host_str().unwrap_or_default();
@@ -343,25 +415,25 @@ async fn http_get_participants(
                 .port()
                 .map(|p| format!(":{p}"))
                 .unwrap_or_default();
-            json!({
-                "person": author_json(who),
-                "handle": format!("{}@{host}{port}", who.name),
-                "status": r.status,
-                "message": r.message,
-                "since": r.created_at,
-                "reminded_at": r.reminded_at,
-            })
+            ParticipantView {
+                person: author_view(who),
+                handle: format!("{}@{host}{port}", who.name),
+                status: r.status,
+                message: r.message.clone(),
+                since: r.created_at,
+                reminded_at: r.reminded_at,
+            }
         })
         .collect();
-    Ok(Json(json!({
-        "participant_count": e.participant_count,
-        "capacity": e.capacity,
-        "items": items,
-    })))
+    Ok(Json(ParticipantList {
+        participant_count: e.participant_count,
+        capacity: e.capacity,
+        items,
+    }))
 }
 
 /// Body of `POST /api/v1/events/{id}/participants/{handle}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionForm {
     /// `accept` or `reject`.
@@ -374,12 +446,25 @@ async fn person_by_handle(data: &Data, handle: &str) -> Result<person::Model, Ap
         .ok_or_else(|| ApiError::not_found("person"))
 }
 
+/// Accepts or rejects someone's request to take part (facilitators and coordinators).
+#[utoipa::path(post, path = "/api/v1/events/{id}/participants/{handle}", tag = "events",
+    security(("bearer" = [])), request_body = DecisionForm,
+    params(
+        ("id" = i64, Path, description = "Row id of the event's post"),
+        ("handle" = String, Path, description = "`name` or `name@domain` of the participant"),
+    ),
+    responses(
+        (status = 200, description = "Where the decision left them", body = OutcomeView),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such event or person", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_decision(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath((id, handle)): ApiPath<(i64, String)>,
     ApiJson(form): ApiJson<DecisionForm>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OutcomeView>, ApiError> {
     let data = state.to_request_data();
     let accept = match form.decision.as_str() {
         "accept" => true,
@@ -396,17 +481,29 @@ async fn http_post_decision(
     require_moderator(&data, &c, &auth).await?;
     let who = person_by_handle(&data, &handle).await?;
     let outcome = events::decide(&data, &p, &auth.person, &who, accept).await?;
-    Ok(Json(outcome_json(&outcome)))
+    Ok(Json(OutcomeView::from(&outcome)))
 }
 
 /// Body of `POST /api/v1/events/{id}/invites`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = EventInviteForm)]
 #[serde(deny_unknown_fields)]
 pub struct InviteForm {
     /// `name` of a local person or `name@domain` of one this server knows.
     pub handle: String,
 }
 
+/// Invites someone to an event (facilitators and coordinators).
+#[utoipa::path(post, path = "/api/v1/events/{id}/invites", tag = "events",
+    operation_id = "http_post_event_invite",
+    security(("bearer" = [])), request_body = InviteForm,
+    params(("id" = i64, Path, description = "Row id of the event's post")),
+    responses(
+        (status = 204, description = "Invited"),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such event or person", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_invite(
     State(state): State<AppState>,
     auth: AuthUser,

@@ -271,13 +271,16 @@ impl<'de> Deserialize<'de> for Number {
 }
 
 /// Paging of list endpoints: `page` (1 to `MAX_PAGE`) and `limit` (1 to `MAX_LIMIT`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// 1-based page.
+    /// 1-based page, 1 when absent.
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 10_000)]
     pub page: Option<Number>,
-    /// Items per page.
+    /// Items per page, 20 when absent.
     #[serde(default)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<Number>,
 }
 

@@ -123,7 +123,7 @@ pub fn tag_param(raw: Option<&str>) -> Result<Option<String>, ApiError> {
 }
 
 /// Request body of `POST /api/v1/posts/{id}/remove` and `.../reports`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonForm {
     /// Why.

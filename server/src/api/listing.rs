@@ -2,19 +2,24 @@
 //! hashtag) and a person's posts. The HTML community page lists topics the same way.
 
 use super::{
+    community_views::{PersonPosts, TopicList},
     extract::{ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::tag_param,
     lookup::{known_person, resolve_handle, topics, Sort},
-    views::{author_json, counts, post_json},
+    views::{author_view, counts, post_view, PostItem},
 };
-use crate::{accounts, error::ApiError, AppState};
+use crate::{
+    accounts,
+    error::{ApiError, ErrorBody},
+    AppState,
+};
 use axum::{extract::State, routing::get, Json, Router};
 use copse_entities::{community, post};
 use copse_federation::{fetch::ActorRef, Data};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use utoipa::IntoParams;
 
 /// The reading routes. `GET /api/v1/communities/{name}/posts` (the same list as `topics`)
 /// shares its path with starting a topic, so the router adds it.
@@ -25,7 +30,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query of the topic list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TopicQuery {
     /// `active` (last activity, the default) or `new`.
     #[serde(default)]
@@ -35,15 +41,23 @@ pub struct TopicQuery {
     pub tag: Option<String>,
     /// `page` and `limit`.
     #[serde(flatten)]
+    #[param(ignore)]
     pub paging: PageQuery,
 }
 
-/// `GET /api/v1/communities/{name}/topics` (and `.../posts`).
+/// A community's topics, pinned ones first (also at `GET /api/v1/communities/{name}/posts`).
+#[utoipa::path(get, path = "/api/v1/communities/{name}/topics", tag = "topics",
+    params(("name" = String, Path, description = "Community name"), TopicQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of topics", body = TopicList),
+        (status = 404, description = "No such community", body = ErrorBody),
+        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+    ))]
 pub async fn http_get_topics(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<TopicQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TopicList>, ApiError> {
     let data = state.to_request_data();
     let (page, limit) = q.paging.checked()?;
     let sort = Sort::parse(q.sort.as_deref())?;
@@ -55,16 +69,16 @@ pub async fn http_get_topics(
     let rows = topics(&data.db, &c, sort, tag.as_deref(), offset, limit).await?;
     let authors = accounts::people_by_id(&data.db, rows.iter().map(|p| p.author_id)).await?;
     let counts = counts(&data.db, &rows).await?;
-    let items: Vec<Value> = rows
+    let items: Vec<PostItem> = rows
         .iter()
-        .map(|p| post_json(p, &c, authors.get(&p.author_id), &counts))
+        .map(|p| post_view(p, &c, authors.get(&p.author_id), &counts))
         .collect();
-    Ok(Json(json!({
-        "page": page,
-        "sort": sort.name(),
-        "tag": tag,
-        "items": items,
-    })))
+    Ok(Json(TopicList {
+        page,
+        sort: sort.name().to_string(),
+        tag,
+        items,
+    }))
 }
 
 /// A person to read: anyone may name one known here, but only signed-in readers may have an
@@ -86,13 +100,22 @@ async fn person_to_read(
     }
 }
 
-/// `GET /api/v1/people/{handle}/posts`.
+/// A person's topics and replies, newest first. Only signed-in readers may name a remote
+/// person this server does not know yet.
+#[utoipa::path(get, path = "/api/v1/people/{handle}/posts", tag = "topics",
+    security((), ("bearer" = [])),
+    params(("handle" = String, Path, description = "`name` or `name@domain`"), PageQuery),
+    responses(
+        (status = 200, description = "A page of posts", body = PersonPosts),
+        (status = 404, description = "No such person", body = ErrorBody),
+        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+    ))]
 pub async fn http_get_person_posts(
     State(state): State<AppState>,
     reader: Option<AuthUser>,
     ApiPath(handle): ApiPath<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PersonPosts>, ApiError> {
     let data = state.to_request_data();
     let (page, limit) = q.checked()?;
     let person = person_to_read(&data, &handle, reader.as_ref()).await?;
@@ -114,17 +137,17 @@ pub async fn http_get_person_posts(
         .map(|c| (c.id, c))
         .collect();
     let counts = counts(&data.db, &rows).await?;
-    let items: Vec<Value> = rows
+    let items: Vec<PostItem> = rows
         .iter()
         .filter_map(|p| {
             communities
                 .get(&p.community_id)
-                .map(|c| post_json(p, c, Some(&person), &counts))
+                .map(|c| post_view(p, c, Some(&person), &counts))
         })
         .collect();
-    let mut out = Map::new();
-    out.insert("person".into(), author_json(&person));
-    out.insert("page".into(), page.into());
-    out.insert("items".into(), Value::Array(items));
-    Ok(Json(Value::Object(out)))
+    Ok(Json(PersonPosts {
+        person: author_view(&person),
+        page,
+        items,
+    }))
 }

@@ -1,21 +1,27 @@
 //! The REST API under `/api/v1`: JSON in and out, `Authorization: Bearer TOKEN`. Handlers
 //! change the database and hand events to the federation crate; they never build ActivityPub.
 //! Handler files (one per resource) never import each other: what they share lives in
-//! `extract`, `lookup`, `fields` and `views`; the checked commands that pages call too are in
-//! `commands` (and the event ones in `events`).
+//! `extract`, `lookup`, `fields`, `schema` and the `*views` files; the checked commands that
+//! pages call too are in `commands` (and the event ones in `events`). `openapi` gathers every
+//! handler's documentation into the OpenAPI document.
 
 pub mod avatar;
 pub mod commands;
 pub mod communities;
+pub mod community_views;
 pub mod event_form;
+pub mod event_views;
 pub mod events;
 pub mod extract;
 pub mod fields;
 pub mod listing;
 pub mod lookup;
+pub mod member_views;
 pub mod membership;
+pub mod openapi;
 pub mod posts;
 pub mod profile;
 pub mod reports;
+pub mod schema;
 pub mod tokens;
 pub mod views;

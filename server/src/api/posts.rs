@@ -8,9 +8,13 @@ use super::{
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     fields::{check_body, check_link, check_title, ReasonForm},
     lookup::{community_of, find_post, render_post, resolve_community},
-    views::{counts, post_json, Counts},
+    views::{counts, post_view, Counts, PostItem},
 };
-use crate::{accounts, error::ApiError, AppState};
+use crate::{
+    accounts,
+    error::{ApiError, ErrorBody},
+    AppState,
+};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -25,8 +29,8 @@ use copse_federation::{
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
 
 /// Most replies shown in one thread.
 const THREAD_MAX: u64 = 2000;
@@ -52,7 +56,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Request body of `POST /api/v1/communities/{name}/posts`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TopicForm {
     /// Title.
@@ -65,7 +69,7 @@ pub struct TopicForm {
 }
 
 /// Request body of `POST /api/v1/posts/{id}/replies`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyForm {
     /// Markdown body.
@@ -73,7 +77,7 @@ pub struct ReplyForm {
 }
 
 /// Request body of `PATCH /api/v1/posts/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditForm {
     /// New title (topics only).
@@ -85,7 +89,7 @@ pub struct EditForm {
 }
 
 /// Request body of `PUT /api/v1/posts/{id}/lock`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LockForm {
     /// Locked or not.
@@ -93,7 +97,7 @@ pub struct LockForm {
 }
 
 /// Request body of `PUT /api/v1/posts/{id}/pin`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PinForm {
     /// Pinned or not.
@@ -101,7 +105,8 @@ pub struct PinForm {
 }
 
 /// Request body (or query) of the reaction endpoints.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReactionForm {
     /// An emoji; a plain like when absent.
@@ -109,7 +114,17 @@ pub struct ReactionForm {
     pub emoji: Option<String>,
 }
 
-/// `POST /api/v1/communities/{name}/posts`: starts a topic.
+/// `POST /api/v1/communities/{name}/posts`: starts a topic (in a remote community too, named
+/// `name@domain`).
+#[utoipa::path(post, path = "/api/v1/communities/{name}/posts", tag = "topics",
+    security(("bearer" = [])), request_body = TopicForm,
+    params(("name" = String, Path, description = "Community name, or `name@domain`")),
+    responses(
+        (status = 201, description = "The new topic", body = PostItem),
+        (status = 403, description = "Not allowed to start topics there", body = ErrorBody),
+        (status = 404, description = "No such community", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 pub async fn http_post_topic(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -152,11 +167,22 @@ async fn publish_markdown(
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
     Ok((
         StatusCode::CREATED,
-        Json(post_json(&row, c, Some(&auth.person), &counts)),
+        Json(post_view(&row, c, Some(&auth.person), &counts)),
     )
         .into_response())
 }
 
+/// Replies to a post.
+#[utoipa::path(post, path = "/api/v1/posts/{id}/replies", tag = "topics",
+    security(("bearer" = [])), request_body = ReplyForm,
+    params(("id" = i64, Path, description = "Row id of the post answered")),
+    responses(
+        (status = 201, description = "The new reply", body = PostItem),
+        (status = 403, description = "Not allowed to reply (or the topic is locked)", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 409, description = "The post was deleted or removed", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_reply(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -185,12 +211,23 @@ async fn http_post_reply(
     .await
 }
 
+/// Edits a post (its author only).
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "topics",
+    security(("bearer" = [])), request_body = EditForm,
+    params(("id" = i64, Path, description = "Post row id")),
+    responses(
+        (status = 200, description = "The post as it now stands", body = PostItem),
+        (status = 403, description = "Not its author", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 409, description = "Deleted, removed, or an event", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_patch_post(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath(id): ApiPath<i64>,
     ApiJson(form): ApiJson<EditForm>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PostItem>, ApiError> {
     let data = state.to_request_data();
     let p = find_post(&data, id).await?;
     if form.title.is_none() && form.content.is_none() {
@@ -220,9 +257,19 @@ async fn http_patch_post(
     };
     let row = posts::edit(&data, &p, &auth.person, title, body).await?;
     let counts = counts(&data.db, std::slice::from_ref(&row)).await?;
-    Ok(Json(post_json(&row, &c, Some(&auth.person), &counts)))
+    Ok(Json(post_view(&row, &c, Some(&auth.person), &counts)))
 }
 
+/// Deletes a post (its author only).
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "topics",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Post row id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Not its author", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 409, description = "An event", body = ErrorBody),
+    ))]
 async fn http_delete_post(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -234,6 +281,16 @@ async fn http_delete_post(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Removes a post from its community (facilitators and coordinators).
+#[utoipa::path(post, path = "/api/v1/posts/{id}/remove", tag = "moderation",
+    security(("bearer" = [])), request_body = ReasonForm,
+    params(("id" = i64, Path, description = "Post row id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 422, description = "The reason is too long", body = ErrorBody),
+    ))]
 async fn http_post_remove(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -245,6 +302,16 @@ async fn http_post_remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Locks or unlocks a topic against replies (facilitators and coordinators).
+#[utoipa::path(put, path = "/api/v1/posts/{id}/lock", tag = "moderation",
+    security(("bearer" = [])), request_body = LockForm,
+    params(("id" = i64, Path, description = "Topic row id")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 409, description = "A reply, or a deleted topic", body = ErrorBody),
+    ))]
 async fn http_put_lock(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -256,6 +323,16 @@ async fn http_put_lock(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Pins or unpins a topic (facilitators and coordinators).
+#[utoipa::path(put, path = "/api/v1/posts/{id}/pin", tag = "moderation",
+    security(("bearer" = [])), request_body = PinForm,
+    params(("id" = i64, Path, description = "Topic row id")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 409, description = "A reply, or a deleted topic", body = ErrorBody),
+    ))]
 async fn http_put_pin(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -278,6 +355,15 @@ fn emoji_of(form: &ReactionForm) -> Result<String, ApiError> {
     }
 }
 
+/// Reacts to a post with an emoji (a like when none is sent).
+#[utoipa::path(post, path = "/api/v1/posts/{id}/reactions", tag = "topics",
+    security(("bearer" = [])), request_body = ReactionForm,
+    params(("id" = i64, Path, description = "Post row id")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 422, description = "Not one emoji", body = ErrorBody),
+    ))]
 async fn http_post_reaction(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -291,6 +377,15 @@ async fn http_post_reaction(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Takes back a reaction.
+#[utoipa::path(delete, path = "/api/v1/posts/{id}/reactions", tag = "topics",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Post row id"), ReactionForm),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 404, description = "No such post or reaction", body = ErrorBody),
+        (status = 422, description = "Not one emoji", body = ErrorBody),
+    ))]
 async fn http_delete_reaction(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -307,11 +402,18 @@ async fn http_delete_reaction(
     }
 }
 
-/// A topic with its replies nested under the posts they answer.
+/// A topic with its replies nested under the posts they answer; any post of the thread names
+/// it.
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "topics",
+    params(("id" = i64, Path, description = "Row id of the topic or of one of its replies")),
+    responses(
+        (status = 200, description = "The thread", body = PostItem),
+        (status = 404, description = "No such post", body = ErrorBody),
+    ))]
 async fn http_get_thread(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PostItem>, ApiError> {
     let data = state.to_request_data();
     let p = find_post(&data, id).await?;
     let topic = copse_federation::store::posts::topic_of(&data.db, &p).await?;
@@ -342,9 +444,9 @@ async fn http_get_thread(
         counts: &Counts,
         children: &HashMap<i64, Vec<&post::Model>>,
         depth: usize,
-    ) -> Value {
-        let mut v = post_json(p, c, authors.get(&p.author_id), counts);
-        let replies: Vec<Value> = if depth > 64 {
+    ) -> PostItem {
+        let mut v = post_view(p, c, authors.get(&p.author_id), counts);
+        let replies: Vec<PostItem> = if depth > 64 {
             Vec::new()
         } else {
             children
@@ -356,14 +458,10 @@ async fn http_get_thread(
                 })
                 .unwrap_or_default()
         };
-        if let Some(o) = v.as_object_mut() {
-            o.insert("replies".into(), Value::Array(replies));
-        }
+        v.replies = Some(replies);
         v
     }
     let mut out = nest(&topic, &c, &authors, &counts, &children, 0);
-    if let Some(o) = out.as_object_mut() {
-        o.insert("requested".into(), json!(p.id));
-    }
+    out.requested = Some(p.id);
     Ok(Json(out))
 }

@@ -2,13 +2,20 @@
 //! listing; the name, bio and avatar federate as `Update{Person}`. The checks here are the ones
 //! the settings page uses too.
 
-use super::extract::{ApiJson, AuthUser};
-use crate::{error::ApiError, markdown::render_markdown, AppState};
+use super::{
+    community_views::ProfileView,
+    extract::{ApiJson, AuthUser},
+};
+use crate::{
+    error::{ApiError, ErrorBody},
+    markdown::render_markdown,
+    AppState,
+};
 use axum::{extract::State, routing::put, Json, Router};
 use copse_entities::person;
 use copse_federation::actions::profile::{self, AvatarChange, ProfileChange};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// The profile routes.
 pub fn router() -> Router<AppState> {
@@ -21,7 +28,7 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 pub const MAX_BIO_BYTES: usize = 10_000;
 
 /// Request body of `PUT /api/v1/me`; a field left out keeps its value, an empty one clears it.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileForm {
     /// The name shown instead of the handle, at most 100 characters.
@@ -69,25 +76,32 @@ pub fn checked_change(p: &person::Model, form: ProfileForm) -> Result<ProfileCha
 }
 
 /// The profile as the API shows it.
-pub fn profile_json(row: &person::Model, admin: bool) -> Value {
-    json!({
-        "name": row.name,
-        "id": row.ap_id,
-        "display_name": row.display_name,
-        "summary": row.summary,
-        "avatar": row.avatar,
-        "discoverable": row.discoverable,
-        "admin": admin,
-    })
+pub fn profile_view(row: person::Model, admin: bool) -> ProfileView {
+    ProfileView {
+        name: row.name,
+        id: row.ap_id,
+        display_name: row.display_name,
+        summary: row.summary,
+        avatar: row.avatar,
+        discoverable: row.discoverable,
+        admin,
+    }
 }
 
+/// Changes the signed-in person's display name, bio and directory listing.
+#[utoipa::path(put, path = "/api/v1/me", tag = "account", security(("bearer" = [])),
+    request_body = ProfileForm,
+    responses(
+        (status = 200, description = "The profile as it now stands", body = ProfileView),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_put_me(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(form): ApiJson<ProfileForm>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProfileView>, ApiError> {
     let data = state.to_request_data();
     let change = checked_change(&auth.person, form)?;
     let row = profile::update_profile(&data, &auth.person, change).await?;
-    Ok(Json(profile_json(&row, auth.user.admin)))
+    Ok(Json(profile_view(row, auth.user.admin)))
 }

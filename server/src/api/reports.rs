@@ -2,12 +2,17 @@
 //! resolving one.
 
 use super::{
+    community_views::{ReportList, ReportView, ReportedPost},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     fields::{check_reason, ReasonForm},
     lookup::{find_post, require_moderator},
-    views::author_json,
+    views::author_view,
 };
-use crate::{accounts, error::ApiError, AppState};
+use crate::{
+    accounts,
+    error::{ApiError, ErrorBody},
+    AppState,
+};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -21,8 +26,8 @@ use copse_entities::{
 use copse_federation::actions::posts;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use std::collections::HashMap;
+use utoipa::{IntoParams, ToSchema};
 
 /// The report routes.
 pub fn router() -> Router<AppState> {
@@ -33,10 +38,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Request body of `POST /api/v1/reports/{id}/resolve`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveForm {
     /// `resolved` or `dismissed`.
+    #[schema(schema_with = super::schema::report_status)]
     pub status: ReportStatus,
     /// What was decided.
     #[serde(default)]
@@ -44,13 +50,23 @@ pub struct ResolveForm {
 }
 
 /// Query of the report queue.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `open` (the default), `resolved`, `dismissed` or `all`.
     #[serde(default)]
     pub status: Option<String>,
 }
 
+/// Reports a post to its community's facilitators (and, for a remote post, its server).
+#[utoipa::path(post, path = "/api/v1/posts/{id}/reports", tag = "moderation",
+    security(("bearer" = [])), request_body = ReasonForm,
+    params(("id" = i64, Path, description = "Post row id")),
+    responses(
+        (status = 202, description = "Reported"),
+        (status = 404, description = "No such post", body = ErrorBody),
+        (status = 422, description = "The reason is too long", body = ErrorBody),
+    ))]
 async fn http_post_report(
     State(state): State<AppState>,
     auth: AuthUser,
@@ -64,12 +80,22 @@ async fn http_post_report(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// A community's reports, for its facilitators and coordinators.
+#[utoipa::path(get, path = "/api/v1/communities/{name}/reports", tag = "moderation",
+    security(("bearer" = [])),
+    params(("name" = String, Path, description = "Community name"), ReportQuery),
+    responses(
+        (status = 200, description = "The reports, newest first (at most 200)", body = ReportList),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such community", body = ErrorBody),
+        (status = 422, description = "Unknown status", body = ErrorBody),
+    ))]
 async fn http_get_reports(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReportQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReportList>, ApiError> {
     let data = state.to_request_data();
     let c = accounts::local_community(&data.db, &name)
         .await?
@@ -101,28 +127,42 @@ async fn http_get_reports(
         .map(|p| (p.id, p))
         .collect();
     let people = accounts::people_by_id(&data.db, rows.iter().filter_map(|r| r.person_id)).await?;
-    let items: Vec<Value> = rows
+    let items: Vec<ReportView> = rows
         .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "reporter": r.reporter,
-                "reason": r.reason,
-                "status": r.status,
-                "post": r.post_id.and_then(|id| posts.get(&id)).map(|p| json!({
-                    "id": p.ap_id, "local_id": p.id, "title": p.title, "content": p.content,
-                })),
-                "person": r.person_id.and_then(|id| people.get(&id)).map(author_json),
-                "resolver": r.resolver,
-                "resolution": r.resolution,
-                "created_at": r.created_at,
-                "resolved_at": r.resolved_at,
-            })
+        .map(|r| ReportView {
+            id: r.id,
+            reporter: r.reporter.clone(),
+            reason: r.reason.clone(),
+            status: r.status,
+            post: r
+                .post_id
+                .and_then(|id| posts.get(&id))
+                .map(|p| ReportedPost {
+                    id: p.ap_id.clone(),
+                    local_id: p.id,
+                    title: p.title.clone(),
+                    content: p.content.clone(),
+                }),
+            person: r.person_id.and_then(|id| people.get(&id)).map(author_view),
+            resolver: r.resolver.clone(),
+            resolution: r.resolution.clone(),
+            created_at: r.created_at,
+            resolved_at: r.resolved_at,
         })
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(ReportList { items }))
 }
 
+/// Resolves or dismisses a report.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/resolve", tag = "moderation",
+    security(("bearer" = [])), request_body = ResolveForm,
+    params(("id" = i64, Path, description = "Report row id")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+    ))]
 async fn http_post_resolve(
     State(state): State<AppState>,
     auth: AuthUser,

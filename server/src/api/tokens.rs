@@ -3,7 +3,11 @@
 //! when it is made; only its SHA-256 is kept, so a revoked one is refused at once.
 
 use super::extract::{ApiJson, ApiPath, AuthUser};
-use crate::{accounts, error::ApiError, AppState};
+use crate::{
+    accounts,
+    error::{ApiError, ErrorBody},
+    AppState,
+};
 use axum::{
     extract::State,
     http::StatusCode,
@@ -11,14 +15,14 @@ use axum::{
     routing::{delete, get},
     Json, Router,
 };
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use copse_entities::api_token;
 use sea_orm::{
     ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Most tokens one person may hold.
 pub const MAX_TOKENS: u64 = 50;
@@ -102,29 +106,64 @@ pub async fn revoke_token(
     Ok(())
 }
 
-fn token_json(t: &api_token::Model) -> Value {
-    json!({
-        "id": t.id,
-        "name": t.name,
-        "created": t.created_at,
-        "last_used": t.last_used_at,
-    })
+/// A token as listed (never the token itself).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// Row id (the `{id}` of `DELETE /api/v1/me/tokens/{id}`).
+    pub id: i64,
+    /// What it is for.
+    pub name: String,
+    /// When it was made.
+    pub created: DateTime<Utc>,
+    /// When it was last used, if ever.
+    pub last_used: Option<DateTime<Utc>>,
 }
 
+impl From<&api_token::Model> for TokenView {
+    fn from(t: &api_token::Model) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            created: t.created_at,
+            last_used: t.last_used_at,
+        }
+    }
+}
+
+/// `GET /api/v1/me/tokens`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenList {
+    /// Newest first.
+    pub items: Vec<TokenView>,
+}
+
+/// A token just made: as listed, and the token itself, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewTokenView {
+    /// The token as listed.
+    #[serde(flatten)]
+    pub listed: TokenView,
+    /// The token to send as `Authorization: Bearer TOKEN`.
+    pub token: String,
+}
+
+/// The signed-in person's tokens, newest first.
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "account", security(("bearer" = [])),
+    responses((status = 200, description = "The tokens", body = TokenList)))]
 async fn http_get_tokens(
     State(state): State<AppState>,
     auth: AuthUser,
-) -> Result<Json<Value>, ApiError> {
-    let items: Vec<Value> = list_tokens(&state.db, auth.user.id)
+) -> Result<Json<TokenList>, ApiError> {
+    let items = list_tokens(&state.db, auth.user.id)
         .await?
         .iter()
-        .map(token_json)
+        .map(TokenView::from)
         .collect();
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(TokenList { items }))
 }
 
 /// Body of `POST /api/v1/me/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenForm {
     /// What the token is for ("phone"), at most 100 characters.
@@ -132,17 +171,35 @@ pub struct NewTokenForm {
     pub name: String,
 }
 
+/// Makes a token; the answer is the only time the token itself is shown.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "account", security(("bearer" = [])),
+    request_body = NewTokenForm,
+    responses(
+        (status = 201, description = "The new token", body = NewTokenView),
+        (status = 409, description = "Already 50 tokens", body = ErrorBody),
+        (status = 422, description = "The name is missing or too long", body = ErrorBody),
+    ))]
 async fn http_post_token(
     State(state): State<AppState>,
     auth: AuthUser,
     ApiJson(form): ApiJson<NewTokenForm>,
 ) -> Result<Response, ApiError> {
     let (row, token) = create_token(&state.db, auth.user.id, &form.name).await?;
-    let mut body = token_json(&row);
-    body["token"] = Value::String(token);
+    let body = NewTokenView {
+        listed: TokenView::from(&row),
+        token,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+/// Revokes one of the signed-in person's tokens.
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "account",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Row id of the token")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 404, description = "No such token of yours", body = ErrorBody),
+    ))]
 async fn http_delete_token(
     State(state): State<AppState>,
     auth: AuthUser,

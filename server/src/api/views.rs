@@ -5,15 +5,18 @@
 //! PostgreSQL), so `/post/{id}` reads one rather than six.
 
 use crate::error::ApiError;
+use chrono::{DateTime, Utc};
 use copse_entities::{community, event, person, post, reaction, DbUrl};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
     ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, FromQueryResult, IdenStatic,
     Iterable, QueryFilter, QueryResult, QuerySelect, Statement,
 };
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
+use utoipa::ToSchema;
 
 /// Replies in a page of a post's `replies`. Mastodon before 4.4 reads only the first page.
 pub const REPLIES_PAGE: u64 = 50;
@@ -114,16 +117,38 @@ fn reply_of(row: &QueryResult) -> Result<Option<(i64, DbUrl)>, ApiError> {
     Ok(id.zip(ap_id))
 }
 
-pub fn author_json(a: &person::Model) -> Value {
-    json!({
-        "id": a.ap_id,
-        "local_id": a.id,
-        "name": a.name,
-        "display_name": a.display_name,
-        "avatar": a.avatar,
-        "local": a.local,
-        "deleted": a.deleted_at.is_some(),
-    })
+/// A person as the API shows an author.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Author)]
+pub struct AuthorView {
+    /// ActivityPub id.
+    #[schema(value_type = String)]
+    pub id: DbUrl,
+    /// Row id on this server.
+    pub local_id: i64,
+    /// Handle without the domain.
+    pub name: String,
+    /// Name shown instead of the handle.
+    pub display_name: Option<String>,
+    /// Avatar address.
+    pub avatar: Option<String>,
+    /// An account of this server.
+    pub local: bool,
+    /// The account was deleted.
+    pub deleted: bool,
+}
+
+/// The API's view of an author.
+pub fn author_view(a: &person::Model) -> AuthorView {
+    AuthorView {
+        id: a.ap_id.clone(),
+        local_id: a.id,
+        name: a.name.clone(),
+        display_name: a.display_name.clone(),
+        avatar: a.avatar.clone(),
+        local: a.local,
+        deleted: a.deleted_at.is_some(),
+    }
 }
 
 /// Reply counts of topics and reaction counts of posts.
@@ -182,46 +207,125 @@ pub async fn counts(db: &impl ConnectionTrait, posts: &[post::Model]) -> Result<
     })
 }
 
-pub fn post_json(
+/// A topic or a reply as the API shows it. Topics also carry `locked`, `pinned`,
+/// `last_activity` and `reply_count`; in a thread every post carries its `replies`, and the
+/// topic the post that was asked for (`requested`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Post)]
+pub struct PostItem {
+    /// ActivityPub id.
+    #[schema(value_type = String)]
+    pub id: DbUrl,
+    /// Row id on this server (the `{id}` of `/api/v1/posts/{id}`).
+    pub local_id: i64,
+    /// The community's ActivityPub id.
+    #[schema(value_type = String)]
+    pub community: DbUrl,
+    /// Its author, when known.
+    pub author: Option<AuthorView>,
+    /// Title (empty for replies).
+    pub title: String,
+    /// The link of a link topic (hidden once deleted or removed).
+    pub url: Option<String>,
+    /// Sanitised HTML (empty once deleted or removed).
+    pub content: String,
+    /// The markdown it was written in (hidden once deleted or removed).
+    pub source: Option<String>,
+    /// When it was published.
+    pub published: DateTime<Utc>,
+    /// When it was last edited.
+    pub updated: Option<DateTime<Utc>>,
+    /// Row id of the post it answers.
+    pub parent: Option<i64>,
+    /// Row id of its topic (replies only).
+    pub topic: Option<i64>,
+    /// Deleted by its author.
+    pub deleted: bool,
+    /// Removed by a facilitator.
+    pub removed: bool,
+    /// Mentions and hashtags, as ActivityPub `tag` objects.
+    #[schema(value_type = Vec<Object>)]
+    pub tags: Vec<Value>,
+    /// Reactions of every kind.
+    pub reaction_count: i64,
+    /// Reactions by emoji.
+    pub reactions: BTreeMap<String, i64>,
+    /// Dislikes (votes, not reactions).
+    pub dislike_count: i64,
+    /// Locked against replies (topics only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub locked: Option<bool>,
+    /// Pinned to the top of the list (topics only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub pinned: Option<bool>,
+    /// When it or a reply was last published (topics only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub last_activity: Option<Option<DateTime<Utc>>>,
+    /// Visible replies (topics only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub reply_count: Option<i64>,
+    /// Its replies, nested (threads only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, no_recursion)]
+    pub replies: Option<Vec<PostItem>>,
+    /// Row id of the post asked for (the topic of a thread only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub requested: Option<i64>,
+}
+
+/// The API's view of a post.
+pub fn post_view(
     p: &post::Model,
     c: &community::Model,
     author: Option<&person::Model>,
     counts: &Counts,
-) -> Value {
+) -> PostItem {
     let visible = p.visible();
     let mut reactions = counts.reactions.get(&p.id).cloned().unwrap_or_default();
     // A dislike is a vote (Lemmy's), not a reaction.
     let dislikes = reactions.remove(reaction::DISLIKE).unwrap_or(0);
-    let mut v = json!({
-        "id": p.ap_id,
-        "local_id": p.id,
-        "community": c.ap_id,
-        "author": author.map(author_json),
-        "title": p.title,
-        "url": if visible { p.url.as_ref().map(|u| u.0.as_str()) } else { None },
-        "content": if visible { p.content.as_str() } else { "" },
-        "source": if visible { p.source.as_deref() } else { None },
-        "published": p.published,
-        "updated": p.updated,
-        "parent": p.parent_id,
-        "topic": p.topic_id,
-        "deleted": p.deleted,
-        "removed": p.removed,
-        "tags": p.tags.as_deref().and_then(|t| serde_json::from_str::<Value>(t).ok()).unwrap_or(json!([])),
-        "reaction_count": reactions.values().sum::<i64>(),
-        "reactions": reactions,
-        "dislike_count": dislikes,
-    });
-    if p.topic_id.is_none() {
-        if let Some(o) = v.as_object_mut() {
-            o.insert("locked".into(), p.locked.into());
-            o.insert("pinned".into(), p.pinned.into());
-            o.insert("last_activity".into(), json!(p.last_activity));
-            o.insert(
-                "reply_count".into(),
-                counts.replies.get(&p.id).copied().unwrap_or(0).into(),
-            );
-        }
+    let topic = p.topic_id.is_none();
+    PostItem {
+        id: p.ap_id.clone(),
+        local_id: p.id,
+        community: c.ap_id.clone(),
+        author: author.map(author_view),
+        title: p.title.clone(),
+        url: if visible {
+            p.url.as_ref().map(|u| u.0.to_string())
+        } else {
+            None
+        },
+        content: if visible {
+            p.content.clone()
+        } else {
+            String::new()
+        },
+        source: if visible { p.source.clone() } else { None },
+        published: p.published,
+        updated: p.updated,
+        parent: p.parent_id,
+        topic: p.topic_id,
+        deleted: p.deleted,
+        removed: p.removed,
+        tags: p
+            .tags
+            .as_deref()
+            .and_then(|t| serde_json::from_str::<Vec<Value>>(t).ok())
+            .unwrap_or_default(),
+        reaction_count: reactions.values().sum::<i64>(),
+        reactions,
+        dislike_count: dislikes,
+        locked: topic.then_some(p.locked),
+        pinned: topic.then_some(p.pinned),
+        last_activity: topic.then_some(p.last_activity),
+        reply_count: topic.then(|| counts.replies.get(&p.id).copied().unwrap_or(0)),
+        replies: None,
+        requested: None,
     }
-    v
 }
