@@ -96,12 +96,13 @@ fn name_of(p: &person::Model) -> String {
     p.display_name.clone().unwrap_or_else(|| p.name.clone())
 }
 
-/// The page of a community: its path here, or its address elsewhere.
+/// The page of a community here: `/c/name`, or `/c/name@domain` for one on another server,
+/// where the person takes part from their own server.
 fn community_link(c: &community::Model) -> String {
     if c.local {
         format!("/c/{}", c.name)
     } else {
-        c.ap_id.to_string()
+        format!("/c/{}@{}", c.name, crate::protocol::domain_of(&c.ap_id.0))
     }
 }
 

@@ -9,8 +9,12 @@ use crate::{
     },
     error::ApiError,
     web::{
-        chrome::Chrome, error::PageError, form::FieldErrors, form::Form, page::html_response,
-        session::SignedIn, time::When,
+        chrome::Chrome,
+        error::PageError,
+        form::{FieldErrors, Form},
+        page::html_response,
+        session::SignedIn,
+        time::When,
     },
     AppState,
 };

@@ -5,8 +5,12 @@ use super::{as_auth, coordinators_only, desk_role, on_form};
 use crate::{
     api::{commands, lookup::local_community},
     web::{
-        chrome::Chrome, error::PageError, form::FieldErrors, form::Form, page::html_response,
-        session::SignedIn, time::When,
+        chrome::Chrome,
+        error::PageError,
+        form::{FieldErrors, Form},
+        page::html_response,
+        session::SignedIn,
+        time::When,
     },
     AppState,
 };

@@ -70,7 +70,7 @@ struct DeskPage {
 }
 
 /// The viewer as the API's commands take them.
-pub(in crate::web) fn as_auth(me: &SignedIn) -> AuthUser {
+pub(crate) fn as_auth(me: &SignedIn) -> AuthUser {
     AuthUser {
         user: me.user.clone(),
         person: me.person.clone(),
@@ -79,7 +79,7 @@ pub(in crate::web) fn as_auth(me: &SignedIn) -> AuthUser {
 
 /// A command's refusal on a desk form: one that names a field is shown beside it (422); a
 /// refusal of the person (403) or of what they point at (404) is an error page.
-pub(in crate::web) fn on_form(e: ApiError) -> Result<FieldErrors, PageError> {
+pub(crate) fn on_form(e: ApiError) -> Result<FieldErrors, PageError> {
     if e.field.is_none() && matches!(e.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND) {
         return Err(PageError::Shown(e));
     }

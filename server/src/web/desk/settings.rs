@@ -7,7 +7,10 @@ use crate::{
     api::{commands, lookup::local_community},
     error::ApiError,
     web::{
-        chrome::Chrome, error::PageError, form::FieldErrors, form::Form, page::html_response,
+        chrome::Chrome,
+        error::PageError,
+        form::{FieldErrors, Form},
+        page::html_response,
         session::SignedIn,
     },
     AppState,
