@@ -1,10 +1,7 @@
 //! Where things are in this server's pages: a community here is `/c/name`, one on another server
 //! `/c/name@domain` (the form Lemmy uses).
 
-use crate::{
-    api::lookup::{known_community, local_community},
-    error::ApiError,
-};
+use crate::{api::lookup::known_community, error::ApiError};
 use copse_entities::community;
 use copse_federation::{protocol::domain_of, Data};
 
@@ -34,10 +31,7 @@ impl PagePath for community::Model {
 /// already known here by `name@domain`. Pages never fetch: finding a new one is
 /// `/authorize_interaction`'s job, for signed-in people.
 pub async fn named(data: &Data, name: &str) -> Result<community::Model, ApiError> {
-    if name.contains('@') {
-        return known_community(data, name)
-            .await?
-            .ok_or_else(|| ApiError::not_found("community"));
-    }
-    local_community(data, name).await
+    known_community(data, name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("community"))
 }
