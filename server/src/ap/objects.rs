@@ -59,9 +59,8 @@ pub async fn http_get_post(
             Some(serde_json::to_value(replies_of(post, Some(first))).map_err(ApiError::internal)?);
         return Ok(activity_json(WithContext::new(note)));
     }
-    if !view.community.local && !post.local {
-        return Err(ApiError::not_found("post"));
-    }
+    // People read a community on another server from its page here (`/c/name@domain`), as
+    // Lemmy shows what it has of remote communities, so its topics have pages here too.
     let viewer = crate::web::session::load(&data.db, &headers).await?;
     Ok(
         crate::web::topic::page(&data, viewer.as_ref(), post, &view.community)

@@ -165,7 +165,7 @@ async fn render(
             title: p.title.clone(),
             author: authors
                 .get(&p.author_id)
-                .map(|a| a.display_name.clone().unwrap_or_else(|| a.name.clone()))
+                .map(super::person::person_label)
                 .unwrap_or_else(|| "someone".into()),
             replies: counted.replies_of(p.id),
             reactions: counted.reactions_of(p.id),

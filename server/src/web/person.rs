@@ -29,6 +29,17 @@ pub fn person_href(p: &person::Model) -> String {
     }
 }
 
+/// How a post's author is named on pages: their display name (or name), followed by their
+/// handle when they are from another server, so readers can tell `bob` here from `bob` there.
+pub fn person_label(p: &person::Model) -> String {
+    let shown = p.display_name.clone().unwrap_or_else(|| p.name.clone());
+    if p.local {
+        shown
+    } else {
+        format!("{shown} {}", handle_of(p))
+    }
+}
+
 /// A community in the person's list.
 struct CommunityRow {
     href: String,

@@ -119,7 +119,7 @@ async fn render(
             .get(&p.author_id)
             .map(|a| {
                 (
-                    a.display_name.clone().unwrap_or_else(|| a.name.clone()),
+                    super::person::person_label(a),
                     super::person::person_href(a),
                 )
             })

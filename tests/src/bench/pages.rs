@@ -1,5 +1,6 @@
 //! The pages people see signed in, which the response cache never answers (a session cookie
-//! passes it by): the pages of random communities among many, and one topic with 200 replies.
+//! passes it by): the pages of random communities among many, one topic with 200 replies, and
+//! the notifications page of a person with many notifications.
 
 use super::{
     load::{self, Request},
@@ -9,6 +10,9 @@ use crate::{
     visitor::{account_with_password, Visitor},
     TestInstance,
 };
+use copse_entities::{notification::NotificationKind, person};
+use copse_federation::store::notifications::{notify, Notice};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
 const PASSWORD: &str = "a long enough password";
@@ -25,6 +29,7 @@ pub async fn run(
 ) -> Vec<Row> {
     let topic = topic_with_replies(a, token, 200).await;
     account_with_password(a, "member", PASSWORD).await;
+    notifications_for(a, "member", topic, 200).await;
     let mut v = Visitor::new(a);
     v.sign_in("member", PASSWORD).await;
     let cookie = format!(
@@ -42,6 +47,10 @@ pub async fn run(
         (
             "signed-in topic with 200 replies".to_string(),
             vec![a.url(&format!("/post/{topic}")).to_string(); per_endpoint],
+        ),
+        (
+            "signed-in notifications page (200 notifications)".to_string(),
+            vec![a.url("/notifications").to_string(); per_endpoint],
         ),
     ];
     let client = load::client_for(a);
@@ -99,4 +108,30 @@ async fn topic_with_replies(a: &TestInstance, token: &str, replies: usize) -> i6
         assert_eq!(s, 201, "{body}");
     }
     id
+}
+
+/// Gives the local person `name` `count` notifications of replies to the topic `topic`.
+async fn notifications_for(a: &TestInstance, name: &str, topic: i64, count: usize) {
+    let who = person::Entity::find()
+        .filter(person::Column::Name.eq(name))
+        .filter(person::Column::Local.eq(true))
+        .one(a.db())
+        .await
+        .expect("find the person")
+        .expect("a local person");
+    let now = chrono::Utc::now();
+    for i in 0..count {
+        let notice = Notice {
+            kind: NotificationKind::Reply,
+            community_id: None,
+            post_id: Some(topic),
+            actor_id: None,
+            text: format!("Reply {i} to your topic A long thread"),
+            link: format!("/post/{topic}"),
+            key: format!("bench-{i}"),
+        };
+        notify(a.db(), who.id, &notice, now)
+            .await
+            .expect("write a notification");
+    }
 }
