@@ -260,6 +260,46 @@ impl Browser {
             .expect("set the window size");
     }
 
+    /// Runs `script` (a function body) in the page and returns what it returns.
+    pub async fn run_script(&self, script: &str) -> serde_json::Value {
+        self.client()
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("run a script in the page: {e}"))
+    }
+
+    /// Presses Tab, as a person moving through the page with the keyboard does, and returns
+    /// the element that has the focus then: its tag, and its label's text or its own text.
+    pub async fn tab(&self) -> String {
+        let active = self.client().active_element().await.expect("the focus");
+        active.send_keys("\u{e004}").await.expect("press Tab");
+        let now = self
+            .run_script(
+                "const e = document.activeElement; \
+                 const l = e.id && document.querySelector(`label[for=\"${CSS.escape(e.id)}\"]`); \
+                 return e.tagName.toLowerCase() + ' ' + (l ? l.textContent : e.textContent).trim();",
+            )
+            .await;
+        now.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Types `keys` into the element that has the focus ("\u{e007}" is Enter).
+    pub async fn type_here(&self, keys: &str) {
+        let active = self.client().active_element().await.expect("the focus");
+        active.send_keys(keys).await.expect("type");
+    }
+
+    /// Whether the element with the focus shows it (an outline or a shadow).
+    pub async fn focus_is_visible(&self) -> bool {
+        self.run_script(
+            "const s = getComputedStyle(document.activeElement); \
+             return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';",
+        )
+        .await
+        .as_bool()
+        .unwrap_or(false)
+    }
+
     /// Where screenshots go: `target/browser-screenshots/`, beside the test binary's `debug/`.
     pub fn screenshot_dir() -> PathBuf {
         let exe = std::env::current_exe().unwrap_or_default();

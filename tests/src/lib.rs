@@ -9,6 +9,7 @@
     clippy::field_reassign_with_default
 )]
 
+pub mod a11y;
 pub mod bench;
 pub mod browser;
 pub mod builders;
