@@ -598,6 +598,39 @@ async fn membership_answers_match_their_schemas() {
 }
 
 #[tokio::test]
+async fn notification_answers_match_their_schemas() {
+    let g = Garden::new().await;
+    let ana = Some(g.ana.as_str());
+    // Max's reply to ana's topic is a notification for her.
+    let list = "/api/v1/notifications";
+    let n = g.call(Method::GET, list, list, ana, None).await;
+    assert_eq!(n["items"][0]["post_id"], g.reply);
+    assert_eq!(n["items"][0]["actor"]["name"], "max");
+    let unread = format!("{list}?unread=true&limit=5");
+    g.call(Method::GET, list, &unread, ana, None).await;
+    let read = "/api/v1/notifications/read";
+    let up_to = json!({ "up_to": n["items"][0]["id"] });
+    let m = g.call(Method::POST, read, read, ana, Some(up_to)).await;
+    assert_eq!(m["unread_count"], 0);
+    let n = g.call(Method::GET, list, list, ana, None).await;
+    assert!(n["items"][0]["read_at"].is_string());
+    let settings = "/api/v1/me/notification-settings";
+    g.call(Method::GET, settings, settings, ana, None).await;
+    let digest = json!({ "email": "ana@x.test", "email_notifications": "digest" });
+    let s = g
+        .call(Method::PUT, settings, settings, ana, Some(digest))
+        .await;
+    assert_eq!(s["email_notifications"], "digest");
+    let weekly = json!({ "email_notifications": "weekly" });
+    let e = g
+        .call(Method::PUT, settings, settings, ana, Some(weekly))
+        .await;
+    assert_eq!(e["field"], "email_notifications");
+    let e = g.call(Method::GET, list, list, None, None).await;
+    assert!(e["field"].is_null());
+}
+
+#[tokio::test]
 async fn error_answers_match_the_error_shape() {
     let g = Garden::new().await;
     let c = "/api/v1/communities/{name}";

@@ -18,6 +18,8 @@ pub mod listing;
 pub mod lookup;
 pub mod member_views;
 pub mod membership;
+pub mod notification_views;
+pub mod notifications;
 pub mod openapi;
 pub mod posts;
 pub mod profile;

@@ -1,5 +1,5 @@
-//! The notifications page, the count in the header, and each person's choice of mail, read and
-//! stored by `store::notifications`.
+//! The notifications page, the count in the header, and each person's choice of mail: read and
+//! stored by `store::notifications` and checked by `api::notifications`, as the API does.
 //!
 //! Opening the page marks nothing read: the unread ones are shown as new until the person
 //! presses "Mark all read", which marks those up to the newest the page showed (one that
@@ -13,14 +13,16 @@ use super::{
     session::SignedIn,
     time::When,
 };
-use crate::{mail::is_address, AppState};
+use crate::{
+    api::notifications::{checked_mail_choice, choice_word},
+    AppState,
+};
 use askama::Template;
 use axum::{
     extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use copse_entities::local_user::EmailChoice;
 use copse_federation::store::notifications as store;
 use serde::Deserialize;
 
@@ -121,14 +123,6 @@ struct SettingsPage {
     errors: FieldErrors,
 }
 
-fn choice_word(c: EmailChoice) -> &'static str {
-    match c {
-        EmailChoice::Each => "each",
-        EmailChoice::Digest => "digest",
-        EmailChoice::None => "none",
-    }
-}
-
 /// `?saved=1` after a change.
 #[derive(Deserialize)]
 pub struct SavedQuery {
@@ -163,38 +157,6 @@ pub struct MailChoice {
     choice: String,
 }
 
-/// The address and choice as given, or the errors to show next to the fields.
-pub fn check_mail_choice(
-    email: &str,
-    choice: &str,
-) -> Result<(Option<String>, EmailChoice), FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let email = email.trim();
-    if !email.is_empty() && !is_address(email) {
-        errors.push("email", "this is not an email address");
-    }
-    let choice = match choice {
-        "each" => EmailChoice::Each,
-        "digest" => EmailChoice::Digest,
-        "none" | "" => EmailChoice::None,
-        _ => {
-            errors.push(
-                "choice",
-                "choose each notification, a daily digest, or none",
-            );
-            EmailChoice::None
-        }
-    };
-    if email.is_empty() && choice != EmailChoice::None {
-        errors.push("email", "give an email address to be sent mail");
-    }
-    if errors.is_empty() {
-        Ok(((!email.is_empty()).then(|| email.to_string()), choice))
-    } else {
-        Err(errors)
-    }
-}
-
 /// `POST /settings/notifications`: saves the address and the choice.
 pub async fn http_post_settings(
     State(state): State<AppState>,
@@ -204,12 +166,19 @@ pub async fn http_post_settings(
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
     let f = form.fields;
-    match check_mail_choice(&f.email, &f.choice) {
+    // A form with no choice made asks for no mail.
+    let choice = if f.choice.is_empty() {
+        "none"
+    } else {
+        &f.choice
+    };
+    match checked_mail_choice(&f.email, choice) {
         Ok((email, choice)) => {
             store::set_mail_choice(&data.db, me.user.id, email, choice).await?;
             Ok(Redirect::to("/settings/notifications?saved=1").into_response())
         }
-        Err(errors) => {
+        Err(e) => {
+            let errors = FieldErrors::from_error(e)?;
             let choice = match f.choice.as_str() {
                 "each" => "each",
                 "digest" => "digest",
