@@ -362,6 +362,16 @@ async fn account_community_and_discussion_answers_match_their_schemas() {
     let body = json!({ "display_name": "Ana", "summary": "I *grow* things" });
     g.call(Method::PUT, "/api/v1/me", "/api/v1/me", ana, Some(body))
         .await;
+    let tokens = "/api/v1/me/tokens";
+    let phone = json!({ "name": "phone" });
+    let made = g.call(Method::POST, tokens, tokens, ana, Some(phone)).await;
+    assert_eq!(made["name"], "phone");
+    assert!(made["token"].is_string() && made["id"].is_i64());
+    let list = g.call(Method::GET, tokens, tokens, ana, None).await;
+    assert_eq!(list["items"][0]["id"], made["id"]);
+    // The token just made signs requests in.
+    let phone = made["token"].as_str();
+    g.call(Method::GET, tokens, tokens, phone, None).await;
     let c = "/api/v1/communities/{name}";
     g.call(Method::GET, c, "/api/v1/communities/garden", None, None)
         .await;
@@ -553,6 +563,13 @@ async fn membership_answers_match_their_schemas() {
         )
         .await;
     assert_eq!(m["listed"], 1);
+    g.a.create_user("dee").await;
+    let invites = "/api/v1/communities/{name}/invites";
+    let real = "/api/v1/communities/garden/invites";
+    let dee = json!({ "handle": "dee" });
+    let invited = g.call(Method::POST, invites, real, ana, Some(dee)).await;
+    let i = g.call(Method::GET, invites, real, ana, None).await;
+    assert_eq!(i["items"][0]["invitee"], invited["invitee"]);
     let mine = "/api/v1/communities/{name}/membership";
     let listed = json!({ "listed": false });
     let max = Some(g.max.as_str());
