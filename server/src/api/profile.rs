@@ -1,6 +1,6 @@
 //! A local person's own profile: `PUT /api/v1/me` changes the display name, bio and directory
-//! listing; the name, bio and avatar federate as `Update{Person}`. The checks here are the ones
-//! the settings page uses too.
+//! listing; the name, bio, avatar and listing (`discoverable`) federate as `Update{Person}`. The
+//! checks here are the ones the settings page uses too.
 
 use super::{
     community_views::ProfileView,
