@@ -1,6 +1,7 @@
 //! The account, communities and follows: `/api/v1/me`, `/api/v1/communities`,
 //! `/api/v1/follows`.
 
+use super::responses::{BadField, NoCommunity};
 use super::{
     community_views::{CommunityView, FollowView, MeView},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
@@ -67,7 +68,7 @@ pub struct CommunityForm {
     responses(
         (status = 201, description = "The new community", body = CommunityView),
         (status = 409, description = "The name is taken", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        BadField,
     ))]
 async fn http_post_community(
     State(state): State<AppState>,
@@ -117,7 +118,7 @@ async fn community_view(data: &Data, c: &community::Model) -> Result<CommunityVi
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 200, description = "The community", body = CommunityView),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NoCommunity,
     ))]
 async fn http_get_community(
     State(state): State<AppState>,
@@ -152,8 +153,7 @@ pub struct FollowForm {
     responses(
         (status = 202, description = "Joined or waiting", body = FollowView),
         (status = 403, description = "The community did not accept you", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoCommunity, BadField,
     ))]
 async fn http_post_follow(
     State(state): State<AppState>,

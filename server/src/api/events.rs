@@ -2,6 +2,7 @@
 //! anyone reads them; local people answer; coordinators see who is coming, decide on requests
 //! and invite. Also the iCalendar feeds.
 
+use super::responses::{BadField, NoCommunity, NoEvent, NotModerator, OutOfRange};
 use super::{
     event_form::{details_of, Choice, EventForm},
     event_views::{EventList, EventView, OutcomeView, ParticipantList, ParticipantView, PlaceView},
@@ -165,9 +166,7 @@ async fn scheduling_community(data: &Data, name: &str) -> Result<community::Mode
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 201, description = "The new event", body = EventView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, NoCommunity, BadField,
     ))]
 async fn http_post_event(
     State(state): State<AppState>,
@@ -228,8 +227,7 @@ pub struct EventsQuery {
     params(("name" = String, Path, description = "Community name, or `name@domain`"), EventsQuery, PageQuery),
     responses(
         (status = 200, description = "A page of events", body = EventList),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        NoCommunity, OutOfRange,
     ))]
 async fn http_get_events(
     State(state): State<AppState>,
@@ -254,7 +252,7 @@ async fn http_get_events(
     params(("id" = i64, Path, description = "Row id of the event's post")),
     responses(
         (status = 200, description = "The event", body = EventView),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NoEvent,
     ))]
 async fn http_get_event(
     State(state): State<AppState>,
@@ -275,9 +273,7 @@ async fn http_get_event(
     params(("id" = i64, Path, description = "Row id of the event's post")),
     responses(
         (status = 200, description = "The event as it now stands", body = EventView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, NoEvent, BadField,
     ))]
 async fn http_patch_event(
     State(state): State<AppState>,
@@ -296,8 +292,7 @@ async fn http_patch_event(
     params(("id" = i64, Path, description = "Row id of the event's post")),
     responses(
         (status = 200, description = "The cancelled event", body = EventView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NotModerator, NoEvent,
     ))]
 async fn http_post_cancel(
     State(state): State<AppState>,
@@ -317,8 +312,7 @@ async fn http_post_cancel(
     params(("id" = i64, Path, description = "Row id of the event's post")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NotModerator, NoEvent,
     ))]
 async fn http_delete_event(
     State(state): State<AppState>,
@@ -351,9 +345,8 @@ pub struct RsvpForm {
     responses(
         (status = 200, description = "Where the answer left you", body = OutcomeView),
         (status = 403, description = "Not allowed to answer", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
         (status = 409, description = "The event is over, cancelled or deleted", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoEvent, BadField,
     ))]
 async fn http_post_rsvp(
     State(state): State<AppState>,
@@ -386,8 +379,7 @@ pub async fn rsvp(
     params(("id" = i64, Path, description = "Row id of the event's post")),
     responses(
         (status = 200, description = "The participants", body = ParticipantList),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NotModerator, NoEvent,
     ))]
 async fn http_get_participants(
     State(state): State<AppState>,
@@ -455,9 +447,8 @@ async fn person_by_handle(data: &Data, handle: &str) -> Result<person::Model, Ap
     ),
     responses(
         (status = 200, description = "Where the decision left them", body = OutcomeView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such event or person", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, BadField,
     ))]
 async fn http_post_decision(
     State(state): State<AppState>,
@@ -500,9 +491,8 @@ pub struct InviteForm {
     params(("id" = i64, Path, description = "Row id of the event's post")),
     responses(
         (status = 204, description = "Invited"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such event or person", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, BadField,
     ))]
 async fn http_post_invite(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
 //! Reading lists: a community's topics (by activity or date, optionally only those with a
 //! hashtag) and a person's posts. The HTML community page lists topics the same way.
 
+use super::responses::{NoCommunity, OutOfRange};
 use super::{
     community_views::{PersonPosts, TopicList},
     extract::{ApiPath, ApiQuery, AuthUser, PageQuery},
@@ -50,8 +51,7 @@ pub struct TopicQuery {
     params(("name" = String, Path, description = "Community name"), TopicQuery, PageQuery),
     responses(
         (status = 200, description = "A page of topics", body = TopicList),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        NoCommunity, OutOfRange,
     ))]
 pub async fn http_get_topics(
     State(state): State<AppState>,
@@ -108,7 +108,7 @@ async fn person_to_read(
     responses(
         (status = 200, description = "A page of posts", body = PersonPosts),
         (status = 404, description = "No such person", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        OutOfRange,
     ))]
 pub async fn http_get_person_posts(
     State(state): State<AppState>,

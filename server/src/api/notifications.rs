@@ -3,6 +3,7 @@
 //! `/notifications` and the settings page read and write them through the same store
 //! functions, and check the mail choice with `checked_mail_choice`.
 
+use super::responses::{BadField, OutOfRange};
 use super::{
     extract::{ApiJson, ApiQuery, AuthUser, PageQuery},
     notification_views::{
@@ -54,7 +55,7 @@ pub struct NotificationQuery {
     params(NotificationQuery, PageQuery),
     responses(
         (status = 200, description = "A page of notifications", body = NotificationList),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        OutOfRange,
     ))]
 async fn http_get_notifications(
     State(state): State<AppState>,
@@ -221,7 +222,7 @@ async fn http_get_notification_settings(
     security(("bearer" = [])), request_body = NotificationSettingsForm,
     responses(
         (status = 200, description = "The choice as it now stands", body = NotificationSettingsView),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        BadField,
     ))]
 async fn http_put_notification_settings(
     State(state): State<AppState>,

@@ -2,6 +2,7 @@
 //! from the handlers' `#[utoipa::path]` attributes and the types of their bodies and answers,
 //! and built once when the router is.
 
+use super::responses::{NoCommunity, OutOfRange};
 use super::{
     communities, events, listing, membership, notifications, posts, profile, reports, tokens,
 };
@@ -129,8 +130,7 @@ impl Modify for BearerToken {
     ),
     responses(
         (status = 200, description = "A page of topics", body = super::community_views::TopicList),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        NoCommunity, OutOfRange,
     ))]
 #[allow(dead_code)]
 fn http_get_topics_as_posts() {}

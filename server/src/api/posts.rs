@@ -3,6 +3,7 @@
 //! reading threads. Topic lists and a person's posts are in `listing`, the report queue in
 //! `reports`.
 
+use super::responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong};
 use super::{
     commands::{moderate_post, Moderation},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
@@ -122,8 +123,7 @@ pub struct ReactionForm {
     responses(
         (status = 201, description = "The new topic", body = PostItem),
         (status = 403, description = "Not allowed to start topics there", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoCommunity, BadField,
     ))]
 pub async fn http_post_topic(
     State(state): State<AppState>,
@@ -179,9 +179,8 @@ async fn publish_markdown(
     responses(
         (status = 201, description = "The new reply", body = PostItem),
         (status = 403, description = "Not allowed to reply (or the topic is locked)", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "The post was deleted or removed", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoPost, BadField,
     ))]
 async fn http_post_reply(
     State(state): State<AppState>,
@@ -218,9 +217,8 @@ async fn http_post_reply(
     responses(
         (status = 200, description = "The post as it now stands", body = PostItem),
         (status = 403, description = "Not its author", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "Deleted, removed, or an event", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoPost, BadField,
     ))]
 async fn http_patch_post(
     State(state): State<AppState>,
@@ -267,8 +265,8 @@ async fn http_patch_post(
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not its author", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "An event", body = ErrorBody),
+        NoPost,
     ))]
 async fn http_delete_post(
     State(state): State<AppState>,
@@ -287,9 +285,7 @@ async fn http_delete_post(
     params(("id" = i64, Path, description = "Post row id")),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
-        (status = 422, description = "The reason is too long", body = ErrorBody),
+        NotModerator, NoPost, ReasonTooLong,
     ))]
 async fn http_post_remove(
     State(state): State<AppState>,
@@ -308,9 +304,8 @@ async fn http_post_remove(
     params(("id" = i64, Path, description = "Topic row id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "A reply, or a deleted topic", body = ErrorBody),
+        NotModerator, NoPost,
     ))]
 async fn http_put_lock(
     State(state): State<AppState>,
@@ -329,9 +324,8 @@ async fn http_put_lock(
     params(("id" = i64, Path, description = "Topic row id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "A reply, or a deleted topic", body = ErrorBody),
+        NotModerator, NoPost,
     ))]
 async fn http_put_pin(
     State(state): State<AppState>,
@@ -361,8 +355,8 @@ fn emoji_of(form: &ReactionForm) -> Result<String, ApiError> {
     params(("id" = i64, Path, description = "Post row id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 422, description = "Not one emoji", body = ErrorBody),
+        NoPost,
     ))]
 async fn http_post_reaction(
     State(state): State<AppState>,
@@ -408,7 +402,7 @@ async fn http_delete_reaction(
     params(("id" = i64, Path, description = "Row id of the topic or of one of its replies")),
     responses(
         (status = 200, description = "The thread", body = PostItem),
-        (status = 404, description = "No such post", body = ErrorBody),
+        NoPost,
     ))]
 async fn http_get_thread(
     State(state): State<AppState>,

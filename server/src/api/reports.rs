@@ -1,6 +1,7 @@
 //! The report queue: reporting a post, the reports of a community for its facilitators, and
 //! resolving one.
 
+use super::responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong};
 use super::{
     community_views::{ReportList, ReportView, ReportedPost},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
@@ -64,8 +65,7 @@ pub struct ReportQuery {
     params(("id" = i64, Path, description = "Post row id")),
     responses(
         (status = 202, description = "Reported"),
-        (status = 404, description = "No such post", body = ErrorBody),
-        (status = 422, description = "The reason is too long", body = ErrorBody),
+        NoPost, ReasonTooLong,
     ))]
 async fn http_post_report(
     State(state): State<AppState>,
@@ -86,9 +86,8 @@ async fn http_post_report(
     params(("name" = String, Path, description = "Community name"), ReportQuery),
     responses(
         (status = 200, description = "The reports, newest first (at most 200)", body = ReportList),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
         (status = 422, description = "Unknown status", body = ErrorBody),
+        NotModerator, NoCommunity,
     ))]
 async fn http_get_reports(
     State(state): State<AppState>,
@@ -159,9 +158,8 @@ async fn http_get_reports(
     params(("id" = i64, Path, description = "Report row id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such report", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, BadField,
     ))]
 async fn http_post_resolve(
     State(state): State<AppState>,

@@ -1,6 +1,7 @@
 //! Bans and the decision log of a community: facilitators ban and lift bans, coordinators read
 //! the log of every decision.
 
+use crate::api::responses::{BadField, NoCommunity, NotCoordinator, NotModerator};
 use crate::api::{
     commands::{ban, bans_of, decision_log, lift_ban},
     extract::{ApiJson, ApiPath, AuthUser},
@@ -43,7 +44,7 @@ pub use crate::api::commands::BanForm;
         (status = 201, description = "Banned", body = BannedView),
         (status = 403, description = "Not allowed to ban them", body = ErrorBody),
         (status = 404, description = "No such community or person", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        BadField,
     ))]
 async fn http_post_ban(
     State(state): State<AppState>,
@@ -70,8 +71,7 @@ async fn http_post_ban(
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 200, description = "The bans", body = BanList),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotModerator, NoCommunity,
     ))]
 async fn http_get_bans(
     State(state): State<AppState>,
@@ -102,8 +102,8 @@ async fn http_get_bans(
     ),
     responses(
         (status = 204, description = "Lifted"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or ban", body = ErrorBody),
+        NotModerator,
     ))]
 async fn http_delete_ban(
     State(state): State<AppState>,
@@ -122,8 +122,7 @@ async fn http_delete_ban(
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 200, description = "The decisions, newest first", body = LogList),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotCoordinator, NoCommunity,
     ))]
 async fn http_get_log(
     State(state): State<AppState>,

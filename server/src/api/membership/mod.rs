@@ -1,6 +1,7 @@
 //! The membership API: settings, join requests, invitations, the member directory and roles;
 //! bans and the decision log in `bans`. Coordinators run the community; facilitators moderate.
 
+use super::responses::{BadField, NoCommunity, NotCoordinator};
 use super::{
     commands::{
         change_role, invite, members_of, pending_invites, person_by_id, remove_member, require,
@@ -81,9 +82,7 @@ pub fn router() -> Router<AppState> {
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 200, description = "The settings as they now stand", body = SettingsView),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotCoordinator, NoCommunity, BadField,
     ))]
 async fn http_put_settings(
     State(state): State<AppState>,
@@ -119,8 +118,7 @@ async fn http_put_settings(
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 200, description = "The requests, oldest first", body = JoinRequestList),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotCoordinator, NoCommunity,
     ))]
 async fn http_get_requests(
     State(state): State<AppState>,
@@ -155,9 +153,9 @@ async fn http_get_requests(
     ),
     responses(
         (status = 204, description = "Approved"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or request", body = ErrorBody),
         (status = 409, description = "The applicant has not agreed to the rules as they are", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_post_approve(
     State(state): State<AppState>,
@@ -190,9 +188,9 @@ pub struct DeclineForm {
     ),
     responses(
         (status = 204, description = "Declined"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or request", body = ErrorBody),
         (status = 422, description = "The message is too long", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_post_decline(
     State(state): State<AppState>,
@@ -225,9 +223,9 @@ pub struct InviteForm {
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 201, description = "Invited", body = InvitedView),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community or person", body = ErrorBody),
         (status = 422, description = "The handle is not a person", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_post_invite(
     State(state): State<AppState>,
@@ -253,8 +251,7 @@ async fn http_post_invite(
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 200, description = "The open invitations", body = InviteList),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotCoordinator, NoCommunity,
     ))]
 async fn http_get_invites(
     State(state): State<AppState>,
@@ -284,8 +281,8 @@ async fn http_get_invites(
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community or invitation", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_delete_invite(
     State(state): State<AppState>,
@@ -303,7 +300,7 @@ async fn http_delete_invite(
     params(("name" = String, Path, description = "Community name")),
     responses(
         (status = 200, description = "The directory", body = MemberList),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NoCommunity,
     ))]
 async fn http_get_members(
     State(state): State<AppState>,
@@ -385,8 +382,8 @@ async fn http_patch_membership(
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or member", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_delete_member(
     State(state): State<AppState>,
@@ -417,9 +414,9 @@ pub struct RoleForm {
     ),
     responses(
         (status = 204, description = "Changed"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or member", body = ErrorBody),
         (status = 409, description = "The change would leave no coordinator", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_put_role(
     State(state): State<AppState>,
