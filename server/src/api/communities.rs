@@ -1,11 +1,12 @@
 //! The account, communities and follows: `/api/v1/me`, `/api/v1/communities`,
 //! `/api/v1/follows`.
 
-use super::responses::{BadField, NoCommunity};
 use super::{
     community_views::{CommunityView, FollowView, MeView},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     lookup::{local_community, resolve_community},
+    path_params::CommunityName,
+    responses::{BadField, NoCommunity},
 };
 use crate::error::ErrorBody;
 use crate::{accounts, accounts::follower_count, error::ApiError, AppState};
@@ -115,7 +116,7 @@ async fn community_view(data: &Data, c: &community::Model) -> Result<CommunityVi
 
 /// A community of this server.
 #[utoipa::path(get, path = "/api/v1/communities/{name}", tag = "communities",
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The community", body = CommunityView),
         NoCommunity,

@@ -2,7 +2,6 @@
 //! anyone reads them; local people answer; coordinators see who is coming, decide on requests
 //! and invite. Also the iCalendar feeds.
 
-use super::responses::{BadField, NoCommunity, NoEvent, NotModerator, OutOfRange};
 use super::{
     event_form::{details_of, Choice, EventForm},
     event_views::{EventList, EventView, OutcomeView, ParticipantList, ParticipantView, PlaceView},
@@ -12,6 +11,8 @@ use super::{
         community_events, community_of, community_to_read, find_post, known_person, render_post,
         require_moderator, resolve_community,
     },
+    path_params::{CommunityName, EventId},
+    responses::{BadField, NoCommunity, NoEvent, NotModerator, OutOfRange},
     views::author_view,
 };
 use crate::{
@@ -163,7 +164,7 @@ async fn scheduling_community(data: &Data, name: &str) -> Result<community::Mode
 /// Schedules an event (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/communities/{name}/events", tag = "events",
     security(("bearer" = [])), request_body = EventForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 201, description = "The new event", body = EventView),
         NotModerator, NoCommunity, BadField,
@@ -249,7 +250,7 @@ async fn http_get_events(
 
 /// An event.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The event", body = EventView),
         NoEvent,
@@ -270,7 +271,7 @@ async fn http_get_event(
 /// clears an optional one.
 #[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "events",
     security(("bearer" = [])), request_body = EventForm,
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The event as it now stands", body = EventView),
         NotModerator, NoEvent, BadField,
@@ -289,7 +290,7 @@ async fn http_patch_event(
 /// Cancels an event (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/events/{id}/cancel", tag = "events",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The cancelled event", body = EventView),
         NotModerator, NoEvent,
@@ -309,7 +310,7 @@ async fn http_post_cancel(
 /// Deletes an event (facilitators and coordinators).
 #[utoipa::path(delete, path = "/api/v1/events/{id}", tag = "events",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 204, description = "Deleted"),
         NotModerator, NoEvent,
@@ -341,7 +342,7 @@ pub struct RsvpForm {
 /// Answers an event: going or not.
 #[utoipa::path(post, path = "/api/v1/events/{id}/rsvp", tag = "events",
     security(("bearer" = [])), request_body = RsvpForm,
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "Where the answer left you", body = OutcomeView),
         (status = 403, description = "Not allowed to answer", body = ErrorBody),
@@ -376,7 +377,7 @@ pub async fn rsvp(
 /// Who answered an event or was invited (facilitators and coordinators).
 #[utoipa::path(get, path = "/api/v1/events/{id}/participants", tag = "events",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The participants", body = ParticipantList),
         NotModerator, NoEvent,
@@ -442,7 +443,7 @@ async fn person_by_handle(data: &Data, handle: &str) -> Result<person::Model, Ap
 #[utoipa::path(post, path = "/api/v1/events/{id}/participants/{handle}", tag = "events",
     security(("bearer" = [])), request_body = DecisionForm,
     params(
-        ("id" = i64, Path, description = "Row id of the event's post"),
+        EventId,
         ("handle" = String, Path, description = "`name` or `name@domain` of the participant"),
     ),
     responses(
@@ -488,7 +489,7 @@ pub struct InviteForm {
 #[utoipa::path(post, path = "/api/v1/events/{id}/invites", tag = "events",
     operation_id = "http_post_event_invite",
     security(("bearer" = [])), request_body = InviteForm,
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 204, description = "Invited"),
         (status = 404, description = "No such event or person", body = ErrorBody),

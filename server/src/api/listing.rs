@@ -1,12 +1,13 @@
 //! Reading lists: a community's topics (by activity or date, optionally only those with a
 //! hashtag) and a person's posts. The HTML community page lists topics the same way.
 
-use super::responses::{NoCommunity, OutOfRange};
 use super::{
     community_views::{PersonPosts, TopicList},
     extract::{ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::tag_param,
     lookup::{known_person, resolve_handle, topics, Sort},
+    path_params::CommunityName,
+    responses::{NoCommunity, OutOfRange},
     views::{author_view, counts, post_view, PostItem},
 };
 use crate::{
@@ -48,7 +49,7 @@ pub struct TopicQuery {
 
 /// A community's topics, pinned ones first (also at `GET /api/v1/communities/{name}/posts`).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/topics", tag = "topics",
-    params(("name" = String, Path, description = "Community name"), TopicQuery, PageQuery),
+    params(CommunityName, TopicQuery, PageQuery),
     responses(
         (status = 200, description = "A page of topics", body = TopicList),
         NoCommunity, OutOfRange,

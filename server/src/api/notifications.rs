@@ -3,12 +3,12 @@
 //! `/notifications` and the settings page read and write them through the same store
 //! functions, and check the mail choice with `checked_mail_choice`.
 
-use super::responses::{BadField, OutOfRange};
 use super::{
     extract::{ApiJson, ApiQuery, AuthUser, PageQuery},
     notification_views::{
         MarkedView, NotificationList, NotificationSettingsView, NotificationView,
     },
+    responses::{BadField, OutOfRange},
     views::author_view,
 };
 use crate::{

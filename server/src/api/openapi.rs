@@ -2,9 +2,12 @@
 //! from the handlers' `#[utoipa::path]` attributes and the types of their bodies and answers,
 //! and built once when the router is.
 
-use super::responses::{NoCommunity, OutOfRange};
 use super::{
-    communities, events, listing, membership, notifications, posts, profile, reports, tokens,
+    communities, events, listing, membership, notifications,
+    path_params::CommunityName,
+    posts, profile, reports,
+    responses::{NoCommunity, OutOfRange},
+    tokens,
 };
 use crate::error::ErrorBody;
 use axum::{
@@ -124,7 +127,7 @@ impl Modify for BearerToken {
 /// that also starts a topic.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/posts", tag = "topics",
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         super::listing::TopicQuery,
         super::extract::PageQuery,
     ),

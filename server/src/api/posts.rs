@@ -3,12 +3,13 @@
 //! reading threads. Topic lists and a person's posts are in `listing`, the report queue in
 //! `reports`.
 
-use super::responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong};
 use super::{
     commands::{moderate_post, Moderation},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     fields::{check_body, check_link, check_title, ReasonForm},
     lookup::{community_of, find_post, render_post, resolve_community},
+    path_params::PostId,
+    responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong},
     views::{counts, post_view, Counts, PostItem},
 };
 use crate::{
@@ -213,7 +214,7 @@ async fn http_post_reply(
 /// Edits a post (its author only).
 #[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "topics",
     security(("bearer" = [])), request_body = EditForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 200, description = "The post as it now stands", body = PostItem),
         (status = 403, description = "Not its author", body = ErrorBody),
@@ -261,7 +262,7 @@ async fn http_patch_post(
 /// Deletes a post (its author only).
 #[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "topics",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not its author", body = ErrorBody),
@@ -282,7 +283,7 @@ async fn http_delete_post(
 /// Removes a post from its community (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/remove", tag = "moderation",
     security(("bearer" = [])), request_body = ReasonForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 204, description = "Removed"),
         NotModerator, NoPost, ReasonTooLong,
@@ -352,7 +353,7 @@ fn emoji_of(form: &ReactionForm) -> Result<String, ApiError> {
 /// Reacts to a post with an emoji (a like when none is sent).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/reactions", tag = "topics",
     security(("bearer" = [])), request_body = ReactionForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 204, description = "Done"),
         (status = 422, description = "Not one emoji", body = ErrorBody),
@@ -374,7 +375,7 @@ async fn http_post_reaction(
 /// Takes back a reaction.
 #[utoipa::path(delete, path = "/api/v1/posts/{id}/reactions", tag = "topics",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Post row id"), ReactionForm),
+    params(PostId, ReactionForm),
     responses(
         (status = 204, description = "Done"),
         (status = 404, description = "No such post or reaction", body = ErrorBody),

@@ -2,10 +2,10 @@
 //! listing; the name, bio, avatar and listing (`discoverable`) federate as `Update{Person}`. The
 //! checks here are the ones the settings page uses too.
 
-use super::responses::BadField;
 use super::{
     community_views::ProfileView,
     extract::{ApiJson, AuthUser},
+    responses::BadField,
 };
 use crate::{error::ApiError, markdown::render_markdown, AppState};
 use axum::{extract::State, routing::put, Json, Router};

@@ -1,12 +1,13 @@
 //! The report queue: reporting a post, the reports of a community for its facilitators, and
 //! resolving one.
 
-use super::responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong};
 use super::{
     community_views::{ReportList, ReportView, ReportedPost},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     fields::{check_reason, ReasonForm},
     lookup::{find_post, require_moderator},
+    path_params::{CommunityName, PostId},
+    responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong},
     views::author_view,
 };
 use crate::{
@@ -62,7 +63,7 @@ pub struct ReportQuery {
 /// Reports a post to its community's facilitators (and, for a remote post, its server).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/reports", tag = "moderation",
     security(("bearer" = [])), request_body = ReasonForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 202, description = "Reported"),
         NoPost, ReasonTooLong,
@@ -83,7 +84,7 @@ async fn http_post_report(
 /// A community's reports, for its facilitators and coordinators.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/reports", tag = "moderation",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name"), ReportQuery),
+    params(CommunityName, ReportQuery),
     responses(
         (status = 200, description = "The reports, newest first (at most 200)", body = ReportList),
         (status = 422, description = "Unknown status", body = ErrorBody),

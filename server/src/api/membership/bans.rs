@@ -1,12 +1,13 @@
 //! Bans and the decision log of a community: facilitators ban and lift bans, coordinators read
 //! the log of every decision.
 
-use crate::api::responses::{BadField, NoCommunity, NotCoordinator, NotModerator};
 use crate::api::{
     commands::{ban, bans_of, decision_log, lift_ban},
     extract::{ApiJson, ApiPath, AuthUser},
     lookup::local_community,
     member_views::{BanList, BanView, BannedView, LogEntry, LogList, PersonView},
+    path_params::CommunityName,
+    responses::{BadField, NoCommunity, NotCoordinator, NotModerator},
 };
 use crate::{
     error::{ApiError, ErrorBody},
@@ -39,7 +40,7 @@ pub use crate::api::commands::BanForm;
 /// Bans someone from the community (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/communities/{name}/bans", tag = "membership",
     security(("bearer" = [])), request_body = BanForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 201, description = "Banned", body = BannedView),
         (status = 403, description = "Not allowed to ban them", body = ErrorBody),
@@ -68,7 +69,7 @@ async fn http_post_ban(
 /// The community's bans (facilitators and coordinators).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/bans", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The bans", body = BanList),
         NotModerator, NoCommunity,
@@ -97,7 +98,7 @@ async fn http_get_bans(
 #[utoipa::path(delete, path = "/api/v1/communities/{name}/bans/{person}", tag = "membership",
     security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the banned person"),
     ),
     responses(
@@ -119,7 +120,7 @@ async fn http_delete_ban(
 /// The community's decision log (coordinators).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/log", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The decisions, newest first", body = LogList),
         NotCoordinator, NoCommunity,

@@ -1,7 +1,6 @@
 //! The membership API: settings, join requests, invitations, the member directory and roles;
 //! bans and the decision log in `bans`. Coordinators run the community; facilitators moderate.
 
-use super::responses::{BadField, NoCommunity, NotCoordinator};
 use super::{
     commands::{
         change_role, invite, members_of, pending_invites, person_by_id, remove_member, require,
@@ -13,6 +12,8 @@ use super::{
         InviteList, InviteView, InvitedView, JoinRequestList, JoinRequestView, MemberList,
         MemberView, MembershipView, PersonView, SettingsForm, SettingsView,
     },
+    path_params::CommunityName,
+    responses::{BadField, NoCommunity, NotCoordinator},
 };
 use crate::{
     accounts,
@@ -79,7 +80,7 @@ pub fn router() -> Router<AppState> {
 /// Changes a community's settings (coordinators).
 #[utoipa::path(put, path = "/api/v1/communities/{name}/settings", tag = "membership",
     security(("bearer" = [])), request_body = SettingsForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The settings as they now stand", body = SettingsView),
         NotCoordinator, NoCommunity, BadField,
@@ -115,7 +116,7 @@ async fn http_put_settings(
 /// The requests to join waiting for a coordinator.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/requests", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The requests, oldest first", body = JoinRequestList),
         NotCoordinator, NoCommunity,
@@ -148,7 +149,7 @@ async fn http_get_requests(
 #[utoipa::path(post, path = "/api/v1/communities/{name}/requests/{person}/approve",
     tag = "membership", security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the applicant"),
     ),
     responses(
@@ -183,7 +184,7 @@ pub struct DeclineForm {
 #[utoipa::path(post, path = "/api/v1/communities/{name}/requests/{person}/decline",
     tag = "membership", security(("bearer" = [])), request_body = DeclineForm,
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the applicant"),
     ),
     responses(
@@ -220,7 +221,7 @@ pub struct InviteForm {
 /// Invites someone to the community (coordinators).
 #[utoipa::path(post, path = "/api/v1/communities/{name}/invites", tag = "membership",
     security(("bearer" = [])), request_body = InviteForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 201, description = "Invited", body = InvitedView),
         (status = 404, description = "No such community or person", body = ErrorBody),
@@ -248,7 +249,7 @@ async fn http_post_invite(
 /// The invitations not yet taken up, newest first (coordinators).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/invites", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The open invitations", body = InviteList),
         NotCoordinator, NoCommunity,
@@ -276,7 +277,7 @@ async fn http_get_invites(
 #[utoipa::path(delete, path = "/api/v1/communities/{name}/invites/{id}", tag = "membership",
     security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("id" = i64, Path, description = "Row id of the invitation"),
     ),
     responses(
@@ -297,7 +298,7 @@ async fn http_delete_invite(
 
 /// The member directory: everyone counts, only those who chose to be listed are shown.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/members", tag = "membership",
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The directory", body = MemberList),
         NoCommunity,
@@ -340,7 +341,7 @@ pub struct MembershipForm {
 /// Changes the signed-in person's own membership (being listed in the directory).
 #[utoipa::path(patch, path = "/api/v1/communities/{name}/membership", tag = "membership",
     security(("bearer" = [])), request_body = MembershipForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The membership as it now stands", body = MembershipView),
         (status = 404, description = "No such community or membership", body = ErrorBody),
@@ -377,7 +378,7 @@ async fn http_patch_membership(
 #[utoipa::path(delete, path = "/api/v1/communities/{name}/members/{person}",
     tag = "membership", security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the member"),
     ),
     responses(
@@ -409,7 +410,7 @@ pub struct RoleForm {
 #[utoipa::path(put, path = "/api/v1/communities/{name}/members/{person}/role",
     tag = "membership", security(("bearer" = [])), request_body = RoleForm,
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the member"),
     ),
     responses(
