@@ -8,7 +8,10 @@
 
 use copse_entities::local_user::{self, EmailChoice};
 use copse_tests::{
-    builders::{communities::network, posts::local_topic},
+    builders::{
+        communities::network_with_members,
+        posts::{local_reply, local_topic},
+    },
     TestInstance,
 };
 use reqwest::Method;
@@ -18,29 +21,8 @@ use serde_json::{json, Value};
 /// Alpha with "net", where anyone may join, coordinated by ana; bob and cat are members.
 async fn alpha() -> (TestInstance, String, String, String) {
     let a = TestInstance::spawn("alpha").await;
-    let ana = a.create_user("ana").await;
-    network(&a, &ana, "en").await;
-    let bob = a.create_user("bob").await;
-    let cat = a.create_user("cat").await;
-    for t in [&bob, &cat] {
-        let (s, body) = a.follow(t, format!("net@{}", a.domain)).await;
-        assert!(s == 200 || s == 202, "{s} {body}");
-    }
+    let (ana, bob, cat) = network_with_members(&a).await;
     (a, ana, bob, cat)
-}
-
-/// A reply by the account with `token` to `topic`; its JSON.
-async fn reply(a: &TestInstance, token: &str, topic: &Value, content: &str) -> Value {
-    let (s, r) = a
-        .api(
-            Method::POST,
-            &format!("/api/v1/posts/{}/replies", topic["local_id"]),
-            Some(token),
-            Some(json!({ "content": content })),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
-    r
 }
 
 /// `GET path` with `token`, which must answer 200; the body.
@@ -77,7 +59,7 @@ fn ids(list: &Value) -> Vec<i64> {
 async fn a_reply_to_a_persons_topic_shows_in_their_notifications() {
     let (a, ana, bob, _) = alpha().await;
     let topic = local_topic(&a, &ana, "Budgets").await;
-    let r = reply(&a, &bob, &topic, "We publish ours every quarter.").await;
+    let r = local_reply(&a, &bob, &topic, "We publish ours every quarter.").await;
     let list = get(&a, &ana, "/api/v1/notifications").await;
     assert_eq!(list["page"], 1);
     assert_eq!(list["unread_count"], 1, "{list:#}");
@@ -103,9 +85,9 @@ async fn a_reply_to_a_persons_topic_shows_in_their_notifications() {
 async fn marking_read_lowers_the_unread_count_up_to_the_id_given() {
     let (a, ana, bob, cat) = alpha().await;
     let topic = local_topic(&a, &ana, "Budgets").await;
-    reply(&a, &bob, &topic, "Quarterly.").await;
-    reply(&a, &cat, &topic, "Monthly.").await;
-    reply(&a, &bob, &topic, "Or yearly.").await;
+    local_reply(&a, &bob, &topic, "Quarterly.").await;
+    local_reply(&a, &cat, &topic, "Monthly.").await;
+    local_reply(&a, &bob, &topic, "Or yearly.").await;
     let list = get(&a, &ana, "/api/v1/notifications").await;
     assert_eq!(list["unread_count"], 3);
     let all = ids(&list);
@@ -148,7 +130,7 @@ async fn marking_read_lowers_the_unread_count_up_to_the_id_given() {
 async fn another_persons_token_neither_sees_nor_marks_them() {
     let (a, ana, bob, cat) = alpha().await;
     let topic = local_topic(&a, &ana, "Budgets").await;
-    reply(&a, &bob, &topic, "Quarterly.").await;
+    local_reply(&a, &bob, &topic, "Quarterly.").await;
     let anas = ids(&get(&a, &ana, "/api/v1/notifications").await);
     assert_eq!(anas.len(), 1);
     for token in [&bob, &cat] {
