@@ -4,7 +4,9 @@
 
 use crate::{
     ap::{actors, collections, inbox, objects},
-    api::{communities, events, listing, membership, posts, profile, reports, tokens},
+    api::{
+        communities, events, listing, membership, notifications, posts, profile, reports, tokens,
+    },
     error::ApiError,
     feeds, limits,
     settings::HttpSettings,
@@ -127,6 +129,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(events::router())
         .merge(profile::router())
         .merge(tokens::router())
+        .merge(notifications::router())
         .route(
             "/api/v1/openapi.json",
             get(crate::api::openapi::http_get_openapi)

@@ -13,9 +13,9 @@ use copse_entities::{
 };
 use copse_tests::{
     builders::{
-        communities::{community, copse_member, network},
+        communities::{community, copse_member, network, network_with_members},
         events::{schedule, wait_event, workshop},
-        posts::{local_topic, wait_stored},
+        posts::{local_reply, local_topic, wait_stored},
         T,
     },
     visitor::{account_with_password, Visitor},
@@ -53,31 +53,10 @@ async fn kinds_of(i: &TestInstance, name: &str) -> Vec<NotificationKind> {
     notes_of(i, name).await.iter().map(|n| n.kind).collect()
 }
 
-/// A reply by the account with `token` to the post with local id `to`; its JSON.
-async fn reply(i: &TestInstance, token: &str, to: &Value, content: &str) -> Value {
-    let (s, r) = i
-        .api(
-            Method::POST,
-            &format!("/api/v1/posts/{}/replies", to["local_id"]),
-            Some(token),
-            Some(json!({ "content": content })),
-        )
-        .await;
-    assert_eq!(s, 201, "{r}");
-    r
-}
-
 /// Alpha with "net", where anyone may join, coordinated by ana; bob and cat are members.
 async fn alpha() -> (TestInstance, String, String, String) {
     let a = TestInstance::spawn("alpha").await;
-    let ana = a.create_user("ana").await;
-    network(&a, &ana, "en").await;
-    let bob = a.create_user("bob").await;
-    let cat = a.create_user("cat").await;
-    for t in [&bob, &cat] {
-        let (s, body) = a.follow(t, format!("net@{}", a.domain)).await;
-        assert!(s == 200 || s == 202, "{s} {body}");
-    }
+    let (ana, bob, cat) = network_with_members(&a).await;
     (a, ana, bob, cat)
 }
 
@@ -86,8 +65,8 @@ async fn a_reply_notifies_the_author_once_and_not_the_one_replying() {
     let (a, ana, bob, _) = alpha().await;
     let topic = local_topic(&a, &ana, "Budgets").await;
     // bob names ana as well: one notification, the reply.
-    let r = reply(&a, &bob, &topic, "@ana we publish ours every quarter.").await;
-    reply(&a, &ana, &topic, "Thanks, everyone.").await;
+    let r = local_reply(&a, &bob, &topic, "@ana we publish ours every quarter.").await;
+    local_reply(&a, &ana, &topic, "Thanks, everyone.").await;
     let ana_notes: Vec<_> = notes_of(&a, "ana")
         .await
         .into_iter()
@@ -135,7 +114,7 @@ async fn a_mention_notifies_the_person_named_and_not_the_author() {
 async fn the_same_cause_twice_notifies_once() {
     let (a, ana, bob, _) = alpha().await;
     let topic = local_topic(&a, &ana, "Budgets").await;
-    let r = reply(&a, &bob, &topic, "Quarterly.").await;
+    let r = local_reply(&a, &bob, &topic, "Quarterly.").await;
     let row = copse_entities::post::Entity::find_by_id(r["local_id"].as_i64().unwrap())
         .one(a.db())
         .await
@@ -446,7 +425,7 @@ async fn ana_with_a_reply() -> (TestInstance, String, String) {
     let bob = a.create_user("bob").await;
     a.follow(&bob, format!("net@{}", a.domain)).await;
     let topic = local_topic(&a, &ana, "Budgets <b>&</b> plans").await;
-    reply(&a, &bob, &topic, "Quarterly.").await;
+    local_reply(&a, &bob, &topic, "Quarterly.").await;
     (a, ana, bob)
 }
 

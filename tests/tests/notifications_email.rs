@@ -245,6 +245,21 @@ async fn the_settings_page_keeps_the_choice_and_names_the_field_at_fault() {
         .await;
     assert_eq!(res.status, 422);
     assert!(res.body.contains("this is not an email address"));
+    // A choice the form does not offer is named next to the choices, as the API names it.
+    let res = v
+        .submit(
+            "/settings/notifications",
+            "/settings/notifications",
+            &[("email", "ana@x.test"), ("choice", "weekly")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.body
+            .contains("id=\"choice-error\" role=\"alert\">choose each, digest or none"),
+        "{}",
+        res.body
+    );
     let refused = v
         .post(
             "/settings/notifications",

@@ -1,6 +1,8 @@
 //! A community's member directory for browsers: only those who chose to be listed (local people
 //! by their choice, people from elsewhere by their `discoverable`), their roles, and the count of
-//! everyone; paged; linked from the community's page. Servers still get the collection.
+//! everyone; paged; linked from the community's page. Servers still get the collection. A member
+//! from another Copse is listed as their `Person`'s `discoverable` says, and follows it when it
+//! changes.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,8 +10,11 @@ use copse_tests::{
     builders::communities::{fake_follower, network},
     fake::FakeServer,
     visitor::{account_with_password, Visitor},
-    TestInstance,
+    wait_for, TestInstance,
 };
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
 
 const PASSWORD: &str = "a long enough password";
 
@@ -153,4 +158,63 @@ async fn the_directory_is_paged() {
     );
     let second = Visitor::new(&a).get("/c/net/members?page=2").await;
     assert!(second.body.contains("/u/m54") && !second.body.contains("/u/m00\""));
+}
+
+/// True when `a`'s directory of "net" names the actor `id`.
+async fn listed_in_net(a: &TestInstance, id: &str) -> bool {
+    let (s, dir) = a
+        .api(Method::GET, "/api/v1/communities/net/members", None, None)
+        .await;
+    assert_eq!(s, 200, "{dir}");
+    dir["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["person"]["id"] == id)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_from_another_copse_is_listed_as_their_person_is_discoverable() {
+    let a = TestInstance::spawn("alpha").await;
+    let owner = a.create_user("owner").await;
+    network(&a, &owner, "en").await;
+    let b = TestInstance::spawn("beta").await;
+    let bea = b.create_user("bea").await;
+    let (s, body) = b.follow(&bea, format!("net@{}", a.domain)).await;
+    assert_eq!(s, 202, "{body}");
+    wait_for("bea's membership", Duration::from_secs(20), || async {
+        b.received("Accept").await.len() == 1
+    })
+    .await;
+    let bea_id = b.url("/u/bea");
+    let (_, actor) = b.get_ap(&bea_id).await;
+    assert_eq!(actor["discoverable"], false, "{actor}");
+    assert!(!listed_in_net(&a, bea_id.as_str()).await);
+
+    // Each change of her choice is an Update{Person}, which alpha's directory follows.
+    for discoverable in [true, false] {
+        let (s, me) = b
+            .api(
+                Method::PUT,
+                "/api/v1/me",
+                Some(&bea),
+                Some(json!({ "discoverable": discoverable })),
+            )
+            .await;
+        assert_eq!(s, 200, "{me}");
+        let (_, actor) = b.get_ap(&bea_id).await;
+        assert_eq!(actor["discoverable"], discoverable, "{actor}");
+        wait_for("alpha's directory", Duration::from_secs(20), || async {
+            listed_in_net(&a, bea_id.as_str()).await == discoverable
+        })
+        .await;
+    }
+    let updates = a.received("Update").await;
+    let mut sent: Vec<Option<bool>> = updates
+        .iter()
+        .filter(|u| u["object"]["type"] == "Person")
+        .map(|u| u["object"]["discoverable"].as_bool())
+        .collect();
+    sent.sort();
+    assert_eq!(sent, [Some(false), Some(true)]);
 }

@@ -103,7 +103,11 @@ pub async fn update_profile(
             .exec(&txn)
             .await?;
     }
-    if row.display_name != p.display_name || row.summary != p.summary || row.avatar != p.avatar {
+    if row.display_name != p.display_name
+        || row.summary != p.summary
+        || row.avatar != p.avatar
+        || row.discoverable != p.discoverable
+    {
         person_updated(&txn, data, &row).await?;
     }
     commit_and_wake(data, txn).await?;

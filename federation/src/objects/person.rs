@@ -32,7 +32,9 @@ pub fn person_of(urls: &Urls, p: &person::Model) -> Person {
         url: Some(p.ap_id.0.clone()),
         icon: p.avatar.as_deref().map(avatar_image),
         manually_approves_followers: false,
-        discoverable: None,
+        // Mastodon's `toot:discoverable`: Copse servers list a member whose actor says true
+        // in their member directories, as this one lists its own people by the same choice.
+        discoverable: Some(p.discoverable),
         published: Some(p.published),
     }
 }

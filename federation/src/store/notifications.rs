@@ -5,6 +5,9 @@
 //! Only people with an account here are notified, never of their own act, and never twice for
 //! one cause: each notification has a key (the post, the follow, the event's sequence...) that
 //! is unique per person, so a replayed activity writes nothing new.
+//!
+//! Reading them is here too, for the notifications page and the API alike: a page of them, the
+//! unread count, marking them read, and each person's choice of mail.
 
 use crate::Error;
 use chrono::{DateTime, Utc};
@@ -18,8 +21,10 @@ use copse_entities::{
     person, post, report, DbUrl,
 };
 use sea_orm::{
-    sea_query::OnConflict, ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait,
-    QueryFilter, Set,
+    sea_query::{Expr, OnConflict},
+    ActiveValue::NotSet,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::Value;
 use url::Url;
@@ -378,4 +383,83 @@ pub async fn report_resolved(
     };
     notify(db, reporter.id, &notice, Utc::now()).await?;
     Ok(())
+}
+
+/// Up to `limit` of a person's notifications from `offset`, newest first; only the unread ones
+/// when `unread_only`.
+pub async fn page_of(
+    db: &impl ConnectionTrait,
+    person_id: i64,
+    unread_only: bool,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<notification::Model>, Error> {
+    let mut query =
+        notification::Entity::find().filter(notification::Column::PersonId.eq(person_id));
+    if unread_only {
+        query = query.filter(notification::Column::ReadAt.is_null());
+    }
+    Ok(query
+        .order_by_desc(notification::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// How many of a person's notifications are not read.
+pub async fn unread_count(db: &impl ConnectionTrait, person_id: i64) -> Result<u64, Error> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::PersonId.eq(person_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .count(db)
+        .await?)
+}
+
+/// The id of a person's newest notification, 0 when they have none.
+pub async fn newest_id(db: &impl ConnectionTrait, person_id: i64) -> Result<i64, Error> {
+    Ok(notification::Entity::find()
+        .select_only()
+        .column(notification::Column::Id)
+        .filter(notification::Column::PersonId.eq(person_id))
+        .order_by_desc(notification::Column::Id)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .unwrap_or(0))
+}
+
+/// Marks read a person's unread notifications, those up to id `up_to` or, without it, all of
+/// them; how many it marked.
+pub async fn mark_read(
+    db: &impl ConnectionTrait,
+    person_id: i64,
+    up_to: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<u64, Error> {
+    let mut update = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, Expr::value(Some(now)))
+        .filter(notification::Column::PersonId.eq(person_id))
+        .filter(notification::Column::ReadAt.is_null());
+    if let Some(id) = up_to {
+        update = update.filter(notification::Column::Id.lte(id));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// Stores an account's email address and which notifications it is sent by mail.
+pub async fn set_mail_choice(
+    db: &impl ConnectionTrait,
+    local_user_id: i64,
+    email: Option<String>,
+    choice: EmailChoice,
+) -> Result<local_user::Model, Error> {
+    Ok(local_user::Entity::update(local_user::ActiveModel {
+        id: Set(local_user_id),
+        email: Set(email),
+        email_notifications: Set(choice),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?)
 }

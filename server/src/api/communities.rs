@@ -5,6 +5,8 @@ use super::{
     community_views::{CommunityView, FollowView, MeView},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     lookup::{local_community, resolve_community},
+    path_params::CommunityName,
+    responses::{BadField, NoCommunity},
 };
 use crate::error::ErrorBody;
 use crate::{accounts, accounts::follower_count, error::ApiError, AppState};
@@ -67,7 +69,7 @@ pub struct CommunityForm {
     responses(
         (status = 201, description = "The new community", body = CommunityView),
         (status = 409, description = "The name is taken", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        BadField,
     ))]
 async fn http_post_community(
     State(state): State<AppState>,
@@ -114,10 +116,10 @@ async fn community_view(data: &Data, c: &community::Model) -> Result<CommunityVi
 
 /// A community of this server.
 #[utoipa::path(get, path = "/api/v1/communities/{name}", tag = "communities",
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The community", body = CommunityView),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NoCommunity,
     ))]
 async fn http_get_community(
     State(state): State<AppState>,
@@ -152,8 +154,7 @@ pub struct FollowForm {
     responses(
         (status = 202, description = "Joined or waiting", body = FollowView),
         (status = 403, description = "The community did not accept you", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoCommunity, BadField,
     ))]
 async fn http_post_follow(
     State(state): State<AppState>,

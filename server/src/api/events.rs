@@ -11,6 +11,8 @@ use super::{
         community_events, community_of, community_to_read, find_post, known_person, render_post,
         require_moderator, resolve_community,
     },
+    path_params::{CommunityName, EventId},
+    responses::{BadField, NoCommunity, NoEvent, NotModerator, OutOfRange},
     views::author_view,
 };
 use crate::{
@@ -162,12 +164,10 @@ async fn scheduling_community(data: &Data, name: &str) -> Result<community::Mode
 /// Schedules an event (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/communities/{name}/events", tag = "events",
     security(("bearer" = [])), request_body = EventForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 201, description = "The new event", body = EventView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, NoCommunity, BadField,
     ))]
 async fn http_post_event(
     State(state): State<AppState>,
@@ -228,8 +228,7 @@ pub struct EventsQuery {
     params(("name" = String, Path, description = "Community name, or `name@domain`"), EventsQuery, PageQuery),
     responses(
         (status = 200, description = "A page of events", body = EventList),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        NoCommunity, OutOfRange,
     ))]
 async fn http_get_events(
     State(state): State<AppState>,
@@ -251,10 +250,10 @@ async fn http_get_events(
 
 /// An event.
 #[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The event", body = EventView),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NoEvent,
     ))]
 async fn http_get_event(
     State(state): State<AppState>,
@@ -272,12 +271,10 @@ async fn http_get_event(
 /// clears an optional one.
 #[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "events",
     security(("bearer" = [])), request_body = EventForm,
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The event as it now stands", body = EventView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, NoEvent, BadField,
     ))]
 async fn http_patch_event(
     State(state): State<AppState>,
@@ -293,11 +290,10 @@ async fn http_patch_event(
 /// Cancels an event (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/events/{id}/cancel", tag = "events",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The cancelled event", body = EventView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NotModerator, NoEvent,
     ))]
 async fn http_post_cancel(
     State(state): State<AppState>,
@@ -314,11 +310,10 @@ async fn http_post_cancel(
 /// Deletes an event (facilitators and coordinators).
 #[utoipa::path(delete, path = "/api/v1/events/{id}", tag = "events",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NotModerator, NoEvent,
     ))]
 async fn http_delete_event(
     State(state): State<AppState>,
@@ -347,13 +342,12 @@ pub struct RsvpForm {
 /// Answers an event: going or not.
 #[utoipa::path(post, path = "/api/v1/events/{id}/rsvp", tag = "events",
     security(("bearer" = [])), request_body = RsvpForm,
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "Where the answer left you", body = OutcomeView),
         (status = 403, description = "Not allowed to answer", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
         (status = 409, description = "The event is over, cancelled or deleted", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoEvent, BadField,
     ))]
 async fn http_post_rsvp(
     State(state): State<AppState>,
@@ -383,11 +377,10 @@ pub async fn rsvp(
 /// Who answered an event or was invited (facilitators and coordinators).
 #[utoipa::path(get, path = "/api/v1/events/{id}/participants", tag = "events",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 200, description = "The participants", body = ParticipantList),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such event", body = ErrorBody),
+        NotModerator, NoEvent,
     ))]
 async fn http_get_participants(
     State(state): State<AppState>,
@@ -450,14 +443,13 @@ async fn person_by_handle(data: &Data, handle: &str) -> Result<person::Model, Ap
 #[utoipa::path(post, path = "/api/v1/events/{id}/participants/{handle}", tag = "events",
     security(("bearer" = [])), request_body = DecisionForm,
     params(
-        ("id" = i64, Path, description = "Row id of the event's post"),
+        EventId,
         ("handle" = String, Path, description = "`name` or `name@domain` of the participant"),
     ),
     responses(
         (status = 200, description = "Where the decision left them", body = OutcomeView),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such event or person", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, BadField,
     ))]
 async fn http_post_decision(
     State(state): State<AppState>,
@@ -497,12 +489,11 @@ pub struct InviteForm {
 #[utoipa::path(post, path = "/api/v1/events/{id}/invites", tag = "events",
     operation_id = "http_post_event_invite",
     security(("bearer" = [])), request_body = InviteForm,
-    params(("id" = i64, Path, description = "Row id of the event's post")),
+    params(EventId),
     responses(
         (status = 204, description = "Invited"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such event or person", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, BadField,
     ))]
 async fn http_post_invite(
     State(state): State<AppState>,

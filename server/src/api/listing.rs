@@ -6,6 +6,8 @@ use super::{
     extract::{ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::tag_param,
     lookup::{known_person, resolve_handle, topics, Sort},
+    path_params::CommunityName,
+    responses::{NoCommunity, OutOfRange},
     views::{author_view, counts, post_view, PostItem},
 };
 use crate::{
@@ -47,11 +49,10 @@ pub struct TopicQuery {
 
 /// A community's topics, pinned ones first (also at `GET /api/v1/communities/{name}/posts`).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/topics", tag = "topics",
-    params(("name" = String, Path, description = "Community name"), TopicQuery, PageQuery),
+    params(CommunityName, TopicQuery, PageQuery),
     responses(
         (status = 200, description = "A page of topics", body = TopicList),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        NoCommunity, OutOfRange,
     ))]
 pub async fn http_get_topics(
     State(state): State<AppState>,
@@ -108,7 +109,7 @@ async fn person_to_read(
     responses(
         (status = 200, description = "A page of posts", body = PersonPosts),
         (status = 404, description = "No such person", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        OutOfRange,
     ))]
 pub async fn http_get_person_posts(
     State(state): State<AppState>,

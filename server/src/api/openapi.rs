@@ -2,7 +2,13 @@
 //! from the handlers' `#[utoipa::path]` attributes and the types of their bodies and answers,
 //! and built once when the router is.
 
-use super::{communities, events, listing, membership, posts, profile, reports, tokens};
+use super::{
+    communities, events, listing, membership, notifications,
+    path_params::CommunityName,
+    posts, profile, reports,
+    responses::{NoCommunity, OutOfRange},
+    tokens,
+};
 use crate::error::ErrorBody;
 use axum::{
     body::Bytes,
@@ -30,6 +36,10 @@ use utoipa::{
         tokens::http_get_tokens,
         tokens::http_post_token,
         tokens::http_delete_token,
+        notifications::http_get_notifications,
+        notifications::http_post_read,
+        notifications::http_get_notification_settings,
+        notifications::http_put_notification_settings,
         communities::http_post_community,
         communities::http_get_community,
         communities::http_post_follow,
@@ -81,6 +91,7 @@ use utoipa::{
     modifiers(&BearerToken),
     tags(
         (name = "account", description = "The signed-in account"),
+        (name = "notifications", description = "Notifications and the choice of notification mail"),
         (name = "communities", description = "Communities and following them"),
         (name = "topics", description = "Topics, replies and reactions"),
         (name = "moderation", description = "Removals, locks, pins and reports"),
@@ -116,14 +127,13 @@ impl Modify for BearerToken {
 /// that also starts a topic.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/posts", tag = "topics",
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         super::listing::TopicQuery,
         super::extract::PageQuery,
     ),
     responses(
         (status = 200, description = "A page of topics", body = super::community_views::TopicList),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A parameter is out of range", body = ErrorBody),
+        NoCommunity, OutOfRange,
     ))]
 #[allow(dead_code)]
 fn http_get_topics_as_posts() {}

@@ -8,6 +8,8 @@ use super::{
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     fields::{check_body, check_link, check_title, ReasonForm},
     lookup::{community_of, find_post, render_post, resolve_community},
+    path_params::PostId,
+    responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong},
     views::{counts, post_view, Counts, PostItem},
 };
 use crate::{
@@ -122,8 +124,7 @@ pub struct ReactionForm {
     responses(
         (status = 201, description = "The new topic", body = PostItem),
         (status = 403, description = "Not allowed to start topics there", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoCommunity, BadField,
     ))]
 pub async fn http_post_topic(
     State(state): State<AppState>,
@@ -179,9 +180,8 @@ async fn publish_markdown(
     responses(
         (status = 201, description = "The new reply", body = PostItem),
         (status = 403, description = "Not allowed to reply (or the topic is locked)", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "The post was deleted or removed", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoPost, BadField,
     ))]
 async fn http_post_reply(
     State(state): State<AppState>,
@@ -214,13 +214,12 @@ async fn http_post_reply(
 /// Edits a post (its author only).
 #[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "topics",
     security(("bearer" = [])), request_body = EditForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 200, description = "The post as it now stands", body = PostItem),
         (status = 403, description = "Not its author", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "Deleted, removed, or an event", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NoPost, BadField,
     ))]
 async fn http_patch_post(
     State(state): State<AppState>,
@@ -263,12 +262,12 @@ async fn http_patch_post(
 /// Deletes a post (its author only).
 #[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "topics",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not its author", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "An event", body = ErrorBody),
+        NoPost,
     ))]
 async fn http_delete_post(
     State(state): State<AppState>,
@@ -284,12 +283,10 @@ async fn http_delete_post(
 /// Removes a post from its community (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/remove", tag = "moderation",
     security(("bearer" = [])), request_body = ReasonForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
-        (status = 422, description = "The reason is too long", body = ErrorBody),
+        NotModerator, NoPost, ReasonTooLong,
     ))]
 async fn http_post_remove(
     State(state): State<AppState>,
@@ -308,9 +305,8 @@ async fn http_post_remove(
     params(("id" = i64, Path, description = "Topic row id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "A reply, or a deleted topic", body = ErrorBody),
+        NotModerator, NoPost,
     ))]
 async fn http_put_lock(
     State(state): State<AppState>,
@@ -329,9 +325,8 @@ async fn http_put_lock(
     params(("id" = i64, Path, description = "Topic row id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 409, description = "A reply, or a deleted topic", body = ErrorBody),
+        NotModerator, NoPost,
     ))]
 async fn http_put_pin(
     State(state): State<AppState>,
@@ -358,11 +353,11 @@ fn emoji_of(form: &ReactionForm) -> Result<String, ApiError> {
 /// Reacts to a post with an emoji (a like when none is sent).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/reactions", tag = "topics",
     security(("bearer" = [])), request_body = ReactionForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 204, description = "Done"),
-        (status = 404, description = "No such post", body = ErrorBody),
         (status = 422, description = "Not one emoji", body = ErrorBody),
+        NoPost,
     ))]
 async fn http_post_reaction(
     State(state): State<AppState>,
@@ -380,7 +375,7 @@ async fn http_post_reaction(
 /// Takes back a reaction.
 #[utoipa::path(delete, path = "/api/v1/posts/{id}/reactions", tag = "topics",
     security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Post row id"), ReactionForm),
+    params(PostId, ReactionForm),
     responses(
         (status = 204, description = "Done"),
         (status = 404, description = "No such post or reaction", body = ErrorBody),
@@ -408,7 +403,7 @@ async fn http_delete_reaction(
     params(("id" = i64, Path, description = "Row id of the topic or of one of its replies")),
     responses(
         (status = 200, description = "The thread", body = PostItem),
-        (status = 404, description = "No such post", body = ErrorBody),
+        NoPost,
     ))]
 async fn http_get_thread(
     State(state): State<AppState>,

@@ -1,16 +1,13 @@
 //! A local person's own profile: `PUT /api/v1/me` changes the display name, bio and directory
-//! listing; the name, bio and avatar federate as `Update{Person}`. The checks here are the ones
-//! the settings page uses too.
+//! listing; the name, bio, avatar and listing (`discoverable`) federate as `Update{Person}`. The
+//! checks here are the ones the settings page uses too.
 
 use super::{
     community_views::ProfileView,
     extract::{ApiJson, AuthUser},
+    responses::BadField,
 };
-use crate::{
-    error::{ApiError, ErrorBody},
-    markdown::render_markdown,
-    AppState,
-};
+use crate::{error::ApiError, markdown::render_markdown, AppState};
 use axum::{extract::State, routing::put, Json, Router};
 use copse_entities::person;
 use copse_federation::actions::profile::{self, AvatarChange, ProfileChange};
@@ -93,7 +90,7 @@ pub fn profile_view(row: person::Model, admin: bool) -> ProfileView {
     request_body = ProfileForm,
     responses(
         (status = 200, description = "The profile as it now stands", body = ProfileView),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        BadField,
     ))]
 async fn http_put_me(
     State(state): State<AppState>,

@@ -6,6 +6,8 @@ use super::{
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     fields::{check_reason, ReasonForm},
     lookup::{find_post, require_moderator},
+    path_params::{CommunityName, PostId},
+    responses::{BadField, NoCommunity, NoPost, NotModerator, ReasonTooLong},
     views::author_view,
 };
 use crate::{
@@ -61,11 +63,10 @@ pub struct ReportQuery {
 /// Reports a post to its community's facilitators (and, for a remote post, its server).
 #[utoipa::path(post, path = "/api/v1/posts/{id}/reports", tag = "moderation",
     security(("bearer" = [])), request_body = ReasonForm,
-    params(("id" = i64, Path, description = "Post row id")),
+    params(PostId),
     responses(
         (status = 202, description = "Reported"),
-        (status = 404, description = "No such post", body = ErrorBody),
-        (status = 422, description = "The reason is too long", body = ErrorBody),
+        NoPost, ReasonTooLong,
     ))]
 async fn http_post_report(
     State(state): State<AppState>,
@@ -83,12 +84,11 @@ async fn http_post_report(
 /// A community's reports, for its facilitators and coordinators.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/reports", tag = "moderation",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name"), ReportQuery),
+    params(CommunityName, ReportQuery),
     responses(
         (status = 200, description = "The reports, newest first (at most 200)", body = ReportList),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
         (status = 422, description = "Unknown status", body = ErrorBody),
+        NotModerator, NoCommunity,
     ))]
 async fn http_get_reports(
     State(state): State<AppState>,
@@ -159,9 +159,8 @@ async fn http_get_reports(
     params(("id" = i64, Path, description = "Report row id")),
     responses(
         (status = 204, description = "Done"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such report", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotModerator, BadField,
     ))]
 async fn http_post_resolve(
     State(state): State<AppState>,

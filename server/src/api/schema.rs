@@ -1,11 +1,13 @@
 //! Schemas the OpenAPI document needs for types it cannot derive: the closed sets stored as
-//! strings (roles, policies, statuses), listed with the words the API sends for them.
+//! strings (roles, policies, statuses, kinds), listed with the words the API sends for them.
 
 use copse_entities::{
     community::{MembershipPolicy, PostingPolicy, WelcomeMode},
     community_follower::Role,
     event::{EventStatus, JoinMode},
     event_participant::ParticipantStatus,
+    local_user::EmailChoice,
+    notification::NotificationKind,
     report::ReportStatus,
 };
 use sea_orm::Iterable;
@@ -59,4 +61,14 @@ pub fn participant_status() -> Object {
 /// Where a report stands.
 pub fn report_status() -> Object {
     closed::<ReportStatus>("Where a report stands")
+}
+
+/// What a notification is about.
+pub fn notification_kind() -> Object {
+    closed::<NotificationKind>("What a notification is about")
+}
+
+/// Which notifications are sent by mail.
+pub fn email_choice() -> Object {
+    closed::<EmailChoice>("Which notifications are sent by mail: each, a daily digest, or none")
 }

@@ -137,12 +137,19 @@ pub struct TokenList {
     pub items: Vec<TokenView>,
 }
 
-/// A token just made: as listed, and the token itself, shown this once.
+/// A token just made: the fields of its `TokenView`, and the token itself, shown this once.
+/// They are listed here rather than flattened in, so that the document gives one object with
+/// every field, not a composition of two.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NewTokenView {
-    /// The token as listed.
-    #[serde(flatten)]
-    pub listed: TokenView,
+    /// Row id (the `{id}` of `DELETE /api/v1/me/tokens/{id}`).
+    pub id: i64,
+    /// What it is for.
+    pub name: String,
+    /// When it was made.
+    pub created: DateTime<Utc>,
+    /// Never: it was just made.
+    pub last_used: Option<DateTime<Utc>>,
     /// The token to send as `Authorization: Bearer TOKEN`.
     pub token: String,
 }
@@ -186,7 +193,10 @@ async fn http_post_token(
 ) -> Result<Response, ApiError> {
     let (row, token) = create_token(&state.db, auth.user.id, &form.name).await?;
     let body = NewTokenView {
-        listed: TokenView::from(&row),
+        id: row.id,
+        name: row.name,
+        created: row.created_at,
+        last_used: row.last_used_at,
         token,
     };
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -3,17 +3,13 @@
 
 use super::{paths::PagePath, session::SignedIn};
 use crate::error::ApiError;
-use copse_entities::{community, community_follower, notification};
+use copse_entities::{community, community_follower};
 use copse_federation::Data;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 /// How many notifications the person has not read (the page is web/notifications.rs).
 pub async fn unread_count(data: &Data, s: &SignedIn) -> Result<u64, ApiError> {
-    Ok(notification::Entity::find()
-        .filter(notification::Column::PersonId.eq(s.person.id))
-        .filter(notification::Column::ReadAt.is_null())
-        .count(&data.db)
-        .await?)
+    Ok(copse_federation::store::notifications::unread_count(&data.db, s.person.id).await?)
 }
 
 /// A community in the header's list.

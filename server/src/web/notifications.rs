@@ -1,4 +1,5 @@
-//! The notifications page, the count in the header, and each person's choice of mail.
+//! The notifications page, the count in the header, and each person's choice of mail: read and
+//! stored by `store::notifications` and checked by `api::notifications`, as the API does.
 //!
 //! Opening the page marks nothing read: the unread ones are shown as new until the person
 //! presses "Mark all read", which marks those up to the newest the page showed (one that
@@ -12,20 +13,17 @@ use super::{
     session::SignedIn,
     time::When,
 };
-use crate::{mail::is_address, AppState};
+use crate::{
+    api::notifications::{checked_mail_choice, choice_word},
+    AppState,
+};
 use askama::Template;
 use axum::{
     extract::{Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use copse_entities::{
-    local_user::{self, EmailChoice},
-    notification,
-};
-use sea_orm::{
-    sea_query::Expr, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use copse_federation::store::notifications as store;
 use serde::Deserialize;
 
 /// Notifications on one page.
@@ -65,24 +63,11 @@ pub async fn http_get_notifications(
 ) -> Result<Response, PageError> {
     let data = state.to_request_data();
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let rows = notification::Entity::find()
-        .filter(notification::Column::PersonId.eq(me.person.id))
-        .order_by_desc(notification::Column::Id)
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE + 1)
-        .all(&data.db)
-        .await?;
+    let offset = (page - 1) * PER_PAGE;
+    let rows = store::page_of(&data.db, me.person.id, false, offset, PER_PAGE + 1).await?;
     let more = rows.len() as u64 > PER_PAGE;
     let now = data.clock.now();
-    let newest = notification::Entity::find()
-        .select_only()
-        .column(notification::Column::Id)
-        .filter(notification::Column::PersonId.eq(me.person.id))
-        .order_by_desc(notification::Column::Id)
-        .into_tuple::<i64>()
-        .one(&data.db)
-        .await?
-        .unwrap_or(0);
+    let newest = store::newest_id(&data.db, me.person.id).await?;
     let items = rows
         .into_iter()
         .take(PER_PAGE as usize)
@@ -122,16 +107,8 @@ pub async fn http_post_read(
 ) -> Result<Response, PageError> {
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
-    notification::Entity::update_many()
-        .col_expr(
-            notification::Column::ReadAt,
-            Expr::value(Some(data.clock.now())),
-        )
-        .filter(notification::Column::PersonId.eq(me.person.id))
-        .filter(notification::Column::ReadAt.is_null())
-        .filter(notification::Column::Id.lte(form.fields.up_to))
-        .exec(&data.db)
-        .await?;
+    let up_to = Some(form.fields.up_to);
+    store::mark_read(&data.db, me.person.id, up_to, data.clock.now()).await?;
     Ok(Redirect::to("/notifications").into_response())
 }
 
@@ -144,14 +121,6 @@ struct SettingsPage {
     mail_on: bool,
     saved: bool,
     errors: FieldErrors,
-}
-
-fn choice_word(c: EmailChoice) -> &'static str {
-    match c {
-        EmailChoice::Each => "each",
-        EmailChoice::Digest => "digest",
-        EmailChoice::None => "none",
-    }
 }
 
 /// `?saved=1` after a change.
@@ -188,38 +157,6 @@ pub struct MailChoice {
     choice: String,
 }
 
-/// The address and choice as given, or the errors to show next to the fields.
-pub fn check_mail_choice(
-    email: &str,
-    choice: &str,
-) -> Result<(Option<String>, EmailChoice), FieldErrors> {
-    let mut errors = FieldErrors::default();
-    let email = email.trim();
-    if !email.is_empty() && !is_address(email) {
-        errors.push("email", "this is not an email address");
-    }
-    let choice = match choice {
-        "each" => EmailChoice::Each,
-        "digest" => EmailChoice::Digest,
-        "none" | "" => EmailChoice::None,
-        _ => {
-            errors.push(
-                "choice",
-                "choose each notification, a daily digest, or none",
-            );
-            EmailChoice::None
-        }
-    };
-    if email.is_empty() && choice != EmailChoice::None {
-        errors.push("email", "give an email address to be sent mail");
-    }
-    if errors.is_empty() {
-        Ok(((!email.is_empty()).then(|| email.to_string()), choice))
-    } else {
-        Err(errors)
-    }
-}
-
 /// `POST /settings/notifications`: saves the address and the choice.
 pub async fn http_post_settings(
     State(state): State<AppState>,
@@ -229,19 +166,19 @@ pub async fn http_post_settings(
     me.check_csrf(&form.csrf)?;
     let data = state.to_request_data();
     let f = form.fields;
-    match check_mail_choice(&f.email, &f.choice) {
+    // A form with no choice made asks for no mail.
+    let choice = if f.choice.is_empty() {
+        "none"
+    } else {
+        &f.choice
+    };
+    match checked_mail_choice(&f.email, choice) {
         Ok((email, choice)) => {
-            local_user::Entity::update(local_user::ActiveModel {
-                id: Set(me.user.id),
-                email: Set(email),
-                email_notifications: Set(choice),
-                ..Default::default()
-            })
-            .exec(&data.db)
-            .await?;
+            store::set_mail_choice(&data.db, me.user.id, email, choice).await?;
             Ok(Redirect::to("/settings/notifications?saved=1").into_response())
         }
-        Err(errors) => {
+        Err(e) => {
+            let errors = FieldErrors::from_error(e)?;
             let choice = match f.choice.as_str() {
                 "each" => "each",
                 "digest" => "digest",

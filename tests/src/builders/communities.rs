@@ -29,6 +29,20 @@ pub async fn network(a: &TestInstance, token: &str, languages: &str) -> Url {
     .await
 }
 
+/// "net" on `a`, open to anyone, coordinated by a new account "ana", with new accounts "bob"
+/// and "cat" as members: their tokens, in that order.
+pub async fn network_with_members(a: &TestInstance) -> (String, String, String) {
+    let ana = a.create_user("ana").await;
+    network(a, &ana, "en").await;
+    let bob = a.create_user("bob").await;
+    let cat = a.create_user("cat").await;
+    for t in [&bob, &cat] {
+        let (s, body) = a.follow(t, format!("net@{}", a.domain)).await;
+        assert!(s == 200 || s == 202, "{s} {body}");
+    }
+    (ana, bob, cat)
+}
+
 /// An open community `name` on `a` coordinated by the account with `token`, where members post.
 pub async fn open_community(a: &TestInstance, token: &str, name: &str) -> Url {
     community(

@@ -71,3 +71,17 @@ pub async fn local_topic(a: &TestInstance, token: &str, title: impl std::fmt::Di
     assert_eq!(s, 201, "{topic}");
     topic
 }
+
+/// A reply by the account with `token` to the post whose JSON is `to`; the reply's JSON.
+pub async fn local_reply(a: &TestInstance, token: &str, to: &Value, content: &str) -> Value {
+    let (s, r) = a
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{}/replies", to["local_id"]),
+            Some(token),
+            Some(json!({ "content": content })),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    r
+}

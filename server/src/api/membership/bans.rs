@@ -6,6 +6,8 @@ use crate::api::{
     extract::{ApiJson, ApiPath, AuthUser},
     lookup::local_community,
     member_views::{BanList, BanView, BannedView, LogEntry, LogList, PersonView},
+    path_params::CommunityName,
+    responses::{BadField, NoCommunity, NotCoordinator, NotModerator},
 };
 use crate::{
     error::{ApiError, ErrorBody},
@@ -38,12 +40,12 @@ pub use crate::api::commands::BanForm;
 /// Bans someone from the community (facilitators and coordinators).
 #[utoipa::path(post, path = "/api/v1/communities/{name}/bans", tag = "membership",
     security(("bearer" = [])), request_body = BanForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 201, description = "Banned", body = BannedView),
         (status = 403, description = "Not allowed to ban them", body = ErrorBody),
         (status = 404, description = "No such community or person", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        BadField,
     ))]
 async fn http_post_ban(
     State(state): State<AppState>,
@@ -67,11 +69,10 @@ async fn http_post_ban(
 /// The community's bans (facilitators and coordinators).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/bans", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The bans", body = BanList),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotModerator, NoCommunity,
     ))]
 async fn http_get_bans(
     State(state): State<AppState>,
@@ -97,13 +98,13 @@ async fn http_get_bans(
 #[utoipa::path(delete, path = "/api/v1/communities/{name}/bans/{person}", tag = "membership",
     security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the banned person"),
     ),
     responses(
         (status = 204, description = "Lifted"),
-        (status = 403, description = "Not a facilitator or coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or ban", body = ErrorBody),
+        NotModerator,
     ))]
 async fn http_delete_ban(
     State(state): State<AppState>,
@@ -119,11 +120,10 @@ async fn http_delete_ban(
 /// The community's decision log (coordinators).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/log", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The decisions, newest first", body = LogList),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotCoordinator, NoCommunity,
     ))]
 async fn http_get_log(
     State(state): State<AppState>,

@@ -12,6 +12,8 @@ use super::{
         InviteList, InviteView, InvitedView, JoinRequestList, JoinRequestView, MemberList,
         MemberView, MembershipView, PersonView, SettingsForm, SettingsView,
     },
+    path_params::CommunityName,
+    responses::{BadField, NoCommunity, NotCoordinator},
 };
 use crate::{
     accounts,
@@ -78,12 +80,10 @@ pub fn router() -> Router<AppState> {
 /// Changes a community's settings (coordinators).
 #[utoipa::path(put, path = "/api/v1/communities/{name}/settings", tag = "membership",
     security(("bearer" = [])), request_body = SettingsForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The settings as they now stand", body = SettingsView),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
-        (status = 422, description = "A field is not acceptable", body = ErrorBody),
+        NotCoordinator, NoCommunity, BadField,
     ))]
 async fn http_put_settings(
     State(state): State<AppState>,
@@ -116,11 +116,10 @@ async fn http_put_settings(
 /// The requests to join waiting for a coordinator.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/requests", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The requests, oldest first", body = JoinRequestList),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotCoordinator, NoCommunity,
     ))]
 async fn http_get_requests(
     State(state): State<AppState>,
@@ -150,14 +149,14 @@ async fn http_get_requests(
 #[utoipa::path(post, path = "/api/v1/communities/{name}/requests/{person}/approve",
     tag = "membership", security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the applicant"),
     ),
     responses(
         (status = 204, description = "Approved"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or request", body = ErrorBody),
         (status = 409, description = "The applicant has not agreed to the rules as they are", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_post_approve(
     State(state): State<AppState>,
@@ -185,14 +184,14 @@ pub struct DeclineForm {
 #[utoipa::path(post, path = "/api/v1/communities/{name}/requests/{person}/decline",
     tag = "membership", security(("bearer" = [])), request_body = DeclineForm,
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the applicant"),
     ),
     responses(
         (status = 204, description = "Declined"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or request", body = ErrorBody),
         (status = 422, description = "The message is too long", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_post_decline(
     State(state): State<AppState>,
@@ -222,12 +221,12 @@ pub struct InviteForm {
 /// Invites someone to the community (coordinators).
 #[utoipa::path(post, path = "/api/v1/communities/{name}/invites", tag = "membership",
     security(("bearer" = [])), request_body = InviteForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 201, description = "Invited", body = InvitedView),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community or person", body = ErrorBody),
         (status = 422, description = "The handle is not a person", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_post_invite(
     State(state): State<AppState>,
@@ -250,11 +249,10 @@ async fn http_post_invite(
 /// The invitations not yet taken up, newest first (coordinators).
 #[utoipa::path(get, path = "/api/v1/communities/{name}/invites", tag = "membership",
     security(("bearer" = [])),
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The open invitations", body = InviteList),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NotCoordinator, NoCommunity,
     ))]
 async fn http_get_invites(
     State(state): State<AppState>,
@@ -279,13 +277,13 @@ async fn http_get_invites(
 #[utoipa::path(delete, path = "/api/v1/communities/{name}/invites/{id}", tag = "membership",
     security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("id" = i64, Path, description = "Row id of the invitation"),
     ),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community or invitation", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_delete_invite(
     State(state): State<AppState>,
@@ -300,10 +298,10 @@ async fn http_delete_invite(
 
 /// The member directory: everyone counts, only those who chose to be listed are shown.
 #[utoipa::path(get, path = "/api/v1/communities/{name}/members", tag = "membership",
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The directory", body = MemberList),
-        (status = 404, description = "No such community", body = ErrorBody),
+        NoCommunity,
     ))]
 async fn http_get_members(
     State(state): State<AppState>,
@@ -343,7 +341,7 @@ pub struct MembershipForm {
 /// Changes the signed-in person's own membership (being listed in the directory).
 #[utoipa::path(patch, path = "/api/v1/communities/{name}/membership", tag = "membership",
     security(("bearer" = [])), request_body = MembershipForm,
-    params(("name" = String, Path, description = "Community name")),
+    params(CommunityName),
     responses(
         (status = 200, description = "The membership as it now stands", body = MembershipView),
         (status = 404, description = "No such community or membership", body = ErrorBody),
@@ -380,13 +378,13 @@ async fn http_patch_membership(
 #[utoipa::path(delete, path = "/api/v1/communities/{name}/members/{person}",
     tag = "membership", security(("bearer" = [])),
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the member"),
     ),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or member", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_delete_member(
     State(state): State<AppState>,
@@ -412,14 +410,14 @@ pub struct RoleForm {
 #[utoipa::path(put, path = "/api/v1/communities/{name}/members/{person}/role",
     tag = "membership", security(("bearer" = [])), request_body = RoleForm,
     params(
-        ("name" = String, Path, description = "Community name"),
+        CommunityName,
         ("person" = i64, Path, description = "Row id of the member"),
     ),
     responses(
         (status = 204, description = "Changed"),
-        (status = 403, description = "Not a coordinator", body = ErrorBody),
         (status = 404, description = "No such community, person or member", body = ErrorBody),
         (status = 409, description = "The change would leave no coordinator", body = ErrorBody),
+        NotCoordinator,
     ))]
 async fn http_put_role(
     State(state): State<AppState>,
