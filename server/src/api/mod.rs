@@ -2,8 +2,8 @@
 //! change the database and hand events to the federation crate; they never build ActivityPub.
 //! Handler files (one per resource) never import each other: what they share lives in
 //! `extract`, `lookup`, `fields`, `schema` and the `*views` files; the checked commands that
-//! pages call too are in `commands` (and the event ones in `events`). `openapi` gathers every
-//! handler's documentation into the OpenAPI document.
+//! pages call too are in `commands` (and the event ones in `events` and its `participants`).
+//! `openapi` gathers every handler's documentation into the OpenAPI document.
 
 pub mod avatar;
 pub mod commands;
