@@ -169,6 +169,28 @@ impl Browser {
         }
     }
 
+    /// Waits until the page no longer shows `needle` (a button gone once it did its work);
+    /// panics with the page's text otherwise.
+    pub async fn wait_for_gone(&self, needle: &str) {
+        let end = tokio::time::Instant::now() + STEP;
+        loop {
+            let text = match self.client().find(Locator::Css("body")).await {
+                Ok(body) => body.text().await.ok(),
+                Err(_) => None,
+            };
+            if text.as_ref().is_some_and(|t| !t.contains(needle)) {
+                return;
+            }
+            if tokio::time::Instant::now() > end {
+                panic!(
+                    "the page still shows {needle:?}:\n{}",
+                    text.unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits for an element matching `xpath` that is shown; `what` names it in the panic.
     async fn find_shown(&self, xpath: &str, what: &str) -> Element {
         let end = tokio::time::Instant::now() + STEP;
@@ -238,11 +260,24 @@ impl Browser {
 
     /// Clicks the link, button or disclosure (`<summary>`) whose visible text is `text`.
     pub async fn click(&self, text: &str) {
+        self.click_under("", text).await;
+    }
+
+    /// Clicks the link or button whose visible text is `text` inside the element whose id or
+    /// `aria-label` is `within`: one row of a list where every row has the same buttons, or
+    /// one navigation bar of two that both have the link.
+    pub async fn click_in(&self, within: &str, text: &str) {
+        let w = xpath_literal(within);
+        let scope = format!("//*[@id = {w} or @aria-label = {w}]");
+        self.click_under(&scope, text).await;
+    }
+
+    async fn click_under(&self, scope: &str, text: &str) {
         let t = xpath_literal(text);
         let xpath = format!(
-            "//a[normalize-space() = {t}] | //button[normalize-space() = {t}] \
-             | //summary[normalize-space() = {t}] \
-             | //input[(@type = 'submit' or @type = 'button') and @value = {t}]"
+            "{scope}//a[normalize-space() = {t}] | {scope}//button[normalize-space() = {t}] \
+             | {scope}//summary[normalize-space() = {t}] \
+             | {scope}//input[(@type = 'submit' or @type = 'button') and @value = {t}]"
         );
         let e = self
             .find_shown(&xpath, &format!("link or button {text:?}"))
@@ -250,6 +285,32 @@ impl Browser {
         e.click()
             .await
             .unwrap_or_else(|err| panic!("click {text:?}: {err}"));
+    }
+
+    /// Picks the option whose text is `option` in the drop-down labelled `label`.
+    pub async fn choose(&self, label: &str, option: &str) {
+        let xpath = format!(".//option[normalize-space() = {}]", xpath_literal(option));
+        self.field(label)
+            .await
+            .select_by(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("choose {option:?} in {label:?}: {e}"));
+    }
+
+    /// Sets what the field labelled `label` holds, as its own input would, and tells the page
+    /// it changed. For date and time fields: the order in which Chromium takes their parts
+    /// typed depends on its locale, while their value is always `2030-06-15T18:00`.
+    pub async fn set_value(&self, label: &str, value: &str) {
+        let field = serde_json::to_value(self.field(label).await).expect("the field");
+        self.client()
+            .execute(
+                "arguments[0].value = arguments[1];\
+                 arguments[0].dispatchEvent(new Event('input', { bubbles: true }));\
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![field, json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("set {label:?}: {e}"));
     }
 
     /// Sets the window's width (its height stays the same), e.g. 390 for a phone.

@@ -245,6 +245,15 @@ impl TestInstance {
         token
     }
 
+    /// The row id of the local person `name`.
+    pub async fn local_person_id(&self, name: &str) -> i64 {
+        copse_server::accounts::local_person(self.db(), name)
+            .await
+            .expect("person lookup")
+            .unwrap_or_else(|| panic!("no local person {name}"))
+            .id
+    }
+
     /// Creates a community without a coordinator where anyone may post, so that a test can
     /// post without joining first.
     pub async fn create_community(

@@ -218,3 +218,46 @@ async fn a_member_from_another_copse_is_listed_as_their_person_is_discoverable()
     sent.sort();
     assert_eq!(sent, [Some(false), Some(true)]);
 }
+
+#[tokio::test]
+async fn the_join_form_is_ticked_as_the_person_chose_in_settings() {
+    let a = TestInstance::spawn("alpha").await;
+    let owner = a.create_user("owner").await;
+    network(&a, &owner, "en").await;
+    let lena = account_with_password(&a, "lena", PASSWORD).await;
+    account_with_password(&a, "quiet", PASSWORD).await;
+    let (s, body) = a
+        .api(
+            reqwest::Method::PUT,
+            "/api/v1/me",
+            Some(&lena),
+            Some(serde_json::json!({ "discoverable": true })),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let ticked = "name=\"listed\" value=\"yes\" checked";
+
+    let mut v = Visitor::new(&a);
+    v.sign_in("lena", PASSWORD).await;
+    let page = v.get("/c/net").await;
+    assert!(page.body.contains(ticked), "{}", page.body);
+    let mut q = Visitor::new(&a);
+    q.sign_in("quiet", PASSWORD).await;
+    let page = q.get("/c/net").await;
+    assert!(page.body.contains("name=\"listed\" value=\"yes\""));
+    assert!(!page.body.contains(ticked), "{}", page.body);
+
+    // Sent back with an error, the form keeps the choice as it was sent, not as settings say.
+    let (s, body) = a
+        .api(
+            reqwest::Method::PUT,
+            "/api/v1/communities/net/settings",
+            Some(&owner),
+            Some(serde_json::json!({ "membership_policy": "approval" })),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let res = v.submit("/c/net", "/c/net/join", &[("reason", "")]).await;
+    assert_eq!(res.status, 422, "{}", res.body);
+    assert!(!res.body.contains(ticked), "{}", res.body);
+}

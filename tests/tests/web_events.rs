@@ -10,7 +10,9 @@ use copse_entities::{
     post,
 };
 use copse_tests::{
-    builders::{activities::wait_received, communities::accepted_follows, T},
+    builders::{
+        activities::wait_received, communities::accepted_follows, events::participant_status, T,
+    },
     visitor::{account_with_password, Visitor},
     wait_for, TestInstance,
 };
@@ -283,20 +285,6 @@ async fn a_member_cannot_open_or_send_the_event_forms() {
     );
 }
 
-async fn status_of(a: &TestInstance, id: i64, name: &str) -> Option<ParticipantStatus> {
-    let person = copse_server::accounts::local_person(a.db(), name)
-        .await
-        .unwrap()
-        .unwrap();
-    event_participant::Entity::find()
-        .filter(event_participant::Column::EventId.eq(id))
-        .filter(event_participant::Column::PersonId.eq(person.id))
-        .one(a.db())
-        .await
-        .unwrap()
-        .map(|r| r.status)
-}
-
 #[tokio::test]
 async fn the_last_place_is_taken_then_the_next_person_waits() {
     let a = TestInstance::spawn("alpha").await;
@@ -316,7 +304,7 @@ async fn the_last_place_is_taken_then_the_next_person_waits() {
         .await;
     assert_eq!(res.status, 303, "{}", res.body);
     assert_eq!(
-        status_of(&a, id, "ria").await,
+        participant_status(&a, id, "ria").await,
         Some(ParticipantStatus::Going)
     );
     let page = ria.get(&format!("/post/{id}")).await;
@@ -336,7 +324,7 @@ async fn the_last_place_is_taken_then_the_next_person_waits() {
     )
     .await;
     assert_eq!(
-        status_of(&a, id, "sam").await,
+        participant_status(&a, id, "sam").await,
         Some(ParticipantStatus::Waiting)
     );
     let page = sam.get(&format!("/post/{id}")).await;
@@ -353,9 +341,9 @@ async fn the_last_place_is_taken_then_the_next_person_waits() {
         &[("going", "false")],
     )
     .await;
-    assert_eq!(status_of(&a, id, "ria").await, None);
+    assert_eq!(participant_status(&a, id, "ria").await, None);
     assert_eq!(
-        status_of(&a, id, "sam").await,
+        participant_status(&a, id, "sam").await,
         Some(ParticipantStatus::Going)
     );
 }

@@ -1,7 +1,7 @@
 //! The API's lookups: communities and people by name or handle (local, known here, or fetched
-//! by WebFinger), a post and its community, the check that the caller moderates it, and the
-//! people a post mentions, a community's topics and events. Each answers a 404 naming what was
-//! not found.
+//! by WebFinger), a post (or an event) and its community, the check that the caller moderates
+//! it, and the people a post mentions, a community's topics and events. Each answers a 404
+//! naming what was not found.
 
 use super::extract::AuthUser;
 use crate::{accounts, error::ApiError, ical, markdown};
@@ -21,6 +21,15 @@ pub async fn find_post(data: &Data, id: i64) -> Result<post::Model, ApiError> {
         .one(&data.db)
         .await?
         .ok_or_else(|| ApiError::not_found("post"))
+}
+
+/// The event of post `id`, or a 404 naming `post` or `event`.
+pub async fn find_event(data: &Data, id: i64) -> Result<(post::Model, event::Model), ApiError> {
+    let p = find_post(data, id).await?;
+    let e = copse_federation::store::events::event_of_post(&data.db, p.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event"))?;
+    Ok((p, e))
 }
 
 /// The community a post is in.

@@ -3,8 +3,8 @@
 //! Handler files (one per resource) never import each other: what they share lives in
 //! `extract`, `lookup`, `fields`, `schema`, `path_params` and `responses` (the parameters and
 //! refusals their documentation shares) and the `*views` files; the checked commands that
-//! pages call too are in `commands` (and the event ones in `events`). `openapi` gathers every
-//! handler's documentation into the OpenAPI document.
+//! pages call too are in `commands` (and the event ones in `events` and its `participants`).
+//! `openapi` gathers every handler's documentation into the OpenAPI document.
 
 pub mod avatar;
 pub mod commands;

@@ -96,6 +96,7 @@ struct CommunityPage {
     older: Option<String>,
     errors: FieldErrors,
     reason: String,
+    listed: bool,
 }
 
 /// Query of a community's page.
@@ -122,16 +123,21 @@ pub async fn page(
     tag: Option<&str>,
     page: u64,
 ) -> Result<Response, PageError> {
-    render(
-        data,
-        viewer,
-        c,
-        tag,
-        page,
-        FieldErrors::default(),
-        String::new(),
-    )
-    .await
+    // The join form offers the directory as the person chose it in their settings.
+    let listed = viewer.is_some_and(|s| s.person.discoverable);
+    let join = JoinShown {
+        errors: FieldErrors::default(),
+        reason: String::new(),
+        listed,
+    };
+    render(data, viewer, c, tag, page, join).await
+}
+
+/// The join form as shown: its errors, and what it holds.
+struct JoinShown {
+    errors: FieldErrors,
+    reason: String,
+    listed: bool,
 }
 
 async fn render(
@@ -140,8 +146,7 @@ async fn render(
     c: &community::Model,
     tag: Option<&str>,
     page: u64,
-    errors: FieldErrors,
-    reason: String,
+    join: JoinShown,
 ) -> Result<Response, PageError> {
     let now = data.clock.now();
     let page = page.clamp(1, 10_000);
@@ -236,8 +241,9 @@ async fn render(
         standing,
         newer: (page > 1).then(|| with_page(page - 1)),
         older: more.then(|| with_page(page + 1)),
-        errors,
-        reason,
+        errors: join.errors,
+        reason: join.reason,
+        listed: join.listed,
         c: c.clone(),
     };
     let status = view.errors.status();
@@ -296,7 +302,12 @@ pub async fn http_post_join(
         );
     }
     if !errors.is_empty() {
-        return render(&data, Some(&me), &c, None, 1, errors, reason).await;
+        let join = JoinShown {
+            errors,
+            reason,
+            listed: f.listed.is_some(),
+        };
+        return render(&data, Some(&me), &c, None, 1, join).await;
     }
     let choices = JoinChoices {
         reason: (!reason.is_empty()).then_some(reason),

@@ -116,6 +116,18 @@ pub fn router() -> Router<AppState> {
             "/post/{id}/event/cancel",
             get(event::form::http_get_cancel_event).post(event::form::http_post_cancel_event),
         )
+        .route(
+            "/post/{id}/event/participants",
+            get(event::participants::http_get_participants),
+        )
+        .route(
+            "/post/{id}/event/participants/{person}",
+            post(event::participants::http_post_decision),
+        )
+        .route(
+            "/post/{id}/event/invites",
+            post(event::participants::http_post_invite),
+        )
         .route("/post/{id}/rsvp", post(event::http_post_rsvp))
         .route(
             "/post/{id}/moderate",

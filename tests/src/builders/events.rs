@@ -6,7 +6,7 @@ use crate::{
     fake::{FakeActor, FakeServer},
     wait_for, TestInstance,
 };
-use copse_entities::{event, post};
+use copse_entities::{event, event_participant, event_participant::ParticipantStatus, post};
 use reqwest::Method;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{json, Value};
@@ -112,6 +112,22 @@ pub fn leave_of(fake: &FakeServer, who: &FakeActor, label: &str, n: u32, event: 
         &who.id,
         json!(event),
     )
+}
+
+/// Where the local person `name` stands with event `event_id` (the post's row id), if they
+/// answered or were invited.
+pub async fn participant_status(
+    a: &TestInstance,
+    event_id: i64,
+    name: &str,
+) -> Option<ParticipantStatus> {
+    event_participant::Entity::find()
+        .filter(event_participant::Column::EventId.eq(event_id))
+        .filter(event_participant::Column::PersonId.eq(a.local_person_id(name).await))
+        .one(a.db())
+        .await
+        .unwrap()
+        .map(|r| r.status)
 }
 
 /// The event's JSON from the API (`GET /api/v1/events/ID`).

@@ -1,12 +1,9 @@
 //! The desk's bans page: the ban form (handle, reason, when it ends, whether to remove their
 //! posts), the bans in force, and lifting one.
 
-use super::{as_auth, desk_role, on_form};
+use super::{on_form, Desk};
 use crate::{
-    api::{
-        commands::{self, BanForm},
-        lookup::local_community,
-    },
+    api::commands::{self, BanForm},
     error::ApiError,
     web::{
         chrome::Chrome,
@@ -21,11 +18,10 @@ use crate::{
 use askama::Template;
 use axum::{
     extract::{Path, State},
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
 };
 use chrono::{DateTime, NaiveDateTime, Utc};
 use copse_entities::community;
-use copse_federation::Data;
 use serde::Deserialize;
 
 /// A ban in force.
@@ -62,14 +58,12 @@ pub struct BanFields {
 }
 
 async fn render(
-    data: &Data,
-    me: &SignedIn,
-    c: community::Model,
+    desk: Desk<'_>,
     form: BanFields,
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
-    let now = data.clock.now();
-    let bans = commands::bans_of(data, &as_auth(me), &c)
+    let now = desk.data.clock.now();
+    let bans = commands::bans_of(&desk.data, &desk.auth(), &desk.c)
         .await?
         .into_iter()
         .map(|(b, p)| BanRow {
@@ -85,8 +79,8 @@ async fn render(
         })
         .collect();
     let page = BansPage {
-        chrome: Chrome::load(data, Some(me)).await?,
-        c,
+        chrome: desk.chrome().await?,
+        c: desk.c,
         bans,
         form,
         errors,
@@ -101,10 +95,8 @@ pub async fn http_get_bans(
     Path(name): Path<String>,
     me: SignedIn,
 ) -> Result<Response, PageError> {
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    desk_role(&data, &c, &me).await?;
-    render(&data, &me, c, BanFields::default(), FieldErrors::default()).await
+    let desk = Desk::open(&state, &name, &me).await?;
+    render(desk, BanFields::default(), FieldErrors::default()).await
 }
 
 /// When a ban ends, as the form's `datetime-local` field gives it (read as UTC, which the form
@@ -136,10 +128,7 @@ pub async fn http_post_ban(
     me: SignedIn,
     form: Form<BanFields>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    desk_role(&data, &c, &me).await?;
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
     let f = form.fields;
     let banned = async {
         let reason = f.reason.trim();
@@ -149,14 +138,14 @@ pub async fn http_post_ban(
             expires_at: expiry_of(&f.expires_at)?,
             remove_content: f.remove_content.is_some(),
         };
-        commands::ban(&data, &as_auth(&me), &c, ban).await
+        commands::ban(&desk.data, &desk.auth(), &desk.c, ban).await
     }
     .await;
     match banned {
-        Ok(_) => Ok(Redirect::to(&format!("/c/{name}/desk/bans")).into_response()),
+        Ok(_) => Ok(desk.back_to("/bans")),
         Err(e) => {
             let errors = on_form(e)?;
-            render(&data, &me, c, f, errors).await
+            render(desk, f, errors).await
         }
     }
 }
@@ -168,10 +157,7 @@ pub async fn http_post_lift(
     me: SignedIn,
     form: Form<crate::web::account::Empty>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    desk_role(&data, &c, &me).await?;
-    commands::lift_ban(&data, &as_auth(&me), &c, person).await?;
-    Ok(Redirect::to(&format!("/c/{name}/desk/bans")).into_response())
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
+    commands::lift_ban(&desk.data, &desk.auth(), &desk.c, person).await?;
+    Ok(desk.back_to("/bans"))
 }

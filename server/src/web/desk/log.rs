@@ -1,9 +1,9 @@
 //! The desk's decision log: what coordinators and facilitators decided, newest first, fifty to
 //! a page.
 
-use super::{as_auth, coordinators_only, desk_role};
+use super::Desk;
 use crate::{
-    api::{commands, lookup::local_community},
+    api::commands,
     web::{chrome::Chrome, error::PageError, page::html_response, session::SignedIn, time::When},
     AppState,
 };
@@ -52,16 +52,15 @@ pub async fn http_get_log(
     Query(q): Query<LogQuery>,
     me: SignedIn,
 ) -> Result<Response, PageError> {
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    coordinators_only(desk_role(&data, &c, &me).await?, "read the decision log")?;
+    let desk = Desk::open(&state, &name, &me).await?;
+    desk.coordinators_only("read the decision log")?;
     let page = q.page.unwrap_or(1).clamp(1, 10_000);
-    let now = data.clock.now();
+    let now = desk.data.clock.now();
     // One more than a page, to know whether there is a next one.
     let mut rows = commands::decision_log(
-        &data,
-        &as_auth(&me),
-        &c,
+        &desk.data,
+        &desk.auth(),
+        &desk.c,
         (page - 1) * PER_PAGE,
         PER_PAGE + 1,
     )
@@ -79,8 +78,8 @@ pub async fn http_get_log(
         })
         .collect();
     let view = LogPage {
-        chrome: Chrome::load(&data, Some(&me)).await?,
-        c,
+        chrome: desk.chrome().await?,
+        c: desk.c,
         entries,
         page,
         more,

@@ -1,9 +1,9 @@
 //! The desk's members page: every member with their role (coordinators change roles and remove
 //! members), and the invitations (invite a handle, the ones not yet taken up, revoke).
 
-use super::{as_auth, coordinators_only, desk_role, on_form};
+use super::{on_form, Desk};
 use crate::{
-    api::{commands, lookup::local_community},
+    api::commands,
     web::{
         chrome::Chrome,
         error::PageError,
@@ -17,10 +17,9 @@ use crate::{
 use askama::Template;
 use axum::{
     extract::{Path, State},
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
 };
 use copse_entities::{community, community_follower::Role};
-use copse_federation::Data;
 use serde::Deserialize;
 
 /// A member as listed.
@@ -61,16 +60,13 @@ fn role_word(r: Role) -> &'static str {
 }
 
 async fn render(
-    data: &Data,
-    me: &SignedIn,
-    c: community::Model,
-    role: Role,
+    desk: Desk<'_>,
     handle: String,
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
+    let (data, me) = (&desk.data, desk.me);
     let now = data.clock.now();
-    let auth = as_auth(me);
-    let members = commands::members_of(data, &c, false)
+    let members = commands::members_of(data, &desk.c, false)
         .await?
         .into_iter()
         .map(|(m, p)| MemberRow {
@@ -82,8 +78,8 @@ async fn render(
             when: When::new(m.published, now),
         })
         .collect();
-    let invites = if role == Role::Coordinator {
-        commands::pending_invites(data, &auth, &c)
+    let invites = if desk.coordinator() {
+        commands::pending_invites(data, &desk.auth(), &desk.c)
             .await?
             .into_iter()
             .map(|i| InviteRow {
@@ -96,9 +92,9 @@ async fn render(
         Vec::new()
     };
     let page = MembersPage {
-        chrome: Chrome::load(data, Some(me)).await?,
-        c,
-        coordinator: role == Role::Coordinator,
+        chrome: desk.chrome().await?,
+        coordinator: desk.coordinator(),
+        c: desk.c,
         members,
         invites,
         handle,
@@ -114,10 +110,8 @@ pub async fn http_get_members(
     Path(name): Path<String>,
     me: SignedIn,
 ) -> Result<Response, PageError> {
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    let role = desk_role(&data, &c, &me).await?;
-    render(&data, &me, c, role, String::new(), FieldErrors::default()).await
+    let desk = Desk::open(&state, &name, &me).await?;
+    render(desk, String::new(), FieldErrors::default()).await
 }
 
 /// The invitation form.
@@ -134,15 +128,12 @@ pub async fn http_post_invite(
     me: SignedIn,
     form: Form<InviteForm>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    let role = desk_role(&data, &c, &me).await?;
-    coordinators_only(role, "invite")?;
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
+    desk.coordinators_only("invite")?;
     let handle = form.fields.handle.trim().to_string();
-    match commands::invite(&data, &as_auth(&me), &c, &handle).await {
-        Ok(_) => Ok(Redirect::to(&format!("/c/{name}/desk/members#invites")).into_response()),
-        Err(e) => render(&data, &me, c, role, handle, on_form(e)?).await,
+    match commands::invite(&desk.data, &desk.auth(), &desk.c, &handle).await {
+        Ok(_) => Ok(desk.back_to("/members#invites")),
+        Err(e) => render(desk, handle, on_form(e)?).await,
     }
 }
 
@@ -153,12 +144,9 @@ pub async fn http_post_revoke(
     me: SignedIn,
     form: Form<crate::web::account::Empty>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    desk_role(&data, &c, &me).await?;
-    commands::revoke_invite(&data, &as_auth(&me), &c, id).await?;
-    Ok(Redirect::to(&format!("/c/{name}/desk/members#invites")).into_response())
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
+    commands::revoke_invite(&desk.data, &desk.auth(), &desk.c, id).await?;
+    Ok(desk.back_to("/members#invites"))
 }
 
 /// The role form.
@@ -175,10 +163,7 @@ pub async fn http_post_role(
     me: SignedIn,
     form: Form<RoleForm>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    desk_role(&data, &c, &me).await?;
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
     let role = match form.fields.role.as_str() {
         "member" => Role::Member,
         "facilitator" => Role::Facilitator,
@@ -190,8 +175,8 @@ pub async fn http_post_role(
             )))
         }
     };
-    commands::change_role(&data, &as_auth(&me), &c, person, role).await?;
-    Ok(Redirect::to(&format!("/c/{name}/desk/members")).into_response())
+    commands::change_role(&desk.data, &desk.auth(), &desk.c, person, role).await?;
+    Ok(desk.back_to("/members"))
 }
 
 /// `POST /c/{name}/desk/members/{person}/remove`: a coordinator removes a member.
@@ -201,11 +186,8 @@ pub async fn http_post_remove(
     me: SignedIn,
     form: Form<crate::web::account::Empty>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    let role = desk_role(&data, &c, &me).await?;
-    coordinators_only(role, "remove members")?;
-    commands::remove_member(&data, &as_auth(&me), &c, person).await?;
-    Ok(Redirect::to(&format!("/c/{name}/desk/members")).into_response())
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
+    desk.coordinators_only("remove members")?;
+    commands::remove_member(&desk.data, &desk.auth(), &desk.c, person).await?;
+    Ok(desk.back_to("/members"))
 }

@@ -86,24 +86,79 @@ pub(crate) fn on_form(e: ApiError) -> Result<FieldErrors, PageError> {
     FieldErrors::from_error(e)
 }
 
-/// Only coordinators (and admins) pass; a 403 naming `what` otherwise.
-pub(super) fn coordinators_only(role: Role, what: &str) -> Result<(), PageError> {
-    if role == Role::Coordinator {
-        Ok(())
-    } else {
-        Err(PageError::forbidden(format!(
-            "only coordinators may {what}"
-        )))
+/// A desk page opened by one of the community's facilitators or coordinators (or an admin):
+/// the request's data, the community, and the viewer with their role there.
+pub(crate) struct Desk<'a> {
+    /// The request's data.
+    pub(crate) data: Data,
+    /// The community whose desk it is.
+    pub(crate) c: community::Model,
+    /// The viewer's role (admins count as coordinators).
+    pub(crate) role: Role,
+    /// The viewer.
+    pub(crate) me: &'a SignedIn,
+}
+
+impl<'a> Desk<'a> {
+    /// The desk of the local community `name` as `me` opens it: a 404 page for no such
+    /// community, a 403 page for those who neither facilitate nor coordinate it.
+    pub(crate) async fn open(
+        state: &AppState,
+        name: &str,
+        me: &'a SignedIn,
+    ) -> Result<Self, PageError> {
+        let data = state.to_request_data();
+        let c = crate::api::lookup::local_community(&data, name).await?;
+        let role = desk_role(&data, &c, me).await?;
+        Ok(Self { data, c, role, me })
+    }
+
+    /// The same for a form sent from a desk page: its CSRF token is checked first.
+    pub(crate) async fn sent(
+        state: &AppState,
+        name: &str,
+        me: &'a SignedIn,
+        csrf: &str,
+    ) -> Result<Self, PageError> {
+        me.check_csrf(csrf)?;
+        Self::open(state, name, me).await
+    }
+
+    /// True for coordinators (and admins).
+    pub(crate) fn coordinator(&self) -> bool {
+        self.role == Role::Coordinator
+    }
+
+    /// Only coordinators (and admins) pass; a 403 naming `what` otherwise.
+    pub(crate) fn coordinators_only(&self, what: &str) -> Result<(), PageError> {
+        if self.coordinator() {
+            Ok(())
+        } else {
+            Err(PageError::forbidden(format!(
+                "only coordinators may {what}"
+            )))
+        }
+    }
+
+    /// The viewer as the API's commands take them.
+    pub(crate) fn auth(&self) -> AuthUser {
+        as_auth(self.me)
+    }
+
+    /// The header every page has, for the viewer.
+    pub(crate) async fn chrome(&self) -> Result<Chrome, PageError> {
+        Ok(Chrome::load(&self.data, Some(self.me)).await?)
+    }
+
+    /// Back to one of the desk's pages after a change: `/c/{name}/desk{rest}`.
+    pub(crate) fn back_to(&self, rest: &str) -> Response {
+        Redirect::to(&format!("/c/{}/desk{rest}", self.c.name)).into_response()
     }
 }
 
 /// The viewer's role, or a 403 for those who do not facilitate or coordinate (admins pass as
 /// coordinators).
-pub(super) async fn desk_role(
-    data: &Data,
-    c: &community::Model,
-    me: &SignedIn,
-) -> Result<Role, PageError> {
+async fn desk_role(data: &Data, c: &community::Model, me: &SignedIn) -> Result<Role, PageError> {
     if me.user.admin {
         return Ok(Role::Coordinator);
     }
@@ -121,9 +176,8 @@ pub async fn http_get_desk(
     Path(name): Path<String>,
     me: SignedIn,
 ) -> Result<Response, PageError> {
-    let data = state.to_request_data();
-    let c = crate::api::lookup::local_community(&data, &name).await?;
-    let role = desk_role(&data, &c, &me).await?;
+    let desk = Desk::open(&state, &name, &me).await?;
+    let (data, c) = (&desk.data, &desk.c);
     let now = data.clock.now();
     let pending = community_follower::Entity::find()
         .filter(community_follower::Column::CommunityId.eq(c.id))
@@ -202,9 +256,9 @@ pub async fn http_get_desk(
         })
         .collect();
     let page = DeskPage {
-        chrome: Chrome::load(&data, Some(&me)).await?,
-        c,
-        coordinator: role == Role::Coordinator,
+        chrome: desk.chrome().await?,
+        coordinator: desk.coordinator(),
+        c: desk.c,
         requests,
         reports,
     };
@@ -227,12 +281,11 @@ pub async fn http_post_request(
     me: SignedIn,
     form: Form<Decision>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = crate::api::lookup::local_community(&data, &name).await?;
-    if desk_role(&data, &c, &me).await? != Role::Coordinator {
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
+    if !desk.coordinator() {
         return Err(PageError::forbidden("only coordinators decide on members"));
     }
+    let (data, c) = (&desk.data, &desk.c);
     let applicant = person::Entity::find_by_id(person_id)
         .one(&data.db)
         .await?
@@ -240,10 +293,10 @@ pub async fn http_post_request(
     let message = form.fields.message.trim().to_string();
     check_reason(&Some(message.clone()))?;
     match form.fields.decision.as_str() {
-        "approve" => actions::membership::approve(&data, &c, &me.person, &applicant).await?,
+        "approve" => actions::membership::approve(data, c, &me.person, &applicant).await?,
         "decline" => {
             let msg = (!message.is_empty()).then_some(message.as_str());
-            actions::membership::decline(&data, &c, &me.person, &applicant, msg).await?
+            actions::membership::decline(data, c, &me.person, &applicant, msg).await?
         }
         _ => {
             return Err(PageError::new(
@@ -252,7 +305,7 @@ pub async fn http_post_request(
             ))
         }
     }
-    Ok(Redirect::to(&format!("/c/{name}/desk")).into_response())
+    Ok(desk.back_to(""))
 }
 
 /// `POST /c/{name}/desk/reports/{id}`: resolves or dismisses a report.
@@ -262,10 +315,8 @@ pub async fn http_post_report(
     me: SignedIn,
     form: Form<Decision>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = crate::api::lookup::local_community(&data, &name).await?;
-    desk_role(&data, &c, &me).await?;
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
+    let (data, c) = (&desk.data, &desk.c);
     let r = report::Entity::find_by_id(id)
         .one(&data.db)
         .await?
@@ -284,12 +335,12 @@ pub async fn http_post_report(
     let note = form.fields.message.trim().to_string();
     check_reason(&Some(note.clone()))?;
     actions::posts::resolve_report(
-        &data,
+        data,
         &r,
         &me.person,
         status,
         (!note.is_empty()).then_some(note),
     )
     .await?;
-    Ok(Redirect::to(&format!("/c/{name}/desk")).into_response())
+    Ok(desk.back_to(""))
 }

@@ -1,10 +1,10 @@
 //! The desk's settings form: everything `PUT /api/v1/communities/{name}/settings` (and
 //! `community update`) changes, checked by the same function, errors beside their fields.
 
-use super::{as_auth, coordinators_only, desk_role, on_form};
+use super::{on_form, Desk};
 use crate::{
     accounts::CommunitySettings,
-    api::{commands, lookup::local_community},
+    api::commands,
     error::ApiError,
     web::{
         chrome::Chrome,
@@ -18,10 +18,9 @@ use crate::{
 use askama::Template;
 use axum::{
     extract::{Path, State},
-    response::{IntoResponse, Redirect, Response},
+    response::Response,
 };
 use copse_entities::community;
-use copse_federation::Data;
 use serde::{de::DeserializeOwned, Deserialize};
 
 /// The settings form, as shown and as sent. The long texts are Markdown; what is stored is
@@ -134,16 +133,14 @@ struct SettingsPage {
 }
 
 async fn render(
-    data: &Data,
-    me: &SignedIn,
-    c: community::Model,
+    desk: Desk<'_>,
     f: SettingsFields,
     errors: FieldErrors,
     saved: bool,
 ) -> Result<Response, PageError> {
     let page = SettingsPage {
-        chrome: Chrome::load(data, Some(me)).await?,
-        c,
+        chrome: desk.chrome().await?,
+        c: desk.c,
         f,
         errors,
         saved,
@@ -166,11 +163,10 @@ pub async fn http_get_settings(
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
     me: SignedIn,
 ) -> Result<Response, PageError> {
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    coordinators_only(desk_role(&data, &c, &me).await?, "change settings")?;
-    let f = SettingsFields::of(&c);
-    render(&data, &me, c, f, FieldErrors::default(), q.saved.is_some()).await
+    let desk = Desk::open(&state, &name, &me).await?;
+    desk.coordinators_only("change settings")?;
+    let f = SettingsFields::of(&desk.c);
+    render(desk, f, FieldErrors::default(), q.saved.is_some()).await
 }
 
 /// `POST /c/{name}/desk/settings`.
@@ -180,21 +176,19 @@ pub async fn http_post_settings(
     me: SignedIn,
     form: Form<SettingsFields>,
 ) -> Result<Response, PageError> {
-    me.check_csrf(&form.csrf)?;
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    coordinators_only(desk_role(&data, &c, &me).await?, "change settings")?;
+    let desk = Desk::sent(&state, &name, &me, &form.csrf).await?;
+    desk.coordinators_only("change settings")?;
     let f = form.fields;
     let saved = async {
         let s = f.settings()?;
-        commands::update_settings(&data, &as_auth(&me), &c, s).await
+        commands::update_settings(&desk.data, &desk.auth(), &desk.c, s).await
     }
     .await;
     match saved {
-        Ok(_) => Ok(Redirect::to(&format!("/c/{name}/desk/settings?saved=1")).into_response()),
+        Ok(_) => Ok(desk.back_to("/settings?saved=1")),
         Err(e) => {
             let errors = on_form(e)?;
-            render(&data, &me, c, f, errors, false).await
+            render(desk, f, errors, false).await
         }
     }
 }

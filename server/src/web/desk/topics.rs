@@ -1,12 +1,9 @@
 //! Locked and pinned topics on the desk, and the moderation buttons (lock, pin, remove) that
 //! the desk and the topic page post to.
 
-use super::{as_auth, desk_role};
+use super::{as_auth, Desk};
 use crate::{
-    api::{
-        commands::{self, Moderation},
-        lookup::local_community,
-    },
+    api::commands::{self, Moderation},
     error::ApiError,
     web::{chrome::Chrome, error::PageError, form::Form, page::html_response, session::SignedIn},
     AppState,
@@ -35,11 +32,9 @@ pub async fn http_get_topics(
     Path(name): Path<String>,
     me: SignedIn,
 ) -> Result<Response, PageError> {
-    let data = state.to_request_data();
-    let c = local_community(&data, &name).await?;
-    desk_role(&data, &c, &me).await?;
+    let desk = Desk::open(&state, &name, &me).await?;
     let topics = post::Entity::find()
-        .filter(post::Column::CommunityId.eq(c.id))
+        .filter(post::Column::CommunityId.eq(desk.c.id))
         .filter(post::Column::TopicId.is_null())
         .filter(post::Column::Removed.eq(false))
         .filter(post::Column::Deleted.eq(false))
@@ -50,11 +45,11 @@ pub async fn http_get_topics(
         )
         .order_by_desc(post::Column::Id)
         .limit(500)
-        .all(&data.db)
+        .all(&desk.data.db)
         .await?;
     let page = TopicsPage {
-        chrome: Chrome::load(&data, Some(&me)).await?,
-        c,
+        chrome: desk.chrome().await?,
+        c: desk.c,
         topics,
     };
     Ok(html_response(StatusCode::OK, page.render()?))

@@ -5,8 +5,8 @@
 use crate::{
     api::{
         event_form::{Choice, EventForm, PlaceForm},
-        events::{find_event, reschedule, schedule},
-        lookup::{community_of, local_community, require_moderator},
+        events::{reschedule, schedule},
+        lookup::{community_of, find_event, local_community, require_moderator},
     },
     error::ApiError,
     web::{

@@ -1,8 +1,10 @@
 //! Events in the browser: the panel on an event's page (places left, the reader's answer and
 //! the Going / Not going / Join the waiting list buttons) and the answers; the form to
-//! schedule, change and cancel an event is in `form`.
+//! schedule, change and cancel an event is in `form`, and the organisers' page of requests,
+//! invitations and answers in `participants`.
 
 pub mod form;
+pub mod participants;
 
 use crate::{
     api::events::rsvp,
@@ -34,8 +36,12 @@ pub struct EventPanel {
     /// The button shown: `going`, `wait` (join the waiting list), `withdraw` (not going), or
     /// empty for none (signed out, cancelled, over, registration elsewhere).
     pub offer: &'static str,
+    /// An organiser approves each request, so `going` asks, with a note for them.
+    pub approval: bool,
     /// The reader may change or cancel it.
     pub organiser: bool,
+    /// Requests to take part waiting for an organiser (counted for organisers only).
+    pub requests: i32,
     /// It is cancelled.
     pub cancelled: bool,
 }
@@ -51,10 +57,19 @@ pub async fn panel(
     let mut status = None;
     let mut answered = false;
     let mut organiser = false;
+    let mut requests = 0;
     if let Some(me) = viewer {
         organiser = p.local
             && (me.user.admin
                 || copse_federation::rules::posting::moderates(&data.db, c, &me.person).await?);
+        if organiser {
+            requests = copse_federation::store::events::count_with(
+                &data.db,
+                p.id,
+                ParticipantStatus::Pending,
+            )
+            .await?;
+        }
         if let Some(row) =
             copse_federation::store::events::participant(&data.db, p.id, me.person.id).await?
         {
@@ -90,7 +105,9 @@ pub async fn panel(
         places: crate::html::places_in_words(e),
         status,
         offer,
+        approval: e.join_mode == JoinMode::Approval,
         organiser,
+        requests,
         cancelled,
     })
 }

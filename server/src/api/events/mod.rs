@@ -1,14 +1,16 @@
 //! The events API: coordinators and facilitators schedule, change, cancel and delete events;
 //! anyone reads them; local people answer; coordinators see who is coming, decide on requests
-//! and invite. Also the iCalendar feeds.
+//! and invite (in `participants`). Also the iCalendar feeds.
+
+pub mod participants;
 
 use super::{
     event_form::{details_of, Choice, EventForm},
-    event_views::{EventList, EventView, OutcomeView, ParticipantList, ParticipantView, PlaceView},
+    event_views::{EventList, EventView, OutcomeView, PlaceView},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser, PageQuery},
     fields::check_short,
     lookup::{
-        community_events, community_of, community_to_read, find_post, known_person, render_post,
+        community_events, community_of, community_to_read, find_event, render_post,
         require_moderator, resolve_community,
     },
     path_params::{CommunityName, EventId},
@@ -58,15 +60,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/events/{id}/cancel", post(http_post_cancel))
         .route("/api/v1/events/{id}/rsvp", post(http_post_rsvp))
-        .route(
-            "/api/v1/events/{id}/participants",
-            get(http_get_participants),
-        )
-        .route(
-            "/api/v1/events/{id}/participants/{handle}",
-            post(http_post_decision),
-        )
-        .route("/api/v1/events/{id}/invites", post(http_post_invite))
+        .merge(participants::router())
 }
 
 async fn details(
@@ -139,15 +133,6 @@ async fn event_view(data: &Data, p: &post::Model, e: &event::Model) -> Result<Ev
         updated: p.updated,
         ical: format!("{}/event.ics", p.ap_id),
     })
-}
-
-/// The event of post `id`, or a 404 naming `post` or `event`.
-pub async fn find_event(data: &Data, id: i64) -> Result<(post::Model, event::Model), ApiError> {
-    let p = find_post(data, id).await?;
-    let e = copse_federation::store::events::event_of_post(&data.db, p.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("event"))?;
-    Ok((p, e))
 }
 
 /// The community an event is scheduled in: a local name, or a remote handle resolved (the
@@ -372,144 +357,6 @@ pub async fn rsvp(
     let (p, _) = find_event(data, id).await?;
     let message = check_short("message", message, 1000)?;
     Ok(events::answer_locally(data, &p, who, going, message).await?)
-}
-
-/// Who answered an event or was invited (facilitators and coordinators).
-#[utoipa::path(get, path = "/api/v1/events/{id}/participants", tag = "events",
-    security(("bearer" = [])),
-    params(EventId),
-    responses(
-        (status = 200, description = "The participants", body = ParticipantList),
-        NotModerator, NoEvent,
-    ))]
-async fn http_get_participants(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<ParticipantList>, ApiError> {
-    let data = state.to_request_data();
-    let (p, e) = find_event(&data, id).await?;
-    let c = community_of(&data, &p).await?;
-    require_moderator(&data, &c, &auth).await?;
-    let all = [
-        ParticipantStatus::Going,
-        ParticipantStatus::Waiting,
-        ParticipantStatus::Pending,
-        ParticipantStatus::Invited,
-        ParticipantStatus::Rejected,
-    ];
-    let rows = copse_federation::store::events::participants(&data.db, p.id, &all).await?;
-    let items: Vec<ParticipantView> = rows
-        .iter()
-        .map(|(r, who)| {
-            let host = who.ap_id.host_str().unwrap_or_default();
-            let port = who
-                .ap_id
-                .port()
-                .map(|p| format!(":{p}"))
-                .unwrap_or_default();
-            ParticipantView {
-                person: author_view(who),
-                handle: format!("{}@{host}{port}", who.name),
-                status: r.status,
-                message: r.message.clone(),
-                since: r.created_at,
-                reminded_at: r.reminded_at,
-            }
-        })
-        .collect();
-    Ok(Json(ParticipantList {
-        participant_count: e.participant_count,
-        capacity: e.capacity,
-        items,
-    }))
-}
-
-/// Body of `POST /api/v1/events/{id}/participants/{handle}`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionForm {
-    /// `accept` or `reject`.
-    pub decision: String,
-}
-
-async fn person_by_handle(data: &Data, handle: &str) -> Result<person::Model, ApiError> {
-    known_person(data, handle.trim_start_matches('@'))
-        .await?
-        .ok_or_else(|| ApiError::not_found("person"))
-}
-
-/// Accepts or rejects someone's request to take part (facilitators and coordinators).
-#[utoipa::path(post, path = "/api/v1/events/{id}/participants/{handle}", tag = "events",
-    security(("bearer" = [])), request_body = DecisionForm,
-    params(
-        EventId,
-        ("handle" = String, Path, description = "`name` or `name@domain` of the participant"),
-    ),
-    responses(
-        (status = 200, description = "Where the decision left them", body = OutcomeView),
-        (status = 404, description = "No such event or person", body = ErrorBody),
-        NotModerator, BadField,
-    ))]
-async fn http_post_decision(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    ApiPath((id, handle)): ApiPath<(i64, String)>,
-    ApiJson(form): ApiJson<DecisionForm>,
-) -> Result<Json<OutcomeView>, ApiError> {
-    let data = state.to_request_data();
-    let accept = match form.decision.as_str() {
-        "accept" => true,
-        "reject" => false,
-        _ => {
-            return Err(ApiError::invalid(
-                "decision",
-                "decision must be accept or reject",
-            ))
-        }
-    };
-    let (p, _) = find_event(&data, id).await?;
-    let c = community_of(&data, &p).await?;
-    require_moderator(&data, &c, &auth).await?;
-    let who = person_by_handle(&data, &handle).await?;
-    let outcome = events::decide(&data, &p, &auth.person, &who, accept).await?;
-    Ok(Json(OutcomeView::from(&outcome)))
-}
-
-/// Body of `POST /api/v1/events/{id}/invites`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = EventInviteForm)]
-#[serde(deny_unknown_fields)]
-pub struct InviteForm {
-    /// `name` of a local person or `name@domain` of one this server knows.
-    pub handle: String,
-}
-
-/// Invites someone to an event (facilitators and coordinators).
-#[utoipa::path(post, path = "/api/v1/events/{id}/invites", tag = "events",
-    operation_id = "http_post_event_invite",
-    security(("bearer" = [])), request_body = InviteForm,
-    params(EventId),
-    responses(
-        (status = 204, description = "Invited"),
-        (status = 404, description = "No such event or person", body = ErrorBody),
-        NotModerator, BadField,
-    ))]
-async fn http_post_invite(
-    State(state): State<AppState>,
-    auth: AuthUser,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(form): ApiJson<InviteForm>,
-) -> Result<StatusCode, ApiError> {
-    let data = state.to_request_data();
-    let (p, _) = find_event(&data, id).await?;
-    let c = community_of(&data, &p).await?;
-    require_moderator(&data, &c, &auth).await?;
-    let who = person_by_handle(&data, &form.handle)
-        .await
-        .map_err(|e| e.with_field("handle"))?;
-    events::invite(&data, &p, &auth.person, &who).await?;
-    Ok(StatusCode::NO_CONTENT)
 }
 
 fn calendar_response(body: String, filename: &str) -> Response {
