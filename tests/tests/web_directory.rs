@@ -75,20 +75,48 @@ async fn choosing_not_to_be_listed_in_settings_unlists_everywhere() {
 
     let mut v = Visitor::new(&a);
     v.sign_in("lena", PASSWORD).await;
+    // Her own setting (what her Person publishes) is off; the community she joined listed
+    // still lists her, and the form says so.
     let form = v.get("/settings").await;
     assert!(
-        form.body
+        !form
+            .body
             .contains("name=\"discoverable\" value=\"yes\" checked"),
         "{}",
         form.body
     );
+    assert!(
+        form.body
+            .contains("joining 1 community, which still lists you"),
+        "{}",
+        form.body
+    );
     let csrf = form.csrf();
+    // Saving a new name alone keeps the choice made when joining.
     let res = v
         .post_multipart(
             "/settings",
             &[
                 ("csrf", &csrf),
-                ("discoverable_was", "yes"),
+                ("discoverable_was", "no"),
+                ("display_name", "Lena"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.body);
+    assert!(Visitor::new(&a)
+        .get("/c/net/members")
+        .await
+        .body
+        .contains("/u/lena"));
+    let res = v
+        .post_multipart(
+            "/settings",
+            &[
+                ("csrf", &csrf),
+                ("discoverable_was", "no"),
+                ("unlist_everywhere", "yes"),
                 ("display_name", "Lena"),
             ],
             &[],

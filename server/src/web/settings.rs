@@ -31,6 +31,9 @@ struct SettingsPage {
     summary: String,
     discoverable: bool,
     discoverable_was: bool,
+    /// Communities listing the person by the choice made when joining, while their own
+    /// setting (published as `discoverable`) is off.
+    listed_in: u64,
     avatar: Option<String>,
     saved: bool,
     errors: FieldErrors,
@@ -51,14 +54,15 @@ pub async fn http_get_settings(
 ) -> Result<Response, PageError> {
     let data = state.to_request_data();
     let p = &me.person;
-    let listed = listed_anywhere(&data, p).await?;
+    let listed_in = listed_in(&data, p).await?;
     let page = SettingsPage {
         chrome: Chrome::load(&data, Some(&me)).await?,
         name: p.name.clone(),
         display_name: p.display_name.clone().unwrap_or_default(),
         summary: p.summary_source.clone().unwrap_or_default(),
-        discoverable: listed,
-        discoverable_was: listed,
+        discoverable: p.discoverable,
+        discoverable_was: p.discoverable,
+        listed_in,
         avatar: p.avatar.clone(),
         saved: q.saved.is_some(),
         errors: FieldErrors::default(),
@@ -81,7 +85,8 @@ pub async fn http_post_settings(
         // Applied to every membership only when changed here, so that saving a new name
         // leaves the choices made when joining each community as they are.
         discoverable: Some(parts.has("discoverable"))
-            .filter(|now| *now != (parts.text("discoverable_was") == "yes")),
+            .filter(|now| *now != (parts.text("discoverable_was") == "yes"))
+            .or(parts.has("unlist_everywhere").then_some(false)),
     };
     let mut errors = FieldErrors::default();
     let change = match checked_change(&me.person, form) {
@@ -114,6 +119,7 @@ pub async fn http_post_settings(
         summary: parts.text("summary"),
         discoverable: parts.has("discoverable"),
         discoverable_was: parts.text("discoverable_was") == "yes",
+        listed_in: listed_in(&data, &me.person).await?,
         avatar: me.person.avatar.clone(),
         saved: false,
         errors,
@@ -121,23 +127,22 @@ pub async fn http_post_settings(
     Ok(html_response(page.errors.status(), page.render()?))
 }
 
-/// Whether member directories list the person: their choice in settings, or any community
-/// where they chose to be listed when joining.
-async fn listed_anywhere(
+/// How many communities list the person because they chose so when joining, while their
+/// setting is off (0 when it is on: then every community lists them).
+async fn listed_in(
     data: &copse_federation::Data,
     p: &copse_entities::person::Model,
-) -> Result<bool, PageError> {
+) -> Result<u64, PageError> {
     use copse_entities::community_follower;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     if p.discoverable {
-        return Ok(true);
+        return Ok(0);
     }
     Ok(community_follower::Entity::find()
         .filter(community_follower::Column::PersonId.eq(p.id))
         .filter(community_follower::Column::Listed.eq(true))
         .count(&data.db)
-        .await?
-        > 0)
+        .await?)
 }
 
 /// A token in the list.
