@@ -139,6 +139,10 @@ pub struct Model {
     pub published: DateTimeUtc,
     /// When a remote community was last fetched.
     pub fetched_at: DateTimeUtc,
+    /// The ActivityPub id of the community this one sits under, if any.
+    pub parent_ap_id: Option<DbUrl>,
+    /// Only accepted members of the parent may join.
+    pub parent_members_only: bool,
 }
 
 /// No relations are navigated from here.

@@ -15,6 +15,8 @@ pub mod local_user;
 pub mod media;
 pub mod moderation_log;
 pub mod notification;
+pub mod partner_share;
+pub mod partnership;
 pub mod person;
 pub mod post;
 pub mod reaction;

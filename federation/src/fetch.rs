@@ -298,6 +298,12 @@ async fn upsert(
                 discoverable: Set(g.discoverable.unwrap_or(true)),
                 published: Set(g.published.unwrap_or(now)),
                 fetched_at: Set(now),
+                // A server names a parent only among its own communities (`store::tree`).
+                parent_ap_id: Set(g
+                    .parent
+                    .clone()
+                    .filter(|p| crate::protocol::same_origin(p, &g.id) && p != &g.id)
+                    .map(DbUrl)),
                 ..Default::default()
             };
             community::Entity::insert(row)
@@ -312,6 +318,7 @@ async fn upsert(
                             community::Column::ManuallyApprovesFollowers,
                             community::Column::Discoverable,
                             community::Column::FetchedAt,
+                            community::Column::ParentApId,
                         ])
                         .update_columns(
                             new_key
@@ -352,6 +359,21 @@ pub async fn resolve_actor(data: &Data, id: &Url) -> Result<ActorRef, Error> {
     }
     let fresh = fetch_actor(data, id).await?;
     upsert_actor(&data.db, &fresh).await
+}
+
+/// Fetches the communities above a remote community that this server does not know yet, up to
+/// `depth` of them, so that pages can name them; one that cannot be fetched stays unnamed.
+pub async fn resolve_parents(data: &Data, c: &community::Model, depth: usize) {
+    let mut at = c.clone();
+    for _ in 0..depth {
+        let Some(parent) = at.parent_ap_id.clone().filter(|_| !at.local) else {
+            return;
+        };
+        match resolve_actor(data, &parent.0).await {
+            Ok(ActorRef::Community(p)) => at = p,
+            _ => return,
+        }
+    }
 }
 
 /// Resolves `name@domain` (optionally with a leading `@` or `acct:`) through WebFinger.

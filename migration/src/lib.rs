@@ -22,6 +22,8 @@ mod m20261203_000017_web_accounts;
 mod m20261203_000018_notification_email;
 mod m20261203_000019_profiles;
 mod m20261203_000021_admin;
+mod m20261206_000022_subcommunities;
+mod m20261206_000023_partners;
 
 /// All Copse migrations, oldest first.
 pub struct Migrator;
@@ -50,6 +52,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_notification_email::Migration),
             Box::new(m20261203_000019_profiles::Migration),
             Box::new(m20261203_000021_admin::Migration),
+            Box::new(m20261206_000022_subcommunities::Migration),
+            Box::new(m20261206_000023_partners::Migration),
         ]
     }
 }

@@ -265,6 +265,10 @@ pub struct CommunitySettings {
     pub reply_policy: Option<PostingPolicy>,
     /// Joining needs agreement to the code of conduct.
     pub require_rules_agreement: Option<bool>,
+    /// The name of the local community this one sits under; empty for none.
+    pub parent: Option<String>,
+    /// Only members of the parent may join.
+    pub parent_members_only: Option<bool>,
 }
 
 /// Applies settings to a community, checking each field, and federates what changed
@@ -320,7 +324,17 @@ pub async fn update_community(
             }
         })
     };
+    let parent = match &s.parent {
+        Some(name) => Some(crate::subcommunities::parent_from_field(data, c, name, by).await?),
+        None => None,
+    };
     let mut row: community::ActiveModel = c.clone().into();
+    if let Some(p) = parent {
+        row.parent_ap_id = Set(p);
+    }
+    if let Some(only) = s.parent_members_only {
+        row.parent_members_only = Set(only);
+    }
     if let Some(t) = s.title {
         row.title = Set(t.trim().to_string());
     }

@@ -67,8 +67,10 @@ usage: copse community create NAME --title TITLE [--summary TEXT] [--owner USER]
   update NAME [--title T] [--summary MD] [--purpose MD] [--rules MD] [--decisions MD]
               [--languages TAGS] [--policy open|approval|invite] [--welcome TEXT]
               [--welcome-mode public|direct|off] [--topics anyone|members|coordinators]
-              [--replies anyone|members|coordinators]
-                          change a community's settings
+              [--replies anyone|members|coordinators] [--parent NAME|\"\"]
+              [--parent-members-only true|false]
+                          change a community's settings; --parent places it under another
+                          local community (\"\" for none)
   list                    list local communities: name, members, membership, title";
 
 const DOMAIN: &str = "\
@@ -308,6 +310,14 @@ fn settings_from_flags(flags: &[&str]) -> Result<CommunitySettings, Usage> {
                     serde_json::from_value(word(value))
                         .map_err(|_| choice("anyone, members, coordinators"))?,
                 )
+            }
+            "--parent" => s.parent = Some(value),
+            "--parent-members-only" => {
+                s.parent_members_only = Some(match value.as_str() {
+                    "true" | "yes" => true,
+                    "false" | "no" => false,
+                    _ => return Err(choice("true, false")),
+                })
             }
             other => return Err(usage(format!("unknown option {other}"), COMMUNITY)),
         }

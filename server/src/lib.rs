@@ -18,9 +18,11 @@ pub mod limits;
 pub mod mail;
 pub mod markdown;
 pub mod metrics;
+pub mod network_map;
 pub mod remote_ids;
 pub mod router;
 pub mod settings;
+pub mod subcommunities;
 pub mod web;
 pub mod wellknown;
 

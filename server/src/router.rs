@@ -62,6 +62,14 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
             "/c/{name}/members",
             get(collections::http_get_community_members),
         )
+        .route(
+            "/c/{name}/partners",
+            get(collections::http_get_community_partners),
+        )
+        .route(
+            "/c/{name}/subcommunities",
+            get(collections::http_get_community_subcommunities),
+        )
         .route("/c/{name}/rules", get(actors::http_get_community_rules))
         .route("/u/{name}", get(actors::http_get_person))
         .route("/u/{name}/outbox", get(collections::http_get_person_outbox))
@@ -130,6 +138,7 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .merge(profile::router())
         .merge(tokens::router())
         .merge(notifications::router())
+        .merge(crate::api::partners::router())
         .route(
             "/api/v1/openapi.json",
             get(crate::api::openapi::http_get_openapi)

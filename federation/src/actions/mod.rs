@@ -5,5 +5,6 @@ pub mod bans;
 pub mod events;
 pub mod following;
 pub mod membership;
+pub mod partners;
 pub mod posts;
 pub mod profile;

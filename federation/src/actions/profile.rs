@@ -1,7 +1,7 @@
 //! Profile and settings changes made here: stored, then sent as `Update{Person}` or
 //! `Update{Group}` (`outbox/profile.rs`).
 
-use crate::outbox::profile::{community_updated, person_updated};
+use crate::outbox::profile::{community_updated, group_changed, person_updated};
 use crate::{queue::commit_and_wake, Data, Error};
 use chrono::Utc;
 use copse_entities::{community, community_follower, media, person};
@@ -132,6 +132,21 @@ pub async fn update_community(
     let txn = crate::context::begin(&data.db).await?;
     let after = community::Entity::update(row).exec(&txn).await?;
     community_updated(&txn, data, before, &after, by).await?;
+    if before.parent_ap_id != after.parent_ap_id {
+        // The parents' documents count their sub-communities.
+        for id in [&before.parent_ap_id, &after.parent_ap_id]
+            .into_iter()
+            .flatten()
+        {
+            let parent = community::Entity::find()
+                .filter(community::Column::ApId.eq(id.clone()))
+                .one(&txn)
+                .await?;
+            if let Some(p) = parent.filter(|p| p.local) {
+                group_changed(&txn, data, &p, None).await?;
+            }
+        }
+    }
     commit_and_wake(data, txn).await?;
     Ok(after)
 }

@@ -84,7 +84,8 @@ pub async fn verify_announce(
         .filter(community_follower::Column::CommunityId.eq(community.id))
         .one(&data.db)
         .await?
-        .is_some();
+        .is_some()
+        || crate::store::partners::followed_here(&data.db, &community).await?;
     if !followed {
         return Err(Error::Forbidden(
             "nobody here follows this community".into(),
@@ -124,6 +125,15 @@ pub async fn verify_announce(
             "post and author are on different origins".into(),
         ));
     }
+    // A community shares a partner's post (Copse's shares, a Group's boost): the post stays in
+    // the community its `audience` names.
+    let community = match note.audience.group.clone() {
+        Some(home) if home != community.ap_id.0 => match resolve_actor(data, &home).await {
+            Ok(ActorRef::Community(c)) => c,
+            _ => return ignore("a shared post of a community that cannot be found"),
+        },
+        _ => community,
+    };
     let parent = match &note.in_reply_to {
         Some(id) => match crate::store::posts::post_by_ap_id(&data.db, id).await? {
             Some(p) if p.community_id == community.id => Some(p),
@@ -154,7 +164,7 @@ struct Relayed {
 impl Receive for Relayed {
     async fn receive(
         self: Box<Self>,
-        _data: &Data,
+        data: &Data,
         _row: &received_activity::Model,
         txn: &DatabaseTransaction,
     ) -> Result<Applied, Error> {
@@ -185,7 +195,7 @@ impl Receive for Relayed {
                 return Err(Error::Forbidden("that post has another author".into()));
             }
             None => {
-                crate::store::posts::store_post(
+                let stored = crate::store::posts::store_post(
                     txn,
                     self.community.id,
                     author.id,
@@ -194,6 +204,7 @@ impl Receive for Relayed {
                     false,
                 )
                 .await?;
+                crate::outbox::partners::offer(txn, data, &self.community, &stored).await?;
             }
         }
         Ok(Applied::Done)

@@ -1,5 +1,6 @@
 //! Following communities: `Follow`, `Accept{Follow}`, `Reject{Follow}` and `Undo{Follow}`, in
 //! both directions (remote people following our communities, our people following remote ones).
+//! A follow by a community is a partnership (`partners`).
 
 use crate::activities::receive::{require_signer, Applied, Receive, Verified};
 use crate::rules::membership::{self, JoinChoices};
@@ -14,15 +15,26 @@ use copse_entities::{community, community_follower, person, received_activity, D
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use url::Url;
 
-/// The person behind a Follow or its Undo: a group cannot follow yet.
+/// The person behind a Follow or its Undo (a community's is handled by `partners`).
 async fn follower_person(db: &impl ConnectionTrait, id: &Url) -> Result<person::Model, Error> {
     match cached_actor(db, id).await? {
         Some(ActorRef::Person(p)) => Ok(p),
-        Some(ActorRef::Community(_)) => Err(Error::Forbidden(
-            "groups cannot follow communities yet".into(),
-        )),
+        Some(ActorRef::Community(_)) => {
+            Err(Error::Forbidden("a community follows as a partner".into()))
+        }
         None => Err(Error::NotFound),
     }
+}
+
+/// The remote community behind a Follow or its Undo, when a community sent it.
+async fn follower_group(
+    db: &impl ConnectionTrait,
+    id: &Url,
+) -> Result<Option<community::Model>, Error> {
+    Ok(match cached_actor(db, id).await? {
+        Some(ActorRef::Community(c)) if !c.local => Some(c),
+        _ => None,
+    })
 }
 
 /// A remote person follows one of our communities: store the follower and answer with a
@@ -33,6 +45,9 @@ pub async fn verify_follow(
     follow: Follow,
 ) -> Result<Verified, Error> {
     require_signer(row, &follow.actor, "Follow")?;
+    if let Some(group) = follower_group(&data.db, &follow.actor).await? {
+        return super::partners::verify_group_follow(data, follow, group).await;
+    }
     let community = local_community_by_ap_id(&data.db, &follow.object).await?;
     let follower = follower_person(&data.db, &follow.actor).await?;
     // A follower's server is sent the forms it reads.
@@ -80,6 +95,9 @@ pub async fn verify_undo_follow(
     undo: UndoFollow,
 ) -> Result<Verified, Error> {
     require_signer(row, &undo.actor, "Undo")?;
+    if let Some(group) = follower_group(&data.db, &undo.actor).await? {
+        return super::partners::verify_group_undo(data, undo, group).await;
+    }
     let follower = follower_person(&data.db, &undo.actor).await?;
     let mut q = community_follower::Entity::find()
         .filter(community_follower::Column::PersonId.eq(follower.id));

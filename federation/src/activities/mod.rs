@@ -6,6 +6,7 @@ pub mod announce;
 pub mod events;
 pub mod flag;
 pub mod follow;
+pub mod partners;
 pub mod posts;
 pub mod profile_update;
 pub mod reactions;

@@ -184,8 +184,16 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Verified,
                 _ => follow::verify_undo_follow(data, row, from(json)?).await,
             }
         }
-        ("Accept", _) => follow::verify_accept(row, from(json)?),
-        ("Reject", _) => follow::verify_reject(row, from(json)?),
+        ("Accept" | "Reject", _) => {
+            let answer: crate::protocol::AcceptFollow = from(json)?;
+            super::receive::require_signer(row, &answer.actor, &row.kind)?;
+            let accepted = row.kind == "Accept";
+            match super::partners::verify_partner_answer(data, &answer, accepted).await? {
+                Some(verified) => Ok(verified),
+                None if accepted => follow::verify_accept(row, answer),
+                None => follow::verify_reject(row, answer),
+            }
+        }
         ("Announce", _) => announce::verify_announce(data, row, from(json)?).await,
         ("Create", "Note" | "Page" | "Article") => {
             super::posts::verify_create(data, row, from(json)?).await
@@ -201,7 +209,7 @@ async fn verify(data: &Data, row: &received_activity::Model) -> Result<Verified,
         ("Lock", _) => remote_moderation::verify_lock(data, row, from(json)?).await,
         ("Add" | "Remove", _) => remote_moderation::verify_featured(data, row, from(json)?).await,
         ("Flag", _) => super::flag::verify_flag(data, row, from(json)?).await,
-        ("Update", "Person" | "Service" | "Application" | "Organization") => {
+        ("Update", "Person" | "Service" | "Application" | "Organization" | "Group") => {
             super::profile_update::verify_person_update(data, row, json).await
         }
         (kind, inner) => ignore(format!("{kind} of {inner} is not handled yet")),

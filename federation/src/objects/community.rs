@@ -57,8 +57,49 @@ pub fn profile_fields(urls: &Urls, c: &community::Model) -> Vec<PropertyValue> {
     fields
 }
 
-/// The `Group` document of a local community.
-pub fn group_of(urls: &Urls, c: &community::Model) -> Group {
+/// Where a community stands in its network: the community it sits under, and how many sit
+/// under it (read by `store::tree::relations`).
+#[derive(Debug, Clone, Default)]
+pub struct Relations {
+    /// The parent, when it names one this server knows.
+    pub parent: Option<community::Model>,
+    /// How many sub-communities it has.
+    pub children: usize,
+}
+
+/// Profile fields that link a community to its parent and its sub-communities, for servers that
+/// read no `parent` (Mastodon and GoToSocial show profile fields as they are).
+fn relation_fields(urls: &Urls, c: &community::Model, r: &Relations) -> Vec<PropertyValue> {
+    let mut fields = Vec::new();
+    if let Some(p) = &r.parent {
+        fields.push(field(
+            "Part of",
+            format!(
+                "<a href=\"{}\" rel=\"nofollow noopener noreferrer\">{}</a>",
+                escape_html(p.ap_id.0.as_str()),
+                escape_html(&p.title)
+            ),
+        ));
+    }
+    if r.children > 0 {
+        let list = urls.community_part(&c.name, "subcommunities");
+        fields.push(field(
+            "Sub-communities",
+            format!(
+                "<a href=\"{0}\" rel=\"nofollow noopener noreferrer\">{1} communit{2}</a>",
+                escape_html(list.as_str()),
+                r.children,
+                if r.children == 1 { "y" } else { "ies" }
+            ),
+        ));
+    }
+    fields
+}
+
+/// The `Group` document of a local community, with its place in the network.
+pub fn group_of(urls: &Urls, c: &community::Model, r: &Relations) -> Group {
+    let mut attachment = profile_fields(urls, c);
+    attachment.extend(relation_fields(urls, c, r));
     Group {
         id: c.ap_id.0.clone(),
         kind: "Group".into(),
@@ -85,6 +126,9 @@ pub fn group_of(urls: &Urls, c: &community::Model) -> Group {
         posting_restricted_to_mods: Some(c.topic_policy == PostingPolicy::Coordinators),
         url: Some(c.ap_id.0.clone()),
         published: Some(c.published),
-        attachment: profile_fields(urls, c),
+        attachment,
+        parent: c.parent_ap_id.as_ref().map(|p| p.0.clone()),
+        subcommunities: Some(urls.community_part(&c.name, "subcommunities")),
+        partners: Some(urls.community_part(&c.name, "partners")),
     }
 }

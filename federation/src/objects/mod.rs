@@ -8,7 +8,7 @@ mod person;
 mod post;
 pub mod text;
 
-pub use community::group_of;
+pub use community::{group_of, Relations};
 pub use person::{instance_actor, mention, person_of};
 pub use post::{
     in_community, note_of, public, replies_id, replies_of, replies_page, replies_page_id,

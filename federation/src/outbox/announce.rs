@@ -26,13 +26,18 @@ pub async fn follower_inboxes(
     // as text and parsed once each: with shared inboxes, ten followers of a server share one.
     let backend = db.get_database_backend();
     let sql = match backend {
+        // Partner communities that follow it (on other servers) get what it sends too.
         DatabaseBackend::Postgres => {
             "SELECT DISTINCT COALESCE(shared_inbox, inbox) FROM person WHERE id = ANY(ARRAY(\
-               SELECT person_id FROM community_follower WHERE community_id = $1 AND NOT pending))"
+               SELECT person_id FROM community_follower WHERE community_id = $1 AND NOT pending)) \
+             UNION SELECT COALESCE(shared_inbox, inbox) FROM community WHERE NOT local AND id IN (\
+               SELECT follower_id FROM partnership WHERE followed_id = $1 AND NOT pending)"
         }
         _ => {
             "SELECT DISTINCT COALESCE(shared_inbox, inbox) FROM person WHERE id IN (\
-               SELECT person_id FROM community_follower WHERE community_id = ?1 AND NOT pending)"
+               SELECT person_id FROM community_follower WHERE community_id = ?1 AND NOT pending) \
+             UNION SELECT COALESCE(shared_inbox, inbox) FROM community WHERE NOT local AND id IN (\
+               SELECT follower_id FROM partnership WHERE followed_id = ?1 AND NOT pending)"
         }
     };
     let rows = db

@@ -3,6 +3,7 @@
 pub mod announce;
 pub mod events;
 pub mod notes;
+pub mod partners;
 pub mod posts;
 pub mod profile;
 pub mod reply_mentions;

@@ -29,6 +29,7 @@ pub fn federated_change(before: &community::Model, after: &community::Model) -> 
         || before.topic_policy != after.topic_policy
         || before.reply_policy != after.reply_policy
         || before.discoverable != after.discoverable
+        || before.parent_ap_id != after.parent_ap_id
 }
 
 /// A local community's settings changed: sends its `Update{Group}` to every follower, as the
@@ -46,7 +47,19 @@ pub async fn community_updated(
     if !after.local || !federated_change(before, after) {
         return Ok(());
     }
-    let group = group_of(&data.urls, after);
+    group_changed(txn, data, after, by).await
+}
+
+/// Sends a local community's `Update{Group}` as it now stands, as `community_updated` does, for a
+/// change made elsewhere (a sub-community placed under it or taken away).
+pub async fn group_changed(
+    txn: &impl ConnectionTrait,
+    data: &Data,
+    after: &community::Model,
+    by: Option<&person::Model>,
+) -> Result<(), Error> {
+    let relations = crate::store::tree::relations(txn, after).await?;
+    let group = group_of(&data.urls, after, &relations);
     let followers = data.urls.community_part(&after.name, "followers");
     let update = |actor: &Url| UpdateActor {
         id: data.urls.new_activity("Update"),

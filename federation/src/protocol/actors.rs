@@ -101,6 +101,27 @@ pub struct Group {
     /// Profile fields.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachment: Vec<PropertyValue>,
+    /// The community this one sits under (`copse:parent`).
+    #[serde(
+        default,
+        deserialize_with = "opt_first_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parent: Option<Url>,
+    /// The collection of the communities under this one (`copse:subcommunities`).
+    #[serde(
+        default,
+        deserialize_with = "opt_first_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subcommunities: Option<Url>,
+    /// The collection of its partner communities, either way (`copse:partners`).
+    #[serde(
+        default,
+        deserialize_with = "opt_first_id",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub partners: Option<Url>,
 }
 
 /// A person (also read for `Service`, `Application` and `Organization` actors).

@@ -37,7 +37,7 @@ pub async fn refusal(
         None => (c.topic_policy, "start topics"),
         Some(_) => (c.reply_policy, "reply"),
     };
-    let role = crate::store::members::role_of(db, c.id, person.id).await?;
+    let role = crate::store::tree::acting_role(db, c, person.id).await?;
     Ok(match policy {
         PostingPolicy::Anyone => None,
         PostingPolicy::Members if role.is_some() => None,
@@ -59,7 +59,7 @@ pub async fn moderates(
     c: &community::Model,
     person: &person::Model,
 ) -> Result<bool, Error> {
-    Ok(crate::store::members::role_of(db, c.id, person.id)
+    Ok(crate::store::tree::acting_role(db, c, person.id)
         .await?
         .is_some_and(|r| r >= Role::Facilitator))
 }

@@ -5,4 +5,6 @@ pub mod lookup;
 pub mod members;
 pub mod modlog;
 pub mod notifications;
+pub mod partners;
 pub mod posts;
+pub mod tree;

@@ -61,8 +61,9 @@ pub async fn http_get_community(
         local_community(&data, &name).await?
     };
     if wants_json {
+        let relations = copse_federation::store::tree::relations(&data.db, &community).await?;
         return Ok(activity_json(WithContext::new(group_of(
-            &data.urls, &community,
+            &data.urls, &community, &relations,
         ))));
     }
     let tag = tag_param(q.tag.as_deref())?;

@@ -1,7 +1,7 @@
-//! The collections: a community's outbox, followers, featured topics, moderators and members;
-//! the empty collections an actor must name; a post's `replies`. GoToSocial takes an actor
-//! without both `followers` and `following` for an instance actor and never refreshes it, so
-//! every actor names both and both are served. Mastodon and GoToSocial fill a thread only from
+//! The collections: a community's outbox, followers, featured topics, moderators, members and
+//! sub-communities; the empty collections an actor must name; a post's `replies`. GoToSocial
+//! takes an actor without both `followers` and `following` for an instance actor and never
+//! refreshes it, so every actor names both and both are served. Mastodon and GoToSocial fill a thread only from
 //! `replies`, so a post's direct replies are served oldest first, in pages.
 
 use super::negotiation::activity_json;
@@ -285,16 +285,52 @@ fn empty(id: Url) -> Response {
     }))
 }
 
-/// `/c/{name}/following`: a community follows no one.
+/// `/c/{name}/following`: the partner communities it follows.
 pub async fn http_get_community_following(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let data = state.to_request_data();
-    accounts::local_community(&data.db, &name)
-        .await?
-        .ok_or_else(|| ApiError::not_found("community"))?;
-    Ok(empty(data.urls.community_part(&name, "following")))
+    let c = local_community(&data, &name).await?;
+    let followed = copse_federation::store::partners::followed_by(&data.db, &c).await?;
+    Ok(ids_collection(
+        data.urls.community_part(&name, "following"),
+        &followed,
+    ))
+}
+
+/// `/c/{name}/partners`: its partner communities, either way; browsers get the partners page.
+pub async fn http_get_community_partners(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let c = local_community(&data, &name).await?;
+    if !super::negotiation::wants_activity_json(&headers) {
+        let viewer = crate::web::session::load(&data.db, &headers).await?;
+        return Ok(crate::web::partners::page(&data, viewer.as_ref(), &c)
+            .await
+            .into_response());
+    }
+    let partners = copse_federation::store::partners::partners_of(&data.db, &c).await?;
+    Ok(ids_collection(
+        data.urls.community_part(&name, "partners"),
+        &partners,
+    ))
+}
+
+fn ids_collection(id: Url, communities: &[copse_entities::community::Model]) -> Response {
+    let items: Vec<Value> = communities
+        .iter()
+        .map(|c| Value::String(c.ap_id.to_string()))
+        .collect();
+    activity_json(WithContext::new(OrderedCollection {
+        id,
+        kind: "OrderedCollection".into(),
+        total_items: items.len() as u64,
+        ordered_items: Some(items),
+    }))
 }
 
 /// `/u/{name}/followers` and `/u/{name}/following`: people are not followed here, and the
@@ -390,4 +426,31 @@ pub async fn http_get_post_replies(
         return Ok(activity_json(WithContext::new(page)));
     }
     Ok(activity_json(WithContext::new(replies_of(&p, Some(page)))))
+}
+
+/// `/c/{name}/subcommunities`: the communities placed under this one, as an
+/// `OrderedCollection` of their ids; browsers get the list as a page.
+pub async fn http_get_community_subcommunities(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let data = state.to_request_data();
+    let community = local_community(&data, &name).await?;
+    let children = copse_federation::store::tree::children_of(&data.db, &community).await?;
+    if !super::negotiation::wants_activity_json(&headers) {
+        let viewer = crate::web::session::load(&data.db, &headers).await?;
+        return Ok(crate::web::network::subcommunities_page(
+            &data,
+            viewer.as_ref(),
+            &community,
+            children,
+        )
+        .await
+        .into_response());
+    }
+    Ok(ids_collection(
+        data.urls.community_part(&name, "subcommunities"),
+        &children,
+    ))
 }

@@ -51,7 +51,7 @@ pub async fn require(
     if auth.user.admin {
         return Ok(());
     }
-    match copse_federation::store::members::role_of(&data.db, c.id, auth.person.id).await? {
+    match copse_federation::store::tree::acting_role(&data.db, c, auth.person.id).await? {
         Some(r) if r >= min => Ok(()),
         _ => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -220,8 +220,7 @@ pub async fn ban(
         return Err(ApiError::invalid("handle", "you cannot ban yourself"));
     }
     if !auth.user.admin {
-        let mine =
-            copse_federation::store::members::role_of(&data.db, c.id, auth.person.id).await?;
+        let mine = copse_federation::store::tree::acting_role(&data.db, c, auth.person.id).await?;
         let theirs = copse_federation::store::members::role_of(&data.db, c.id, target.id).await?;
         if theirs.is_some_and(|t| Some(t) >= mine) {
             return Err(ApiError::new(

@@ -2,7 +2,7 @@
 //! `/api/v1/follows`.
 
 use super::{
-    community_views::{CommunityView, FollowView, MeView},
+    community_views::{CommunityLink, CommunityView, FollowView, MeView, SubcommunityList},
     extract::{ApiJson, ApiPath, ApiQuery, AuthUser},
     lookup::{local_community, resolve_community},
     path_params::CommunityName,
@@ -21,6 +21,7 @@ use copse_entities::{community, post};
 use copse_federation::{
     actions,
     rules::membership::{rules_version, JoinChoices, JoinOutcome},
+    store::tree,
     Data,
 };
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -33,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/me", get(http_get_me))
         .route("/api/v1/communities", post(http_post_community))
         .route("/api/v1/communities/{name}", get(http_get_community))
+        .route(
+            "/api/v1/communities/{name}/subcommunities",
+            get(http_get_subcommunities),
+        )
         .route(
             "/api/v1/follows",
             post(http_post_follow).delete(http_delete_follow),
@@ -111,7 +116,51 @@ async fn community_view(data: &Data, c: &community::Model) -> Result<CommunityVi
         require_rules_agreement: c.require_rules_agreement,
         rules_version: rules_version(c),
         published: c.published,
+        parent: tree::parent_of(&data.db, c)
+            .await?
+            .map(|p| link_of(data, &p)),
+        parent_members_only: c.parent_members_only,
+        subcommunities: tree::children_of(&data.db, c).await?.len() as u64,
     })
+}
+
+/// How a community is named from another.
+pub fn link_of(data: &Data, c: &community::Model) -> CommunityLink {
+    let domain = if c.local {
+        data.settings.domain.clone()
+    } else {
+        copse_federation::protocol::domain_of(&c.ap_id.0)
+    };
+    CommunityLink {
+        id: c.ap_id.clone(),
+        handle: format!("{}@{domain}", c.name),
+        title: c.title.clone(),
+        local: c.local,
+    }
+}
+
+/// The communities that sit under a community of this server.
+#[utoipa::path(get, path = "/api/v1/communities/{name}/subcommunities", tag = "communities",
+    params(CommunityName),
+    responses(
+        (status = 200, description = "The communities under it, by title", body = SubcommunityList),
+        NoCommunity,
+    ))]
+async fn http_get_subcommunities(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<SubcommunityList>, ApiError> {
+    let data = state.to_request_data();
+    let c = local_community(&data, &name).await?;
+    let items = tree::children_of(&data.db, &c)
+        .await?
+        .iter()
+        .map(|child| link_of(&data, child))
+        .collect();
+    Ok(Json(SubcommunityList {
+        parent: link_of(&data, &c),
+        items,
+    }))
 }
 
 /// A community of this server.

@@ -78,6 +78,35 @@ pub struct CommunityView {
     pub rules_version: String,
     /// When it was created.
     pub published: DateTime<Utc>,
+    /// The community this one sits under.
+    pub parent: Option<CommunityLink>,
+    /// Only members of the parent may join.
+    pub parent_members_only: bool,
+    /// How many communities sit under this one (listed at `/api/v1/communities/{name}/subcommunities`).
+    pub subcommunities: u64,
+}
+
+/// Another community, named from this one (its parent, or one under it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommunityLink {
+    /// ActivityPub id.
+    #[schema(value_type = String)]
+    pub id: DbUrl,
+    /// `name@domain`.
+    pub handle: String,
+    /// Title.
+    pub title: String,
+    /// On this server.
+    pub local: bool,
+}
+
+/// The communities under one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubcommunityList {
+    /// The parent.
+    pub parent: CommunityLink,
+    /// The communities under it, by title.
+    pub items: Vec<CommunityLink>,
 }
 
 /// `POST /api/v1/follows`: where the follow stands.

@@ -67,7 +67,10 @@ pub async fn local_community(data: &Data, name: &str) -> Result<community::Model
 /// Resolves `name`, `name@domain` or `@name@domain` to a community, fetching remote ones.
 pub async fn resolve_community(data: &Data, handle: &str) -> Result<community::Model, ApiError> {
     match resolve_handle(data, handle, "community").await? {
-        fetch::ActorRef::Community(c) => Ok(c),
+        fetch::ActorRef::Community(c) => {
+            fetch::resolve_parents(data, &c, copse_federation::store::tree::MAX_DEPTH).await;
+            Ok(c)
+        }
         fetch::ActorRef::Person(_) => Err(ApiError::invalid(
             "community",
             "that handle is a person, not a community",

@@ -82,6 +82,11 @@ pub struct SettingsForm {
     pub reply_policy: Option<PostingPolicy>,
     /// Joining needs agreement to the code of conduct.
     pub require_rules_agreement: Option<bool>,
+    /// The name of the local community this one sits under; empty to take it from under its
+    /// parent. Whoever sets it must coordinate that community too.
+    pub parent: Option<String>,
+    /// Only members of the parent may join.
+    pub parent_members_only: Option<bool>,
 }
 
 /// A community's settings as they now stand.
@@ -120,6 +125,11 @@ pub struct SettingsView {
     pub require_rules_agreement: bool,
     /// Digest of the code of conduct as it stands.
     pub rules_version: String,
+    /// The ActivityPub id of the community this one sits under.
+    #[schema(value_type = Option<String>)]
+    pub parent: Option<DbUrl>,
+    /// Only members of the parent may join.
+    pub parent_members_only: bool,
 }
 
 /// A request to join, waiting for a coordinator.

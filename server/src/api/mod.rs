@@ -22,6 +22,7 @@ pub mod membership;
 pub mod notification_views;
 pub mod notifications;
 pub mod openapi;
+pub mod partners;
 pub mod path_params;
 pub mod posts;
 pub mod profile;

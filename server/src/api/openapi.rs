@@ -3,7 +3,7 @@
 //! and built once when the router is.
 
 use super::{
-    communities, events, listing, membership, notifications,
+    communities, events, listing, membership, notifications, partners,
     path_params::CommunityName,
     posts, profile, reports,
     responses::{NoCommunity, OutOfRange},
@@ -42,6 +42,7 @@ use utoipa::{
         notifications::http_put_notification_settings,
         communities::http_post_community,
         communities::http_get_community,
+        communities::http_get_subcommunities,
         communities::http_post_follow,
         communities::http_delete_follow,
         listing::http_get_topics,
@@ -85,6 +86,15 @@ use utoipa::{
         membership::bans::http_get_bans,
         membership::bans::http_delete_ban,
         membership::bans::http_get_log,
+        partners::http_get_partners,
+        partners::http_get_partner_requests,
+        partners::http_post_partner,
+        partners::http_delete_partner,
+        partners::http_post_partner_decision,
+        partners::http_put_share_mode,
+        partners::http_get_from_partners,
+        partners::http_post_share,
+        partners::http_get_shares,
         http_get_openapi,
     ),
     components(schemas(ErrorBody)),
@@ -97,6 +107,7 @@ use utoipa::{
         (name = "moderation", description = "Removals, locks, pins and reports"),
         (name = "events", description = "Events and who takes part"),
         (name = "membership", description = "Settings, members, roles, bans and the log"),
+        (name = "partners", description = "Partner communities and what is shared of theirs"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -97,6 +97,11 @@ struct CommunityPage {
     errors: FieldErrors,
     reason: String,
     listed: bool,
+    network: super::network::Network,
+    /// Only members of the parent may join, and the reader is not one.
+    needs_parent: bool,
+    /// The reader may open the desk (a coordinator of a community above it, say).
+    desk: bool,
 }
 
 /// Query of a community's page.
@@ -201,6 +206,20 @@ async fn render(
             }),
         },
     };
+    let network = super::network::Network::of(data, c).await?;
+    let (mut needs_parent, mut desk) = (false, false);
+    if let Some(s) = viewer {
+        let acting = copse_federation::store::tree::acting_role(&data.db, c, s.person.id).await?;
+        desk = c.local && (s.user.admin || acting.is_some_and(|r| r >= Role::Facilitator));
+        if c.parent_members_only && standing == Standing::Outside {
+            if let Some(p) = copse_federation::store::tree::parent_of(&data.db, c).await? {
+                needs_parent =
+                    copse_federation::store::tree::acting_role(&data.db, &p, s.person.id)
+                        .await?
+                        .is_none();
+            }
+        }
+    }
     let start_refusal = match viewer {
         Some(s) => copse_federation::rules::posting::refusal(&data.db, c, &s.person, None).await?,
         None => None,
@@ -244,6 +263,9 @@ async fn render(
         errors: join.errors,
         reason: join.reason,
         listed: join.listed,
+        network,
+        needs_parent,
+        desk,
         c: c.clone(),
     };
     let status = view.errors.status();

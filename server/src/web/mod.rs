@@ -14,10 +14,13 @@ pub mod event;
 pub mod form;
 pub mod home;
 pub mod interaction;
+pub mod map;
 pub mod media;
 pub mod multipart;
+pub mod network;
 pub mod notifications;
 pub mod page;
+pub mod partners;
 pub mod passwords;
 pub mod paths;
 pub mod person;
@@ -99,6 +102,14 @@ pub fn router() -> Router<AppState> {
             post(desk::bans::http_post_lift),
         )
         .route("/c/{name}/desk/topics", get(desk::topics::http_get_topics))
+        .route("/c/{name}/network", get(map::http_get_map))
+        .route("/c/{name}/network.svg", get(map::http_get_map_svg))
+        .route("/c/{name}/network.json", get(map::http_get_map_json))
+        .route("/c/{name}/network.graphml", get(map::http_get_map_graphml))
+        .route(
+            "/c/{name}/desk/partners",
+            get(desk::partners::http_get_partners).post(desk::partners::http_post_partners),
+        )
         .route("/c/{name}/desk/log", get(desk::log::http_get_log))
         .route(
             "/c/{name}/desk/settings",

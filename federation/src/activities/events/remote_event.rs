@@ -188,6 +188,8 @@ impl Receive for RemoteEvent {
                 event::Entity::insert(event::ActiveModel::from(fields))
                     .exec(txn)
                     .await?;
+                // A new event of a partner: the communities that share by themselves take it.
+                crate::outbox::partners::offer(txn, data, c, &p).await?;
             }
         }
         Ok(Applied::Done)

@@ -171,6 +171,8 @@ mod tests {
             published: Utc::now(),
             fetched_at: Utc::now(),
             require_rules_agreement: true,
+            parent_ap_id: None,
+            parent_members_only: false,
         };
         let before = rules_version(&c);
         assert_eq!(before.len(), 64);

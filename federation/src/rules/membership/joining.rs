@@ -1,5 +1,6 @@
 //! A join request (a remote `Follow`, or a local join) under the community's policy: open,
-//! by approval with a stated reason, or by invitation; refused when banned.
+//! by approval with a stated reason, or by invitation; refused when banned, and in a
+//! sub-community that asks for it, to those who are not members of its parent.
 
 use super::admission::{answer_follow, join, JoinOutcome};
 use super::agreement::await_agreement;
@@ -11,7 +12,7 @@ use crate::store::{
     members::{active_ban, membership, upsert_member},
     modlog::log,
 };
-use crate::{Data, Error};
+use crate::{html::escape_html, Data, Error};
 use copse_entities::{
     community::{self, MembershipPolicy},
     community_follower::Role,
@@ -39,6 +40,25 @@ pub async fn request_join(
         return Err(Error::Forbidden(
             "agree to the code of conduct to join".into(),
         ));
+    }
+    if !member {
+        if let Some(parent) = parent_required(txn, community, person).await? {
+            if person.local {
+                return Err(Error::Forbidden(format!(
+                    "only members of {} may join {}: join it first",
+                    parent.title, community.title
+                )));
+            }
+            let body = format!(
+                "<p>Only members of {} may join {}. Join it first: {}</p>",
+                escape_html(&parent.title),
+                escape_html(&community.title),
+                escape_html(parent.ap_id.0.as_str())
+            );
+            send_note(txn, data, community, person, &body, true).await?;
+            let why = "not a member of the parent community";
+            return refuse(txn, data, community, person, follow_id, why).await;
+        }
     }
     let reason = choices.reason.clone();
     let outcome = decide_join(txn, data, community, person, follow_id, reason, agreed).await?;
@@ -129,6 +149,25 @@ async fn decide_join(
             Ok(JoinOutcome::Pending)
         }
     }
+}
+
+/// The parent community `person` must belong to before joining `community`, when it asks that
+/// and they do not (coordinators of a community above it pass).
+async fn parent_required(
+    txn: &impl ConnectionTrait,
+    community: &community::Model,
+    person: &person::Model,
+) -> Result<Option<community::Model>, Error> {
+    if !community.parent_members_only {
+        return Ok(None);
+    }
+    let Some(parent) = crate::store::tree::parent_of(txn, community).await? else {
+        return Ok(None);
+    };
+    let inside = crate::store::tree::acting_role(txn, &parent, person.id)
+        .await?
+        .is_some();
+    Ok((!inside).then_some(parent))
 }
 
 /// Refuses a join request: `Reject{Follow}`, and the community's refusal in the moderation log.

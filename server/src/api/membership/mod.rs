@@ -110,6 +110,8 @@ async fn http_put_settings(
         reply_policy: updated.reply_policy,
         require_rules_agreement: updated.require_rules_agreement,
         rules_version,
+        parent: updated.parent_ap_id,
+        parent_members_only: updated.parent_members_only,
     }))
 }
 

@@ -7,6 +7,7 @@
 pub mod bans;
 pub mod log;
 pub mod members;
+pub mod partners;
 pub mod settings;
 pub mod topics;
 
@@ -162,7 +163,7 @@ async fn desk_role(data: &Data, c: &community::Model, me: &SignedIn) -> Result<R
     if me.user.admin {
         return Ok(Role::Coordinator);
     }
-    match copse_federation::store::members::role_of(&data.db, c.id, me.person.id).await? {
+    match copse_federation::store::tree::acting_role(&data.db, c, me.person.id).await? {
         Some(r) if r >= Role::Facilitator => Ok(r),
         _ => Err(PageError::forbidden(
             "the desk is for this community's coordinators and facilitators",

@@ -51,6 +51,10 @@ pub struct SettingsFields {
     reply_policy: String,
     #[serde(default)]
     require_rules_agreement: String,
+    #[serde(default)]
+    parent: String,
+    #[serde(default)]
+    parent_members_only: String,
 }
 
 /// A closed-set value by its API word.
@@ -76,6 +80,8 @@ impl SettingsFields {
             topic_policy: word(&c.topic_policy),
             reply_policy: word(&c.reply_policy),
             require_rules_agreement: c.require_rules_agreement.to_string(),
+            parent: parent_name(c),
+            parent_members_only: c.parent_members_only.to_string(),
         }
     }
 
@@ -90,15 +96,19 @@ impl SettingsFields {
                 .map(Some)
                 .map_err(|_| ApiError::invalid(field, format!("{field} must be {words}")))
         }
-        let agree = match self.require_rules_agreement.as_str() {
-            "true" => true,
-            "false" => false,
-            _ => {
-                return Err(ApiError::invalid(
-                    "require_rules_agreement",
-                    "require_rules_agreement must be true or false",
-                ))
-            }
+        let yes_no = |field: &str, v: &str| match v {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(ApiError::invalid(
+                field,
+                format!("{field} must be true or false"),
+            )),
+        };
+        let agree = yes_no("require_rules_agreement", &self.require_rules_agreement)?;
+        // An older form without the network fields leaves them as they are.
+        let only = match self.parent_members_only.as_str() {
+            "" => None,
+            v => Some(yes_no("parent_members_only", v)?),
         };
         let posting = "anyone, members or coordinators";
         Ok(CommunitySettings {
@@ -118,6 +128,8 @@ impl SettingsFields {
             topic_policy: choice("topic_policy", &self.topic_policy, posting)?,
             reply_policy: choice("reply_policy", &self.reply_policy, posting)?,
             require_rules_agreement: Some(agree),
+            parent: Some(self.parent.clone()),
+            parent_members_only: only,
         })
     }
 }
@@ -130,6 +142,16 @@ struct SettingsPage {
     f: SettingsFields,
     errors: FieldErrors,
     saved: bool,
+    /// The communities it may be placed under: name and title.
+    parents: Vec<(String, String)>,
+}
+
+/// The name of the local community `c` sits under, as the form's `parent` field holds it.
+fn parent_name(c: &community::Model) -> String {
+    c.parent_ap_id
+        .as_ref()
+        .and_then(|p| p.0.path_segments()?.next_back().map(str::to_string))
+        .unwrap_or_default()
 }
 
 async fn render(
@@ -138,7 +160,13 @@ async fn render(
     errors: FieldErrors,
     saved: bool,
 ) -> Result<Response, PageError> {
+    let parents = crate::subcommunities::possible_parents(&desk.data, &desk.c, &desk.me.person)
+        .await?
+        .into_iter()
+        .map(|p| (p.name, p.title))
+        .collect();
     let page = SettingsPage {
+        parents,
         chrome: desk.chrome().await?,
         c: desk.c,
         f,
