@@ -70,7 +70,7 @@ async fn two_copse_communities_partner_and_share_across_servers() {
     b.community_with(
         &bea,
         "york",
-        json!({ "membership_policy": "approval", "topic_policy": "anyone" }),
+        json!({ "membership_policy": "approval", "topic_policy": "anyone", "reply_policy": "anyone" }),
     )
     .await;
     // A Mastodon user follows leeds: shares reach them; so does a member on a third server.
@@ -217,6 +217,24 @@ async fn two_copse_communities_partner_and_share_across_servers() {
         .unwrap();
     assert_eq!(home.ap_id.0, york_id);
     assert_eq!(fan.id.host_str(), Some("masto.localhost"));
+
+    // A reply from leeds's side reaches the original thread on beta.
+    let (s, reply) = a
+        .api(
+            Method::POST,
+            &format!("/api/v1/posts/{local_id}/replies"),
+            Some(&alice),
+            Some(json!({ "content": "We have a van." })),
+        )
+        .await;
+    assert_eq!(s, 201, "{reply}");
+    let reply_id = reply["id"].as_str().unwrap().to_string();
+    wait_for("the reply in york on beta", T, || async {
+        copse_tests::builders::posts::stored(&b, &reply_id)
+            .await
+            .is_some_and(|r| r.topic_id.is_some())
+    })
+    .await;
 
     // Automatically: the next topic is shared at once.
     let (s, body) = a

@@ -349,6 +349,21 @@ async fn another_server_shows_where_a_remote_community_sits() {
         !b.received("Accept").await.is_empty()
     })
     .await;
+    // The community's public welcome reaches beta too: a note of a community, not a failure.
+    wait_for("the welcome on beta", T, || async {
+        !b.received("Create").await.is_empty()
+    })
+    .await;
+    b.settled().await;
+    let failed = copse_entities::received_activity::Entity::find()
+        .filter(
+            copse_entities::received_activity::Column::Status
+                .eq(copse_entities::received_activity::InboxStatus::Failed),
+        )
+        .all(b.db())
+        .await
+        .unwrap();
+    assert!(failed.is_empty(), "{failed:?}");
     let (s, _) = put_settings(&a, &alice, "london", json!({ "parent": "" })).await;
     assert_eq!(s, 200);
     wait_for("beta to learn that london moved", T, || async {

@@ -25,6 +25,13 @@ pub async fn verify_create(
     create: CreateNote,
 ) -> Result<Verified, Error> {
     verify_authorship(row, &create.actor, &create.object)?;
+    // A Copse community's own notes (a welcome, a refusal, a notice about an event) reach the
+    // servers of the people they are for; they are not posts here.
+    if let Some(crate::fetch::ActorRef::Community(_)) =
+        crate::fetch::cached_actor(&data.db, &create.actor).await?
+    {
+        return ignore("a community's own note: a welcome or a notice");
+    }
     let author = signer_person(data, &create.actor).await?;
     let public = is_public(&[&create.object.audience, &create.audience]);
     let note = create.object;
