@@ -72,27 +72,77 @@ pub async fn may_place_under(
         .is_some_and(|u| u.admin))
 }
 
-/// The local communities `p` may place `c` under, by title: those they coordinate (all of them
-/// for an admin), without `c` and the communities below it.
+/// The local communities `p` may place `c` under, by title: those they coordinate and those
+/// below them (all of them for an admin), and the current parent; never `c` or a community
+/// below it.
 pub async fn possible_parents(
     data: &Data,
     c: &community::Model,
     p: &person::Model,
 ) -> Result<Vec<community::Model>, ApiError> {
-    let all = community::Entity::find()
-        .filter(community::Column::Local.eq(true))
-        .filter(community::Column::Id.ne(c.id))
-        .all(&data.db)
-        .await?;
-    let mut out = Vec::new();
-    for parent in all {
-        let current = c.parent_ap_id.as_ref() == Some(&parent.ap_id);
-        if (current || may_place_under(data, &parent, p).await?)
-            && !tree::would_loop(&data.db, c, &parent).await?
-        {
-            out.push(parent);
-        }
+    use copse_entities::community_follower;
+    let admin = local_user::Entity::find()
+        .filter(local_user::Column::PersonId.eq(p.id))
+        .one(&data.db)
+        .await?
+        .is_some_and(|u| u.admin);
+    let mut found: Vec<community::Model> = if admin {
+        community::Entity::find()
+            .filter(community::Column::Local.eq(true))
+            .all(&data.db)
+            .await?
+    } else {
+        let ids: Vec<i64> = community_follower::Entity::find()
+            .filter(community_follower::Column::PersonId.eq(p.id))
+            .filter(community_follower::Column::Pending.eq(false))
+            .filter(community_follower::Column::Role.eq(Role::Coordinator))
+            .all(&data.db)
+            .await?
+            .into_iter()
+            .map(|m| m.community_id)
+            .collect();
+        let coordinated = community::Entity::find()
+            .filter(community::Column::Local.eq(true))
+            .filter(community::Column::Id.is_in(ids))
+            .all(&data.db)
+            .await?;
+        let below = below(data, &coordinated).await?;
+        coordinated.into_iter().chain(below).collect()
+    };
+    if let Some(current) = tree::parent_of(&data.db, c).await? {
+        found.push(current);
     }
-    out.sort_by_key(|c| c.title.to_lowercase());
+    let excluded: Vec<i64> = below(data, std::slice::from_ref(c))
+        .await?
+        .into_iter()
+        .map(|x| x.id)
+        .chain([c.id])
+        .collect();
+    found.retain(|x| !excluded.contains(&x.id));
+    found.sort_by_key(|x| (x.title.to_lowercase(), x.id));
+    found.dedup_by_key(|x| x.id);
+    Ok(found)
+}
+
+/// Every community below those in `roots`, down to `tree::MAX_DEPTH` levels.
+async fn below(data: &Data, roots: &[community::Model]) -> Result<Vec<community::Model>, ApiError> {
+    let mut out: Vec<community::Model> = Vec::new();
+    let mut level = roots.to_vec();
+    for _ in 0..tree::MAX_DEPTH {
+        let mut next = Vec::new();
+        for x in &level {
+            for child in tree::children_of(&data.db, x).await? {
+                if !out.iter().any(|o| o.id == child.id) && !roots.iter().any(|r| r.id == child.id)
+                {
+                    out.push(child.clone());
+                    next.push(child);
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        level = next;
+    }
     Ok(out)
 }

@@ -151,6 +151,15 @@ impl Browser {
             .expect("body text")
     }
 
+    /// Signs in on `inst` as `name` with `password`, and waits for the page that follows.
+    pub async fn sign_in(&self, inst: &crate::TestInstance, name: &str, password: &str) {
+        self.goto(&inst.url("/signin")).await;
+        self.fill("Name", name).await;
+        // Enter in the password field sends the form (the header has a "Sign in" link too).
+        self.fill("Password", &format!("{password}\u{e007}")).await;
+        self.wait_for_text("Sign out").await;
+    }
+
     /// Waits until the page shows `needle`; panics with the page's text otherwise.
     pub async fn wait_for_text(&self, needle: &str) {
         let end = tokio::time::Instant::now() + STEP;

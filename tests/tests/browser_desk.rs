@@ -25,11 +25,7 @@ use serde_json::json;
 const PASSWORD: &str = "a long enough password";
 
 async fn sign_in(b: &Browser, a: &TestInstance, name: &str) {
-    b.goto(&a.url("/signin")).await;
-    b.fill("Name", name).await;
-    // Enter in the password field sends the form (the header has a "Sign in" link too).
-    b.fill("Password", &format!("{PASSWORD}\u{e007}")).await;
-    b.wait_for_text("Sign out").await;
+    b.sign_in(a, name, PASSWORD).await;
 }
 
 async fn account_status(a: &TestInstance, name: &str) -> AccountStatus {

@@ -13,10 +13,7 @@ use serde_json::json;
 const PASSWORD: &str = "a long enough password";
 
 async fn sign_in(b: &Browser, a: &TestInstance, name: &str) {
-    b.goto(&a.url("/signin")).await;
-    b.fill("Name", name).await;
-    b.fill("Password", &format!("{PASSWORD}\u{e007}")).await;
-    b.wait_for_text("Sign out").await;
+    b.sign_in(a, name, PASSWORD).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,11 +23,7 @@ const POST_LABEL: &str =
     "Text (Markdown: **bold**, _italic_, [links](https://…), @name@server mentions, #hashtags)";
 
 async fn sign_in(b: &Browser, a: &TestInstance, name: &str) {
-    b.goto(&a.url("/signin")).await;
-    b.fill("Name", name).await;
-    // Enter in the password field sends the form (the header has a "Sign in" link too).
-    b.fill("Password", &format!("{PASSWORD}\u{e007}")).await;
-    b.wait_for_text("Sign out").await;
+    b.sign_in(a, name, PASSWORD).await;
 }
 
 async fn sign_out(b: &Browser) {

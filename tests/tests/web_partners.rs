@@ -139,4 +139,32 @@ async fn a_parent_the_coordinator_does_not_coordinate_is_refused_beside_its_fiel
         .unwrap()
         .unwrap();
     assert!(camden.parent_ap_id.is_none());
+
+    // Alice coordinates national, and london below it: london is offered national, and
+    // national is offered neither london (below it) nor itself.
+    a.community_with(
+        &alice,
+        "london",
+        json!({ "membership_policy": "open", "parent": "national" }),
+    )
+    .await;
+    let mut alice_in = Visitor::new(&a);
+    alice_in.sign_in("alice", PASSWORD).await;
+    let london = alice_in.get("/c/london/desk/settings").await;
+    assert!(
+        london.body.contains("<option value=\"national\" selected"),
+        "{}",
+        london.body
+    );
+    let national = alice_in.get("/c/national/desk/settings").await;
+    assert!(
+        !national.body.contains("<option value=\"london\""),
+        "{}",
+        national.body
+    );
+    assert!(
+        !national.body.contains("<option value=\"national\""),
+        "{}",
+        national.body
+    );
 }
