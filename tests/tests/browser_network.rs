@@ -76,6 +76,8 @@ async fn a_coordinator_places_a_community_under_another_from_the_desk() {
     assert_eq!(drawn, serde_json::json!(true), "the map's picture loads");
 
     b.click("Sign out").await;
+    // The signed-out page, before the next sign-in starts.
+    b.wait_for_text("Sign up").await;
     sign_in(&b, &a, "dave").await;
     b.goto(&a.url("/c/london")).await;
     b.wait_for_text("Only members of The national may join The london: join it first.")
@@ -124,6 +126,8 @@ async fn coordinators_partner_two_communities_and_share_from_the_desk() {
     b.click("Ask to partner").await;
     b.wait_for_text("we follow it · waiting").await;
     b.click("Sign out").await;
+    // The signed-out page, before the next sign-in starts.
+    b.wait_for_text("Sign up").await;
 
     sign_in(&b, &a, "bea").await;
     b.goto(&a.url("/c/york/desk/partners")).await;
@@ -132,6 +136,8 @@ async fn coordinators_partner_two_communities_and_share_from_the_desk() {
     b.wait_for_text("it follows us").await;
     b.wait_for_gone("waiting").await;
     b.click("Sign out").await;
+    // The signed-out page, before the next sign-in starts.
+    b.wait_for_text("Sign up").await;
 
     sign_in(&b, &a, "alice").await;
     b.goto(&a.url("/c/leeds/desk/partners")).await;
