@@ -43,6 +43,20 @@ pub async fn children_of(
         .collect())
 }
 
+/// How many sub-communities `c` has (see `children_of`), counted by the database for a local
+/// community: its `Group` document and its API view carry the count on every read.
+pub async fn child_count(db: &impl ConnectionTrait, c: &community::Model) -> Result<u64, Error> {
+    if !c.local {
+        return Ok(children_of(db, c).await?.len() as u64);
+    }
+    use sea_orm::PaginatorTrait;
+    Ok(community::Entity::find()
+        .filter(community::Column::ParentApId.eq(c.ap_id.clone()))
+        .filter(community::Column::Local.eq(true))
+        .count(db)
+        .await?)
+}
+
 /// True when `child` and `parent` live on the same server, the only place a parent can be
 /// named from.
 pub fn same_server(parent: &community::Model, child: &community::Model) -> bool {
@@ -119,6 +133,6 @@ pub async fn relations(
 ) -> Result<crate::objects::Relations, Error> {
     Ok(crate::objects::Relations {
         parent: parent_of(db, c).await?,
-        children: children_of(db, c).await?.len(),
+        children: child_count(db, c).await? as usize,
     })
 }

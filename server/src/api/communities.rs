@@ -120,7 +120,7 @@ async fn community_view(data: &Data, c: &community::Model) -> Result<CommunityVi
             .await?
             .map(|p| link_of(data, &p)),
         parent_members_only: c.parent_members_only,
-        subcommunities: tree::children_of(&data.db, c).await?.len() as u64,
+        subcommunities: tree::child_count(&data.db, c).await?,
     })
 }
 
